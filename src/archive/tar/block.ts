@@ -1,0 +1,175 @@
+/**
+ * One 512-byte header block: field offsets, checksum verification, format detection and decoding
+ * into raw fields (before PAX/GNU records are applied), following Go's archive/tar reader.
+ */
+import { ShaleError } from '../../core/errors.ts';
+import { cString, type ByteString } from './bytes.ts';
+import { parseNumeric, parseOctal } from './numbers.ts';
+import { isDevice, type TarFormat } from './header.ts';
+
+export const BLOCK_SIZE = 512;
+
+/** [offset, length] of each field. */
+export const Field = {
+  name: [0, 100],
+  mode: [100, 8],
+  uid: [108, 8],
+  gid: [116, 8],
+  size: [124, 12],
+  mtime: [136, 12],
+  chksum: [148, 8],
+  typeflag: [156, 1],
+  linkname: [157, 100],
+  magic: [257, 6],
+  version: [263, 2],
+  uname: [265, 32],
+  gname: [297, 32],
+  devmajor: [329, 8],
+  devminor: [337, 8],
+  prefix: [345, 155],
+  starPrefix: [345, 131],
+  starAtime: [476, 12],
+  starCtime: [488, 12],
+  starTrailer: [508, 4],
+  gnuAtime: [345, 12],
+  gnuCtime: [357, 12],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export type FieldName = keyof typeof Field;
+
+export function field(block: Uint8Array, name: FieldName): Uint8Array {
+  const [offset, length] = Field[name];
+  return block.subarray(offset, offset + length);
+}
+
+export function isZeroBlock(block: Uint8Array): boolean {
+  for (let i = 0; i < BLOCK_SIZE; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/** Unsigned and signed byte sums with the checksum field counted as eight spaces. */
+export function checksums(block: Uint8Array): { unsigned: number; signed: number } {
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK_SIZE; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return { unsigned, signed };
+}
+
+const MAGIC_USTAR = 'ustar\0';
+const MAGIC_GNU = 'ustar ';
+const VERSION_GNU = ' \0';
+const TRAILER_STAR = 'tar\0';
+
+function ascii(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
+}
+
+/** Verify the checksum and recognise the layout; throws ERR_BAD_TAR on a bad checksum. */
+export function detectFormat(block: Uint8Array): 'v7' | 'ustar' | 'gnu' | 'star' {
+  let stored: number;
+  try {
+    stored = parseOctal(field(block, 'chksum'), 'chksum');
+  } catch {
+    throw new ShaleError('ERR_BAD_TAR', 'invalid tar header: unreadable checksum field');
+  }
+  const sums = checksums(block);
+  if (stored !== sums.unsigned && stored !== sums.signed) {
+    throw new ShaleError('ERR_BAD_TAR', 'invalid tar header: checksum mismatch (not a tar archive, or corrupt)');
+  }
+  const magic = ascii(field(block, 'magic'));
+  if (magic === MAGIC_USTAR) {
+    return ascii(field(block, 'starTrailer')) === TRAILER_STAR ? 'star' : 'ustar';
+  }
+  if (magic === MAGIC_GNU && ascii(field(block, 'version')) === VERSION_GNU) return 'gnu';
+  return 'v7';
+}
+
+/** Reader dialects: Go 1.4's reader (Docker 1.6–1.8, TarSum's 2015 behaviour) or Go 1.11+. */
+export type TarDialect = 'go1.4' | 'modern';
+
+/** The fields of one header block, before any PAX or GNU long-name records are applied. */
+export interface BlockFields {
+  format: TarFormat;
+  typeflag: string;
+  name: ByteString;
+  linkname: ByteString;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  atime?: number;
+  ctime?: number;
+  uname: ByteString;
+  gname: ByteString;
+  devmajor: number;
+  devminor: number;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function optionalTime(bytes: Uint8Array, what: string): number | undefined {
+  return bytes[0] === 0 ? undefined : parseNumeric(bytes, what);
+}
+
+/** Decode a (non-zero) header block. */
+export function decodeBlock(block: Uint8Array, dialect: TarDialect): BlockFields {
+  const detected = detectFormat(block);
+  const typeflag = String.fromCharCode(block[156]!);
+  const fields: BlockFields = {
+    format: detected,
+    typeflag,
+    name: cString(field(block, 'name')),
+    linkname: cString(field(block, 'linkname')),
+    mode: parseNumeric(field(block, 'mode'), 'mode'),
+    uid: parseNumeric(field(block, 'uid'), 'uid'),
+    gid: parseNumeric(field(block, 'gid'), 'gid'),
+    size: parseNumeric(field(block, 'size'), 'size'),
+    mtime: parseNumeric(field(block, 'mtime'), 'mtime'),
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
+  };
+  if (fields.size < 0) throw new ShaleError('ERR_BAD_TAR', 'invalid tar header: negative size');
+  if (detected === 'v7') return fields;
+
+  fields.uname = cString(field(block, 'uname'));
+  fields.gname = cString(field(block, 'gname'));
+  if (dialect === 'modern' || isDevice(typeflag)) {
+    fields.devmajor = parseNumeric(field(block, 'devmajor'), 'devmajor');
+    fields.devminor = parseNumeric(field(block, 'devminor'), 'devminor');
+  }
+  let prefix = '';
+  if (detected === 'ustar') {
+    prefix = cString(field(block, 'prefix'));
+  } else if (detected === 'star') {
+    prefix = cString(field(block, 'starPrefix'));
+    fields.atime = parseNumeric(field(block, 'starAtime'), 'atime');
+    fields.ctime = parseNumeric(field(block, 'starCtime'), 'ctime');
+  } else if (dialect === 'go1.4') {
+    // Go 1.4 read the ustar prefix field of old-GNU headers too (its atime/ctime bytes).
+    prefix = cString(field(block, 'prefix'));
+  } else {
+    try {
+      fields.atime = optionalTime(field(block, 'gnuAtime'), 'atime');
+      fields.ctime = optionalTime(field(block, 'gnuCtime'), 'ctime');
+    } catch {
+      // Written by Go < 1.8, which put a ustar prefix into old-GNU headers.
+      fields.atime = undefined;
+      fields.ctime = undefined;
+      fields.format = 'v7';
+      const candidate = cString(field(block, 'prefix'));
+      if (isAscii(candidate)) prefix = candidate;
+    }
+  }
+  if (prefix.length > 0) fields.name = `${prefix}/${fields.name}`;
+  return fields;
+}

@@ -1,0 +1,4 @@
+/** @module shale/core — the vocabulary: digests, media types, errors. No I/O. */
+export * from './errors.ts';
+export * from './digest.ts';
+export * from './media-types.ts';
