@@ -28,11 +28,18 @@ export interface ParsedDigest {
 /** Parse and validate `algorithm:hex`; throws ERR_INVALID_DIGEST or ERR_UNSUPPORTED. */
 export function parseDigest(text: string): ParsedDigest {
   const m = DIGEST_SHAPE.exec(text);
-  if (!m) throw new ShaleError('ERR_INVALID_DIGEST', `invalid digest ${JSON.stringify(text)}: expected algorithm:hex`);
+  if (!m)
+    throw new ShaleError(
+      'ERR_INVALID_DIGEST',
+      `invalid digest ${JSON.stringify(text)}: expected algorithm:hex`,
+    );
   const algorithm = m[1]!;
   const hex = m[2]!;
   if (algorithm !== 'sha256' && algorithm !== 'sha512') {
-    throw new ShaleError('ERR_UNSUPPORTED', `unsupported digest algorithm ${JSON.stringify(algorithm)}: use sha256 or sha512`);
+    throw new ShaleError(
+      'ERR_UNSUPPORTED',
+      `unsupported digest algorithm ${JSON.stringify(algorithm)}: use sha256 or sha512`,
+    );
   }
   if (!/^[a-f0-9]+$/.test(hex) || hex.length !== HEX_LENGTH[algorithm]) {
     throw new ShaleError(

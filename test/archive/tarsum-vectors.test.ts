@@ -39,16 +39,19 @@ interface Case {
   expected: string;
 }
 
-const { cases } = JSON.parse(readFileSync(fixture('tarsum', 'expected.json'), 'utf8')) as { cases: Case[] };
+const { cases } = JSON.parse(readFileSync(fixture('tarsum', 'expected.json'), 'utf8')) as {
+  cases: Case[];
+};
 
 function variantsOf(c: Case): TarsumVariant[] {
   if (c.variant === 'both') return ['2015', '2018'];
   return c.variant === 'docker-2015' ? ['2015'] : ['2018'];
 }
 
-async function* zeros(n: number): AsyncGenerator<Buffer> {
+function* zeros(n: number): Generator<Buffer> {
   const block = Buffer.alloc(64 * 1024);
-  for (let left = n; left > 0; left -= block.length) yield left >= block.length ? block : block.subarray(0, left);
+  for (let left = n; left > 0; left -= block.length)
+    yield left >= block.length ? block : block.subarray(0, left);
 }
 
 function syntheticTar(entries: SyntheticEntry[]): AsyncIterable<Buffer> {
@@ -56,7 +59,9 @@ function syntheticTar(entries: SyntheticEntry[]): AsyncIterable<Buffer> {
   void (async () => {
     for (const { header: h, data } of entries) {
       const body = 'utf8' in data ? Buffer.from(data.utf8, 'utf8') : zeros(data.zeros);
-      const xattrs = new Map(Object.entries(h.xattrs).map(([k, v]) => [utf8ToByteString(k), Buffer.from(v, 'utf8')]));
+      const xattrs = new Map(
+        Object.entries(h.xattrs).map(([k, v]) => [utf8ToByteString(k), Buffer.from(v, 'utf8')]),
+      );
       await writer.add({ ...h, name: utf8ToByteString(h.name), xattrs }, body);
     }
     await writer.finish();
@@ -73,7 +78,10 @@ for (const c of cases) {
     test(`tarsum ${c.id} (variant ${variant})`, async () => {
       const version = versionOfTarsum(c.version);
       const extra = c.extraFile ? readFileSync(fixture('tarsum', c.extraFile)) : undefined;
-      const source = c.kind === 'file' ? createReadStream(fixture('tarsum', c.layer!)) : syntheticTar(c.entries!);
+      const source =
+        c.kind === 'file'
+          ? createReadStream(fixture('tarsum', c.layer!))
+          : syntheticTar(c.entries!);
       const sum = await tarsum(source, { version, variant, hash: c.hash, extra });
       assert.equal(sum, c.expected);
     });

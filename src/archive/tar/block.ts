@@ -78,7 +78,10 @@ export function detectFormat(block: Uint8Array): 'v7' | 'ustar' | 'gnu' | 'star'
   }
   const sums = checksums(block);
   if (stored !== sums.unsigned && stored !== sums.signed) {
-    throw new ShaleError('ERR_BAD_TAR', 'invalid tar header: checksum mismatch (not a tar archive, or corrupt)');
+    throw new ShaleError(
+      'ERR_BAD_TAR',
+      'invalid tar header: checksum mismatch (not a tar archive, or corrupt)',
+    );
   }
   const magic = ascii(field(block, 'magic'));
   if (magic === MAGIC_USTAR) {

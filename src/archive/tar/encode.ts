@@ -40,11 +40,20 @@ function isUtf8(text: ByteString): boolean {
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 }
 
-function numberField(block: Buffer, name: FieldName, value: number, pax: Map<string, Buffer>, paxKey?: string): void {
+function numberField(
+  block: Buffer,
+  name: FieldName,
+  value: number,
+  pax: Map<string, Buffer>,
+  paxKey?: string,
+): void {
   const target = field(block, name);
   if (writeOctal(target, value)) return;
   if (!Number.isSafeInteger(value)) {
-    throw new ShaleError('ERR_INVALID_ARGUMENT', `tar header field ${name} must be an integer, got ${value}`);
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `tar header field ${name} must be an integer, got ${value}`,
+    );
   }
   if (paxKey) {
     pax.set(paxKey, Buffer.from(String(value), 'latin1'));
@@ -66,7 +75,11 @@ function finishBlock(block: Buffer): void {
 function ustarBlock(header: TarHeaderInit, pax: Map<string, Buffer>): Buffer {
   const block = Buffer.alloc(BLOCK_SIZE);
   const typeflag = header.typeflag ?? TypeFlag.regular;
-  if (typeflag.length !== 1) throw new ShaleError('ERR_INVALID_ARGUMENT', `tar typeflag must be one byte, got ${JSON.stringify(typeflag)}`);
+  if (typeflag.length !== 1)
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `tar typeflag must be one byte, got ${JSON.stringify(typeflag)}`,
+    );
   const split = splitUstarName(header.name);
   if (split) {
     putText(block, 'name', split.name);
@@ -78,7 +91,10 @@ function ustarBlock(header: TarHeaderInit, pax: Map<string, Buffer>): Buffer {
   const linkname = header.linkname ?? '';
   putText(block, 'linkname', linkname);
   if (!fits(linkname, NAME_MAX)) pax.set('linkpath', Buffer.from(linkname, 'latin1'));
-  for (const [key, value] of [['uname', header.uname ?? ''], ['gname', header.gname ?? '']] as const) {
+  for (const [key, value] of [
+    ['uname', header.uname ?? ''],
+    ['gname', header.gname ?? ''],
+  ] as const) {
     putText(block, key, value);
     if (!fits(value, 32)) pax.set(key, Buffer.from(value, 'latin1'));
   }
@@ -120,7 +136,13 @@ export function encodeHeader(header: TarHeaderInit): Buffer {
   if (pax.size === 0) return block;
   const records = Buffer.concat([...pax].map(([k, v]) => encodePaxRecord(k, v)));
   const paxBlock = ustarBlock(
-    { name: paxHeaderName(header.name), mode: 0o644, size: records.length, mtime: 0, typeflag: TypeFlag.paxHeader },
+    {
+      name: paxHeaderName(header.name),
+      mode: 0o644,
+      size: records.length,
+      mtime: 0,
+      typeflag: TypeFlag.paxHeader,
+    },
     new Map(),
   );
   const pad = Buffer.alloc((BLOCK_SIZE - (records.length % BLOCK_SIZE)) % BLOCK_SIZE);

@@ -55,7 +55,8 @@ export function octalCapacity(width: number): number {
 
 /** Write `value` as zero-padded octal followed by NUL into `field`; false if it does not fit. */
 export function writeOctal(field: Uint8Array, value: number): boolean {
-  if (!Number.isSafeInteger(value) || value < 0 || value > octalCapacity(field.length)) return false;
+  if (!Number.isSafeInteger(value) || value < 0 || value > octalCapacity(field.length))
+    return false;
   const digits = value.toString(8).padStart(field.length - 1, '0');
   for (let i = 0; i < digits.length; i++) field[i] = digits.charCodeAt(i);
   field[field.length - 1] = 0;

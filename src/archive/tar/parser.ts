@@ -5,10 +5,22 @@
  * (PAX records, GNU long names) is buffered, and that is capped.
  */
 import { ShaleError } from '../../core/errors.ts';
-import { BLOCK_SIZE, decodeBlock, isZeroBlock, type BlockFields, type TarDialect } from './block.ts';
+import {
+  BLOCK_SIZE,
+  decodeBlock,
+  isZeroBlock,
+  type BlockFields,
+  type TarDialect,
+} from './block.ts';
 import { cString, type ByteString } from './bytes.ts';
 import { isHeaderOnlyType, TypeFlag, type TarEntryLocation, type TarHeader } from './header.ts';
-import { hasSparseRecords, parsePaxInteger, parsePaxRecords, parsePaxTime, XATTR_PREFIX } from './pax.ts';
+import {
+  hasSparseRecords,
+  parsePaxInteger,
+  parsePaxRecords,
+  parsePaxTime,
+  XATTR_PREFIX,
+} from './pax.ts';
 
 export interface TarParserOptions {
   /** Go 1.4 rules (Docker 1.6–1.8; the default) or Go 1.11+ rules. See block.ts. */
@@ -30,7 +42,11 @@ export interface TarParserHandler {
 
 type State = 'header' | 'meta' | 'data' | 'padding' | 'second-zero' | 'done';
 
-const META_TYPES: ReadonlySet<string> = new Set([TypeFlag.paxHeader, TypeFlag.gnuLongName, TypeFlag.gnuLongLink]);
+const META_TYPES: ReadonlySet<string> = new Set([
+  TypeFlag.paxHeader,
+  TypeFlag.gnuLongName,
+  TypeFlag.gnuLongLink,
+]);
 
 const padding = (size: number) => (BLOCK_SIZE - (size % BLOCK_SIZE)) % BLOCK_SIZE;
 
@@ -74,7 +90,10 @@ export class TarParser {
     try {
       this.consume(chunk);
     } catch (err) {
-      this.failed = err instanceof ShaleError ? err : new ShaleError('ERR_BAD_TAR', String(err), { cause: err });
+      this.failed =
+        err instanceof ShaleError
+          ? err
+          : new ShaleError('ERR_BAD_TAR', String(err), { cause: err });
       throw this.failed;
     }
   }
@@ -83,11 +102,16 @@ export class TarParser {
   end(): void {
     if (this.failed) throw this.failed;
     if (this.state === 'done') return;
+    // As Go: input that stops at a header boundary, inside the padding after an entry, or after a
+    // metadata header whose entry never came, is a normal end; anywhere else it is truncated.
     const atBoundary =
-      this.blockFill === 0 &&
-      (this.state === 'second-zero' || (this.state === 'header' && this.metaCount === 0));
+      (this.blockFill === 0 && (this.state === 'header' || this.state === 'second-zero')) ||
+      this.state === 'padding';
     if (!atBoundary) {
-      this.failed = new ShaleError('ERR_BAD_TAR', `unexpected end of tar archive at byte ${this.offset} (truncated?)`);
+      this.failed = new ShaleError(
+        'ERR_BAD_TAR',
+        `unexpected end of tar archive at byte ${this.offset} (truncated?)`,
+      );
       throw this.failed;
     }
     this.state = 'done';
@@ -159,14 +183,21 @@ export class TarParser {
   private onBlock(block: Buffer): void {
     if (this.state === 'second-zero') {
       if (!isZeroBlock(block)) {
-        throw new ShaleError('ERR_BAD_TAR', `invalid tar archive: a zero block followed by data at byte ${this.offset - BLOCK_SIZE}`);
+        throw new ShaleError(
+          'ERR_BAD_TAR',
+          `invalid tar archive: a zero block followed by data at byte ${this.offset - BLOCK_SIZE}`,
+        );
       }
       this.state = 'done';
       this.handler.end({ offset: this.offset, marker: 'zero-blocks' });
       return;
     }
     if (isZeroBlock(block)) {
-      if (this.metaCount > 0) throw new ShaleError('ERR_BAD_TAR', 'invalid tar archive: metadata header without an entry');
+      if (this.metaCount > 0)
+        throw new ShaleError(
+          'ERR_BAD_TAR',
+          'invalid tar archive: metadata header without an entry',
+        );
       this.state = 'second-zero';
       return;
     }
@@ -176,7 +207,10 @@ export class TarParser {
     }
     this.raw.push(Buffer.from(block));
     const fields = decodeBlock(block, this.dialect);
-    if (META_TYPES.has(fields.typeflag) || (fields.typeflag === TypeFlag.paxGlobal && this.dialect === 'modern')) {
+    if (
+      META_TYPES.has(fields.typeflag) ||
+      (fields.typeflag === TypeFlag.paxGlobal && this.dialect === 'modern')
+    ) {
       this.startMeta(fields);
     } else {
       this.emitEntry(fields);
@@ -185,10 +219,16 @@ export class TarParser {
 
   private startMeta(fields: BlockFields): void {
     if (++this.metaCount > this.maxMetaHeaders) {
-      throw new ShaleError('ERR_LIMIT', `tar entry has more than ${this.maxMetaHeaders} PAX/GNU metadata headers`);
+      throw new ShaleError(
+        'ERR_LIMIT',
+        `tar entry has more than ${this.maxMetaHeaders} PAX/GNU metadata headers`,
+      );
     }
     if (fields.size > this.maxMetaSize) {
-      throw new ShaleError('ERR_LIMIT', `tar metadata header of ${fields.size} bytes exceeds the ${this.maxMetaSize}-byte limit`);
+      throw new ShaleError(
+        'ERR_LIMIT',
+        `tar metadata header of ${fields.size} bytes exceeds the ${this.maxMetaSize}-byte limit`,
+      );
     }
     this.metaFields = fields;
     this.metaBody = [];
@@ -227,11 +267,26 @@ export class TarParser {
     this.state = this.remaining > 0 ? 'padding' : 'header';
   }
 
+  /** A global header is reported with its records, its name and its xattrs only (as Go does). */
   private emitGlobal(fields: BlockFields, records: Map<ByteString, Buffer>): void {
-    const header = this.newHeader({ ...fields, mode: 0, uid: 0, gid: 0, size: 0, mtime: 0, uname: '', gname: '', devmajor: 0, devminor: 0 });
+    const applied = this.newHeader(fields);
+    applyPax(applied, records);
+    const header = this.newHeader({
+      ...fields,
+      name: applied.name,
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: 0,
+      uname: '',
+      gname: '',
+      devmajor: 0,
+      devminor: 0,
+    });
     header.format = 'pax';
-    applyPax(header, records);
-    header.size = 0;
+    header.xattrs = applied.xattrs;
+    header.paxRecords = records;
     const location = { ...this.location(0), paddingSize: padding(fields.size) };
     this.handler.entry(header, location);
     this.handler.entryEnd();
@@ -239,12 +294,18 @@ export class TarParser {
 
   private emitEntry(fields: BlockFields): void {
     if (fields.typeflag === TypeFlag.gnuSparse) {
-      throw new ShaleError('ERR_UNSUPPORTED', `GNU sparse tar entry ${JSON.stringify(fields.name)} is not supported`);
+      throw new ShaleError(
+        'ERR_UNSUPPORTED',
+        `GNU sparse tar entry ${JSON.stringify(fields.name)} is not supported`,
+      );
     }
     const header = this.newHeader(fields);
     if (this.pax) {
       if (hasSparseRecords(this.pax)) {
-        throw new ShaleError('ERR_UNSUPPORTED', `PAX sparse tar entry ${JSON.stringify(header.name)} is not supported`);
+        throw new ShaleError(
+          'ERR_UNSUPPORTED',
+          `PAX sparse tar entry ${JSON.stringify(header.name)} is not supported`,
+        );
       }
       applyPax(header, this.pax);
       if (header.format === 'ustar') header.format = 'pax';
@@ -254,8 +315,13 @@ export class TarParser {
     if (this.dialect === 'modern' && header.typeflag === TypeFlag.regularOld) {
       header.typeflag = header.name.endsWith('/') ? TypeFlag.directory : TypeFlag.regular;
     }
-    if (header.size < 0) throw new ShaleError('ERR_BAD_TAR', `tar entry ${JSON.stringify(header.name)} has a negative size`);
-    const dataSize = this.dialect === 'modern' && isHeaderOnlyType(header.typeflag) ? 0 : header.size;
+    if (header.size < 0)
+      throw new ShaleError(
+        'ERR_BAD_TAR',
+        `tar entry ${JSON.stringify(header.name)} has a negative size`,
+      );
+    const dataSize =
+      this.dialect === 'modern' && isHeaderOnlyType(header.typeflag) ? 0 : header.size;
     const location = this.location(dataSize);
     this.pax = undefined;
     this.longName = undefined;
@@ -270,7 +336,12 @@ export class TarParser {
   private location(dataSize: number): TarEntryLocation {
     const rawHeader = this.raw.length === 1 ? this.raw[0]! : Buffer.concat(this.raw);
     this.raw = [];
-    return { headerOffset: this.entryStart, rawHeader, dataOffset: this.offset, paddingSize: padding(dataSize) };
+    return {
+      headerOffset: this.entryStart,
+      rawHeader,
+      dataOffset: this.offset,
+      paddingSize: padding(dataSize),
+    };
   }
 
   private newHeader(fields: BlockFields): TarHeader {

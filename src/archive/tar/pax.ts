@@ -29,7 +29,8 @@ export function parsePaxRecords(body: Buffer): Map<ByteString, Buffer> {
       length = length * 10 + digit;
     }
     const end = pos + length;
-    if (length < 5 || end > body.length || end <= space + 1) throw bad('record length points outside the header');
+    if (length < 5 || end > body.length || end <= space + 1)
+      throw bad('record length points outside the header');
     if (body[end - 1] !== NEWLINE) throw bad('record does not end in a newline');
     const record = body.subarray(space + 1, end - 1);
     const eq = record.indexOf(EQUALS);
@@ -51,7 +52,7 @@ export function parsePaxRecords(body: Buffer): Map<ByteString, Buffer> {
 /** Decimal integer as PAX writes it (an optional sign, then digits). */
 export function parsePaxInteger(value: Buffer, key: string): number {
   const text = value.toString('latin1');
-  if (!/^[+-]?[0-9]{1,19}$/.test(text)) throw bad(`${key} is not a decimal number`);
+  if (!/^[+-]?[0-9]{1,64}$/.test(text)) throw bad(`${key} is not a decimal number`);
   const n = Number(text);
   if (!Number.isSafeInteger(n)) throw bad(`${key} is out of range`);
   return n;
@@ -60,7 +61,7 @@ export function parsePaxInteger(value: Buffer, key: string): number {
 /** `seconds[.fraction]` → whole seconds and nanoseconds (fraction truncated to 9 digits). */
 export function parsePaxTime(value: Buffer, key: string): { seconds: number; nsec: number } {
   const text = value.toString('latin1');
-  const m = /^([+-]?[0-9]{1,19})(?:\.([0-9]*))?$/.exec(text);
+  const m = /^([+-]?[0-9]{1,64})(?:\.([0-9]*))?$/.exec(text);
   if (!m) throw bad(`${key} is not a time`);
   const seconds = Number(m[1]);
   if (!Number.isSafeInteger(seconds)) throw bad(`${key} is out of range`);
@@ -77,6 +78,13 @@ export function hasSparseRecords(records: Map<ByteString, Buffer>): boolean {
 
 /** Encode one record; the length prefix counts its own digits. */
 export function encodePaxRecord(key: ByteString, value: Buffer): Buffer {
+  // A key with '=' or NUL would be read back as a different record (e.g. an xattr name).
+  if (key === '' || key.includes('=') || key.includes('\0')) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `PAX record key ${JSON.stringify(key)} cannot be written`,
+    );
+  }
   const keyBytes = Buffer.from(key, 'latin1');
   const rest = keyBytes.length + value.length + 3; // space, '=', newline
   let length = rest + String(rest).length;

@@ -21,11 +21,17 @@ function asBuffer(chunk: Uint8Array | string): Buffer {
   if (typeof chunk === 'string') {
     throw new ShaleError('ERR_INVALID_ARGUMENT', 'tar input must be a byte stream, not text');
   }
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.isBuffer(chunk)
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** Feed a whole byte stream through the parser; resolves when the archive has ended. */
-export async function parseTar(source: ByteSource, handler: TarParserHandler, options?: TarParserOptions): Promise<void> {
+export async function parseTar(
+  source: ByteSource,
+  handler: TarParserHandler,
+  options?: TarParserOptions,
+): Promise<void> {
   const parser = new TarParser(handler, options);
   for await (const chunk of source) parser.write(asBuffer(chunk));
   parser.end();
@@ -38,7 +44,10 @@ type Event =
   | { kind: 'end' };
 
 /** Read a tar stream entry by entry. */
-export async function* readTar(source: ByteSource, options?: TarParserOptions): AsyncGenerator<TarEntry> {
+export async function* readTar(
+  source: ByteSource,
+  options?: TarParserOptions,
+): AsyncGenerator<TarEntry> {
   const queue: Event[] = [];
   let head = 0;
   const parser = new TarParser(
@@ -53,17 +62,25 @@ export async function* readTar(source: ByteSource, options?: TarParserOptions): 
   const chunks = source[Symbol.asyncIterator]();
   let sourceDone = false;
 
+  let failure: unknown;
+
+  /** The next parser event; a parse error surfaces only after the events before it. */
   async function next(): Promise<Event> {
     while (head >= queue.length) {
       queue.length = 0;
       head = 0;
+      if (failure !== undefined) throw failure;
       if (sourceDone) throw new ShaleError('ERR_BAD_TAR', 'tar stream ended early');
       const step = await chunks.next();
-      if (step.done) {
-        sourceDone = true;
-        parser.end();
-      } else {
-        parser.write(asBuffer(step.value));
+      try {
+        if (step.done) {
+          sourceDone = true;
+          parser.end();
+        } else {
+          parser.write(asBuffer(step.value));
+        }
+      } catch (err) {
+        failure = err;
       }
     }
     return queue[head++]!;
@@ -84,7 +101,8 @@ export async function* readTar(source: ByteSource, options?: TarParserOptions): 
       let bodyTaken = false;
       const body: AsyncIterable<Buffer> = {
         [Symbol.asyncIterator]: async function* () {
-          if (bodyTaken) throw new ShaleError('ERR_INVALID_ARGUMENT', 'a tar entry body can be read only once');
+          if (bodyTaken)
+            throw new ShaleError('ERR_INVALID_ARGUMENT', 'a tar entry body can be read only once');
           bodyTaken = true;
           for (;;) {
             const e = await next();

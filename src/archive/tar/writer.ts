@@ -9,7 +9,7 @@ import { BLOCK_SIZE } from './block.ts';
 import { encodeHeader } from './encode.ts';
 import { isHeaderOnlyType, TypeFlag, type TarHeaderInit } from './header.ts';
 
-export type EntryBody = Uint8Array | AsyncIterable<Uint8Array>;
+export type EntryBody = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 const ZEROS = Buffer.alloc(BLOCK_SIZE * 2);
 
@@ -28,14 +28,20 @@ export class TarWriter {
   /** Append one entry. Regular files need a body of exactly `header.size` bytes. */
   async add(header: TarHeaderInit, body?: EntryBody): Promise<void> {
     if (this.busy || this.finished) {
-      throw new ShaleError('ERR_INVALID_ARGUMENT', this.finished ? 'tar writer already finished' : 'await add() before adding the next entry');
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        this.finished ? 'tar writer already finished' : 'await add() before adding the next entry',
+      );
     }
     this.busy = true;
     try {
       const typeflag = header.typeflag ?? TypeFlag.regular;
       const size = header.size ?? (body instanceof Uint8Array ? body.length : 0);
       if (isHeaderOnlyType(typeflag) && size !== 0) {
-        throw new ShaleError('ERR_INVALID_ARGUMENT', `tar entry ${JSON.stringify(header.name)} of type ${typeflag} cannot have content`);
+        throw new ShaleError(
+          'ERR_INVALID_ARGUMENT',
+          `tar entry ${JSON.stringify(header.name)} of type ${typeflag} cannot have content`,
+        );
       }
       await this.write(encodeHeader({ ...header, typeflag, size }));
       let written = 0;
@@ -72,13 +78,17 @@ export class TarWriter {
   }
 
   private async write(bytes: Uint8Array): Promise<void> {
-    if (this.out.destroyed) throw new ShaleError('ERR_INVALID_ARGUMENT', 'tar output stream was closed');
+    if (this.out.destroyed)
+      throw new ShaleError('ERR_INVALID_ARGUMENT', 'tar output stream was closed');
     if (!this.out.write(bytes)) {
       await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
     }
   }
 
   private sizeError(name: string, expected: number, got: number): ShaleError {
-    return new ShaleError('ERR_INVALID_ARGUMENT', `tar entry ${JSON.stringify(name)} declared ${expected} bytes but its body has ${got}`);
+    return new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `tar entry ${JSON.stringify(name)} declared ${expected} bytes but its body has ${got}`,
+    );
   }
 }

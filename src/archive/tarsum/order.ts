@@ -41,12 +41,18 @@ export function orderSums(entries: EntrySum[], variant: TarsumVariant): EntrySum
   for (const [key, indexes] of byKey) {
     if (indexes.length === 1) continue;
     if (indexes.length > 2) {
-      throw new ShaleError('ERR_UNSUPPORTED', `tarsum: path ${JSON.stringify(key)} occurs ${indexes.length} times; its order is undefined upstream`);
+      throw new ShaleError(
+        'ERR_UNSUPPORTED',
+        `tarsum: path ${JSON.stringify(key)} occurs ${indexes.length} times; its order is undefined upstream`,
+      );
     }
     const [i, j] = indexes as [number, number];
     if (sorted[i]!.pos < sorted[j]!.pos) continue;
     if (j !== i + 1 && sorted[i]!.sum !== sorted[j]!.sum) {
-      throw new ShaleError('ERR_UNSUPPORTED', `tarsum: duplicate entries for ${JSON.stringify(key)} interleave with others; their order is undefined upstream`);
+      throw new ShaleError(
+        'ERR_UNSUPPORTED',
+        `tarsum: duplicate entries for ${JSON.stringify(key)} interleave with others; their order is undefined upstream`,
+      );
     }
     [sorted[i], sorted[j]] = [sorted[j]!, sorted[i]!];
   }

@@ -23,7 +23,11 @@ export interface TarsumOptions {
 }
 
 /** The header text hashed for one entry: `key` and value pairs back to back. */
-export function selectedHeaderText(header: TarHeader, version: TarsumVersion, variant: TarsumVariant): string {
+export function selectedHeaderText(
+  header: TarHeader,
+  version: TarsumVersion,
+  variant: TarsumVariant,
+): string {
   const blankNames = variant === '2018';
   let text =
     `name${header.name}mode${header.mode}uid${header.uid}gid${header.gid}size${header.size}` +
@@ -75,7 +79,11 @@ export class TarsumCalculator implements TarParserHandler {
   }
 
   entryEnd(): void {
-    this.sums.push({ name: this.currentName, sum: this.current!.digest('hex'), pos: this.sums.length });
+    this.sums.push({
+      name: this.currentName,
+      sum: this.current!.digest('hex'),
+      pos: this.sums.length,
+    });
     this.current = undefined;
   }
 
@@ -94,7 +102,10 @@ export class TarsumCalculator implements TarParserHandler {
 }
 
 /** TarSum of a whole (uncompressed) tar stream. */
-export async function tarsum(source: AsyncIterable<Uint8Array>, options: TarsumOptions = {}): Promise<string> {
+export async function tarsum(
+  source: AsyncIterable<Uint8Array>,
+  options: TarsumOptions = {},
+): Promise<string> {
   const calculator = new TarsumCalculator(options);
   await parseTar(source, calculator, { dialect: calculator.dialect });
   return calculator.checksum();

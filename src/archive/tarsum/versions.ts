@@ -17,7 +17,8 @@ export function versionLabel(version: TarsumVersion): string {
 }
 
 function versionOfLabel(label: string): TarsumVersion | undefined {
-  for (const [version, text] of Object.entries(LABELS)) if (text === label) return version as TarsumVersion;
+  for (const [version, text] of Object.entries(LABELS))
+    if (text === label) return version as TarsumVersion;
   return undefined;
 }
 
@@ -25,13 +26,28 @@ function versionOfLabel(label: string): TarsumVersion | undefined {
  * Reverse lookup of a label such as `tarsum.v1+sha256` (the part of a checksum before `:`):
  * only the three version labels and the sha256/sha512 hashes are accepted.
  */
-export function parseTarsumLabel(label: string): { version: TarsumVersion; hash: 'sha256' | 'sha512' } {
+export function parseTarsumLabel(label: string): {
+  version: TarsumVersion;
+  hash: 'sha256' | 'sha512';
+} {
   const plus = label.indexOf('+');
-  if (plus === -1) throw new ShaleError('ERR_INVALID_ARGUMENT', `tarsum label ${JSON.stringify(label)} should look like version+hash`);
+  if (plus === -1)
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `tarsum label ${JSON.stringify(label)} should look like version+hash`,
+    );
   const version = versionOfLabel(label.slice(0, plus));
   const hash = label.slice(plus + 1);
-  if (!version) throw new ShaleError('ERR_INVALID_ARGUMENT', `unknown tarsum version in label ${JSON.stringify(label)}`);
-  if (!LABEL_HASHES.has(hash)) throw new ShaleError('ERR_UNSUPPORTED', `unsupported tarsum hash ${JSON.stringify(hash)}: use sha256 or sha512`);
+  if (!version)
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `unknown tarsum version in label ${JSON.stringify(label)}`,
+    );
+  if (!LABEL_HASHES.has(hash))
+    throw new ShaleError(
+      'ERR_UNSUPPORTED',
+      `unsupported tarsum hash ${JSON.stringify(hash)}: use sha256 or sha512`,
+    );
   return { version, hash: hash as 'sha256' | 'sha512' };
 }
 
@@ -45,14 +61,10 @@ export function versionLabelOfChecksum(checksum: string): string {
 export function versionOfTarsum(text: string): TarsumVersion {
   const plus = text.indexOf('+');
   const version = versionOfLabel(plus === -1 ? text : text.slice(0, plus));
-  if (!version) throw new ShaleError('ERR_INVALID_ARGUMENT', `${JSON.stringify(text)} does not include a TarSum version`);
-  return version;
-}
-
-/** Parse a CLI-style version name: `v0`, `v1`, `dev` (or the full label texts). */
-export function parseTarsumVersion(text: string): TarsumVersion {
-  if (text === 'v0' || text === 'v1' || text === 'dev') return text;
-  const version = versionOfLabel(text);
-  if (!version) throw new ShaleError('ERR_INVALID_ARGUMENT', `unknown tarsum version ${JSON.stringify(text)}: use v0, v1 or dev`);
+  if (!version)
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `${JSON.stringify(text)} does not include a TarSum version`,
+    );
   return version;
 }

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// `npm run demo`: the main job on a bundled example. Packs examples/rootfs into a layer with the
+// library, shows its DiffID and TarSum through the `shale` CLI, compresses it, and writes a
+// one-layer OCI image layout whose image ID is the sha256 of its config.
+// Usage: node scripts/demo.mjs [OUT_DIR]   (default: a new temporary directory)
+import { createHash } from 'node:crypto';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { compressStream, packDirectory } from 'shale/archive';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const rootfs = path.join(repo, 'examples', 'rootfs');
+const shale = (...args) =>
+  execFileSync(process.execPath, [path.join(repo, 'dist/cli/main.js'), ...args], {
+    encoding: 'utf8',
+  }).trim();
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const EPOCH = 1700000000;
+
+const out = process.argv[2] ? path.resolve(process.argv[2]) : mkdtempSync(path.join(tmpdir(), 'shale-demo-'));
+mkdirSync(out, { recursive: true });
+console.log(`shale demo — working in ${out}\n`);
+
+// 1. The layer: the rootfs as an uncompressed tar (fixed owner and mtime: reproducible).
+const layerTar = path.join(out, 'layer.tar');
+await pipeline(
+  packDirectory(rootfs, { mtime: EPOCH, uid: 0, gid: 0 }),
+  createWriteStream(layerTar),
+);
+console.log(`$ shale diffid layer.tar\n${shale('diffid', layerTar)}`);
+console.log(`$ shale tarsum layer.tar\n${shale('tarsum', layerTar)}`);
+console.log(
+  `$ shale tarsum --version v0 layer.tar\n${shale('tarsum', '--version', 'v0', layerTar)}\n`,
+);
+
+// 2. The blob: gzip-compressed; its DiffID is still that of the uncompressed tar.
+const layerGz = path.join(out, 'layer.tar.gz');
+await pipeline(
+  createReadStream(layerTar),
+  await compressStream('gzip'),
+  createWriteStream(layerGz),
+);
+const diffId = shale('diffid', layerGz);
+console.log(`$ shale diffid layer.tar.gz\n${diffId}\n`);
+
+// 3. The image: config (rootfs.diff_ids) + manifest + index in an OCI image layout.
+const layout = path.join(out, 'oci');
+mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+const putBlob = (bytes) => {
+  const hex = sha256(bytes);
+  writeFileSync(path.join(layout, 'blobs', 'sha256', hex), bytes);
+  return { digest: `sha256:${hex}`, size: bytes.length };
+};
+const layerBytes = readFileSync(layerGz);
+const layerHex = sha256(layerBytes);
+renameSync(layerGz, path.join(layout, 'blobs', 'sha256', layerHex));
+const config = putBlob(
+  Buffer.from(
+    JSON.stringify({
+      created: new Date(EPOCH * 1000).toISOString(),
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: ['/usr/bin/hello'] },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+      history: [
+        {
+          created: new Date(EPOCH * 1000).toISOString(),
+          created_by: 'shale demo: examples/rootfs',
+        },
+      ],
+    }),
+  ),
+);
+const manifest = putBlob(
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+          digest: `sha256:${layerHex}`,
+          size: layerBytes.length,
+        },
+      ],
+    }),
+  ),
+);
+writeFileSync(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+writeFileSync(
+  path.join(layout, 'index.json'),
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        ...manifest,
+        annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/shale-demo:latest' },
+      },
+    ],
+  }),
+);
+console.log(`image layout:   ${layout}`);
+console.log(`layer blob:     sha256:${layerHex} (${layerBytes.length} bytes gzip)`);
+console.log(`manifest:       ${manifest.digest}`);
+console.log(`image ID:       ${config.digest}`);

@@ -1,0 +1,6 @@
+/** @module shale/archive — tar codec, compression, TarSum and DiffIDs. Imports nothing from the store. */
+export * from './tar/index.ts';
+export * from './tarsum/index.ts';
+export * from './compression/index.ts';
+export * from './diffid.ts';
+export * from './pack.ts';

@@ -1,0 +1,15 @@
+/** `shale diffid`: print the DiffID (sha256 of the decompressed stream) of a layer blob. */
+import type { Command } from 'commander';
+import { computeDiffId } from '../../archive/diffid.ts';
+import { openInput } from '../input.ts';
+
+export function registerDiffid(program: Command): void {
+  program
+    .command('diffid')
+    .description('print sha256:<hex> of the decompressed stream (gzip, zstd, xz, bzip2 or plain)')
+    .argument('<file>', 'layer blob, or - for standard input')
+    .action(async (file: string) => {
+      const { diffId } = await computeDiffId(openInput(file));
+      process.stdout.write(`${diffId}\n`);
+    });
+}

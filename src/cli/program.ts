@@ -1,0 +1,52 @@
+/**
+ * The `shale` command line: builds the commander program and maps failures to shale's exit
+ * contract (`shale: …` on stderr; 1 for failures, 2 for wrong usage).
+ */
+import { Command, CommanderError } from 'commander';
+import { isShaleError } from '../core/errors.ts';
+import { registerDiffid } from './commands/diffid.ts';
+import { registerTarsum } from './commands/tarsum.ts';
+
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function buildProgram(): Command {
+  const program = new Command('shale')
+    .description('daemonless, content-addressable container image store')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: () => undefined });
+  registerTarsum(program);
+  registerDiffid(program);
+  for (const command of program.commands)
+    command.exitOverride().configureOutput({ writeErr: () => undefined });
+  return program;
+}
+
+function usageMessage(err: CommanderError): string {
+  return err.message.replace(/^error: /, '');
+}
+
+/** Run the CLI; resolves to the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      process.stderr.write(`shale: ${usageMessage(err)} (see 'shale --help')\n`);
+      return EXIT_USAGE;
+    }
+    if (isShaleError(err)) {
+      process.stderr.write(`shale: ${err.message}\n`);
+      if (process.env.SHALE_DEBUG) process.stderr.write(`${err.stack}\n`);
+      return EXIT_FAILURE;
+    }
+    process.stderr.write(
+      `shale: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+}
