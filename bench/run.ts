@@ -6,29 +6,39 @@
  *   node --import tsx bench/run.ts [--preset large] [--runs 5] [--warmup 1]
  *        [--cases tarsum,diffid,startup] [--layers N --files N --size S --seed N]
  *        [--data DIR] [--out DIR] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
+ *        [--idle-wait SECONDS] [--nice N]
  *
  * See bench/README.md for what each row means.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir, ensureFixture, repoRoot, type Fixture } from './fixtures/image.ts';
 import { isPresetName, parseSize, resolveFixture } from './fixtures/presets.ts';
 import { buildCases, CASE_IDS, type BenchCase, type CaseId, type Variant } from './lib/cases.ts';
 import { describeEnvironment, hasCommand } from './lib/env.ts';
-import { createMeter, type Meter, type Sample } from './lib/measure.ts';
+import {
+  createMeter,
+  machineBusySeconds,
+  waitForIdle,
+  type Meter,
+  type Sample,
+} from './lib/measure.ts';
 import {
   combineRun,
   markdown,
   summarise,
   type BenchResult,
+  type RunFigures,
   type VariantResult,
 } from './lib/report.ts';
 
 const USAGE = `usage: node --import tsx bench/run.ts [--preset small|large|many-small] [--runs N] [--warmup N]
          [--cases ${CASE_IDS.join(',')}] [--layers N] [--files N] [--size SIZE] [--seed N]
-         [--data DIR] [--out DIR] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]`;
+         [--data DIR] [--out DIR] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
+         [--idle-wait SECONDS] [--nice N]`;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -86,11 +96,32 @@ async function runVariant(meter: Meter, v: Variant): Promise<Sample[]> {
   return samples;
 }
 
+/** One timed run of a variant, with the CPU that other processes used meanwhile. */
+async function timedRun(meter: Meter, v: Variant, cores: number): Promise<RunFigures> {
+  const busy0 = machineBusySeconds();
+  const figures = combineRun(await runVariant(meter, v));
+  const busy1 = machineBusySeconds();
+  if (busy0 !== undefined && busy1 !== undefined) {
+    const other = busy1 - busy0 - figures.cpuSeconds;
+    figures.backgroundShare = Math.max(
+      0,
+      Math.round((other / (figures.wallSeconds * cores)) * 1000) / 1000,
+    );
+  }
+  return figures;
+}
+
+interface RunOptions {
+  runs: number;
+  warmup: number;
+  idleWait: number;
+  cores: number;
+}
+
 async function runCase(
   meter: Meter,
   c: BenchCase,
-  runs: number,
-  warmup: number,
+  { runs, warmup, idleWait, cores }: RunOptions,
 ): Promise<{ variants: VariantResult[]; notes: string[] }> {
   log(`${c.id}: ${c.title}`);
   warmPageCache(c.inputs);
@@ -148,14 +179,25 @@ async function runCase(
   const live = () => c.variants.filter((v) => !results.get(v)!.error);
   const rounds = warmup === 0 ? runs - 1 : runs;
   for (let round = 0; round < rounds; round++) {
+    if (idleWait > 0) {
+      const share = await waitForIdle(idleWait, cores);
+      if (share !== undefined && share >= 0.15) {
+        log(
+          `machine still busy (${(share * 100).toFixed(0)}% CPU) after ${idleWait}s: running anyway`,
+        );
+      }
+    }
     const order = live();
     const shift = round % Math.max(1, order.length);
     const progress: string[] = [];
     for (const v of [...order.slice(shift), ...order.slice(0, shift)]) {
       try {
-        const figures = combineRun(await runVariant(meter, v));
+        const figures = await timedRun(meter, v, cores);
         results.get(v)!.runs.push(figures);
-        progress.push(`${v.id} ${figures.wallSeconds.toFixed(3)}s`);
+        const bg = figures.backgroundShare ?? 0;
+        progress.push(
+          `${v.id} ${figures.wallSeconds.toFixed(3)}s${bg > 0.05 ? ` (bg ${(bg * 100).toFixed(0)}%)` : ''}`,
+        );
       } catch (err) {
         fail(v, err);
       }
@@ -181,6 +223,8 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'large' },
       runs: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
+      'idle-wait': { type: 'string', default: '30' },
+      nice: { type: 'string', default: '0' },
       cases: { type: 'string', default: CASE_IDS.join(',') },
       layers: { type: 'string' },
       files: { type: 'string' },
@@ -203,6 +247,9 @@ async function main(): Promise<void> {
     throw new Error(`unknown preset ${JSON.stringify(values.preset)}`);
   const runs = intOption(values.runs, 'runs', 1)!;
   const warmup = intOption(values.warmup, 'warmup', 0)!;
+  const idleWait = intOption(values['idle-wait'], 'idle-wait', 0)!;
+  if (!/^-?\d+$/.test(values.nice)) throw new Error('--nice needs an integer (-20..19)');
+  const nice = Number(values.nice);
   if (runs < 5) log(`note: --runs ${runs} is below the 5 runs the published table uses`);
   const cases = values.cases.split(',').map((s) => s.trim());
   for (const id of cases) {
@@ -238,7 +285,7 @@ async function main(): Promise<void> {
   const environment = describeEnvironment(process.execPath);
   for (const [k, v] of Object.entries(environment.versions)) log(`${k}: ${v}`);
   spawnSync('sync'); // no write-back of freshly generated data during the timed runs
-  const meter = await createMeter(meterKind);
+  const meter = await createMeter(meterKind, nice);
   log(`meter: ${meter.description}`);
 
   const ctx = {
@@ -263,17 +310,21 @@ async function main(): Promise<void> {
     },
     runs,
     warmup,
+    idleWait,
+    loadAverageEnd: [],
     cases: [],
   };
+  const cores = environment.machine.cores;
   try {
     for (const c of buildCases(ctx, cases as CaseId[])) {
-      const { variants, notes } = await runCase(meter, c, runs, warmup);
+      const { variants, notes } = await runCase(meter, c, { runs, warmup, idleWait, cores });
       c.notes.push(...notes);
       result.cases.push(summarise(c, variants));
     }
   } finally {
     meter.close();
   }
+  result.loadAverageEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 
   const table = markdown(result);
   const outDir = values.out ? path.resolve(values.out) : path.join(root, 'bench', 'results');

@@ -29,7 +29,9 @@ const shale = (...args) =>
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const EPOCH = 1700000000;
 
-const out = process.argv[2] ? path.resolve(process.argv[2]) : mkdtempSync(path.join(tmpdir(), 'shale-demo-'));
+const out = process.argv[2]
+  ? path.resolve(process.argv[2])
+  : mkdtempSync(path.join(tmpdir(), 'shale-demo-'));
 mkdirSync(out, { recursive: true });
 console.log(`shale demo — working in ${out}\n`);
 

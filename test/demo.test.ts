@@ -13,16 +13,22 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 test('the demo image is read by skopeo and unpacked by umoci to examples/rootfs', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'shale-demo-test-'));
   try {
-    const out = execFileSync(process.execPath, [path.join(repo, 'scripts/demo.mjs'), work], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [path.join(repo, 'scripts/demo.mjs'), work], {
+      encoding: 'utf8',
+    });
     const manifest = /^manifest:\s+(sha256:[0-9a-f]{64})$/m.exec(out)?.[1];
     const diffIds = [...out.matchAll(/^(sha256:[0-9a-f]{64})$/gm)].map((m) => m[1]);
     assert.ok(manifest, out);
     assert.equal(new Set(diffIds).size, 1, 'diffid of layer.tar and layer.tar.gz agree');
 
     const ref = `oci:${work}/oci:docker.io/library/shale-demo:latest`;
-    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', ref], { encoding: 'utf8' })) as { Digest: string };
+    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', ref], { encoding: 'utf8' })) as {
+      Digest: string;
+    };
     assert.equal(inspect.Digest, manifest);
-    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', ref], { encoding: 'utf8' })) as {
+    const config = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--config', ref], { encoding: 'utf8' }),
+    ) as {
       rootfs: { diff_ids: string[] };
     };
     assert.deepEqual(config.rootfs.diff_ids, [diffIds[0]]);
@@ -31,8 +37,17 @@ test('the demo image is read by skopeo and unpacked by umoci to examples/rootfs'
     execFileSync('umoci', ['unpack', '--image', `${work}/umoci:demo`, `${work}/bundle`]);
     const rootfs = path.join(work, 'bundle', 'rootfs');
     const example = path.join(repo, 'examples', 'rootfs');
-    for (const file of ['etc/os-release', 'etc/passwd', 'usr/bin/hello', 'usr/share/doc/hello/README']) {
-      assert.deepEqual(readFileSync(path.join(rootfs, file)), readFileSync(path.join(example, file)), file);
+    for (const file of [
+      'etc/os-release',
+      'etc/passwd',
+      'usr/bin/hello',
+      'usr/share/doc/hello/README',
+    ]) {
+      assert.deepEqual(
+        readFileSync(path.join(rootfs, file)),
+        readFileSync(path.join(example, file)),
+        file,
+      );
     }
     assert.equal(readlinkSync(path.join(rootfs, 'bin')), 'usr/bin');
   } finally {

@@ -170,10 +170,25 @@ function procSamplingMeter(): Meter {
   };
 }
 
-/** GNU time when it is installed and works, else /proc sampling. */
+/** Runs every command under `nice -n N` (nice execs it: same process, same rusage). */
+function niced(meter: Meter, nice: number): Meter {
+  if (nice === 0) return meter;
+  return {
+    ...meter,
+    description: `${meter.description}; commands run under nice -n ${nice}`,
+    run: (argv) => meter.run(['nice', '-n', String(nice), ...argv]),
+  };
+}
+
+/** GNU time when it is installed and works, else /proc sampling; `nice` != 0 wraps commands. */
 export async function createMeter(
   prefer: 'auto' | 'gnu-time' | 'proc-sampling' = 'auto',
+  nice = 0,
 ): Promise<Meter> {
+  return niced(await pickMeter(prefer), nice);
+}
+
+async function pickMeter(prefer: 'auto' | 'gnu-time' | 'proc-sampling'): Promise<Meter> {
   if (prefer !== 'proc-sampling' && existsSync(GNU_TIME)) {
     const meter = gnuTimeMeter();
     try {
@@ -195,4 +210,42 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Machine-wide CPU time spent busy so far (all cores, seconds), from /proc/stat; undefined off Linux. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    // cpu user nice system idle iowait irq softirq steal …
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return busy / 100; // USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Wait (at most `maxSeconds`) until the machine is quiet: less than `threshold` of its CPU busy
+ * over a one-second window. Resolves to the last busy share seen (undefined off Linux).
+ */
+export async function waitForIdle(
+  maxSeconds: number,
+  cores: number,
+  threshold = 0.15,
+): Promise<number | undefined> {
+  const deadline = performance.now() + maxSeconds * 1000;
+  let share: number | undefined;
+  do {
+    const b0 = machineBusySeconds();
+    const t0 = performance.now();
+    await sleep(1000);
+    const b1 = machineBusySeconds();
+    if (b0 === undefined || b1 === undefined) return undefined;
+    share = (b1 - b0) / (((performance.now() - t0) / 1000) * cores);
+    if (share < threshold) return share;
+  } while (performance.now() < deadline);
+  return share;
 }

@@ -8,6 +8,12 @@ export interface RunFigures {
   wallSeconds: number;
   cpuSeconds: number;
   maxRssKiB: number;
+  /**
+   * CPU time other processes used meanwhile, as a share of the machine's capacity over the run
+   * (machine-wide busy time from /proc/stat minus this row's own CPU time). Large values mean the
+   * run shared the machine and its figures are disturbed.
+   */
+  backgroundShare?: number;
 }
 
 export interface VariantResult {
@@ -24,6 +30,8 @@ export interface VariantResult {
   medianCpuSeconds?: number;
   /** Largest peak RSS of any process in any run. */
   peakRssMiB?: number;
+  /** Median share of the machine's CPU that other processes used during this row's runs. */
+  medianBackgroundShare?: number;
   mbPerSecond?: number;
   /** Reference median wall / this median wall: this row's throughput relative to the reference. */
   ratio?: number;
@@ -60,6 +68,10 @@ export interface BenchResult {
   };
   runs: number;
   warmup: number;
+  /** Longest wait for a quiet machine before each round (seconds; 0 = no waiting). */
+  idleWait: number;
+  /** Load average when the runs ended (the environment has the one at the start). */
+  loadAverageEnd: number[];
   cases: CaseResult[];
 }
 
@@ -82,6 +94,8 @@ export function summarise(c: BenchCase, results: VariantResult[]): CaseResult {
     v.maxWallSeconds = round(Math.max(...walls), 4);
     v.medianCpuSeconds = round(median(v.runs.map((r) => r.cpuSeconds)), 3);
     v.peakRssMiB = round(Math.max(...v.runs.map((r) => r.maxRssKiB)) / 1024, 1);
+    const bg = v.runs.flatMap((r) => (r.backgroundShare === undefined ? [] : [r.backgroundShare]));
+    if (bg.length > 0) v.medianBackgroundShare = round(median(bg), 3);
     if (!c.perProcess && c.basisBytes > 0)
       v.mbPerSecond = round(c.basisBytes / 1e6 / median(walls), 1);
   }
@@ -152,10 +166,23 @@ export function markdown(result: BenchResult): string {
       'A run = one process per layer, wall times summed.',
   );
   lines.push(`Meter: ${result.meter}.`);
+  const bg = result.cases.flatMap((c) =>
+    c.variants.flatMap((v) => v.runs.map((r) => r.backgroundShare ?? 0)),
+  );
+  if (bg.length > 0) {
+    const share = median(bg);
+    const worst = Math.max(...bg);
+    lines.push(
+      `Other processes used a median ${(share * 100).toFixed(1)}% (max ${(worst * 100).toFixed(0)}%) ` +
+        `of the machine's CPU during the timed runs` +
+        (share > 0.05 ? ' — **the machine was not idle: figures are disturbed**.' : '.'),
+    );
+  }
   lines.push(
     `Machine: ${env.machine.cpu}, ${env.machine.cores} cores, ${env.machine.memoryGiB} GiB, ` +
       `${env.machine.kernel}, SHA-NI ${env.machine.shaNi ? 'yes' : 'no'}, ` +
-      `load average at start ${env.machine.loadAverage.join(' ')}; ${env.date}.`,
+      `load average ${env.machine.loadAverage.join(' ')} at start, ` +
+      `${result.loadAverageEnd.join(' ')} at the end; ${env.date}.`,
   );
   lines.push(
     `Versions: ${Object.entries(env.versions)

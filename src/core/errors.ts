@@ -7,6 +7,7 @@ export const ErrorCodes = [
   'ERR_BAD_TAR', // malformed or truncated tar stream
   'ERR_BAD_COMPRESSION', // corrupt gzip/zstd/xz/bzip2 stream
   'ERR_INVALID_DIGEST', // text that is not `algorithm:hex`
+  'ERR_INVALID_REFERENCE', // text that is not an image reference (see reference/error.ts `kind`)
   'ERR_DIGEST_MISMATCH', // content does not hash to the expected digest
   'ERR_SIZE_MISMATCH', // content length differs from the expected size
   'ERR_UNSUPPORTED', // valid input we deliberately do not handle (sparse files, unknown hash, ...)

@@ -1,4 +1,5 @@
-/** @module shale/core — the vocabulary: digests, media types, errors. No I/O. */
+/** @module shale/core — the vocabulary: digests, media types, image references, errors. No I/O. */
 export * from './errors.ts';
 export * from './digest.ts';
 export * from './media-types.ts';
+export * from './reference.ts';

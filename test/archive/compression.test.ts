@@ -58,8 +58,8 @@ function sample(size: number, seed = 1): Buffer {
   const words = ['layer ', 'image ', 'blob ', 'sha256:', 'usr/lib/', '\n', 'tar ', '0000'];
   let i = 0;
   while (i < size) {
-    if (next() % 4 === 0) {
-      const n = Math.min(size - i, 1 + (next() % 300));
+    if (next() % 8 === 0) {
+      const n = Math.min(size - i, 1 + (next() % 40));
       for (let k = 0; k < n; k++) out[i++] = next() & 0xff;
     } else {
       const w = words[next() % words.length]!;
@@ -132,8 +132,12 @@ test('sniffs the magic numbers of the spec', () => {
     assert.equal(sniffCompression(Uint8Array.from(magic)), format, 'exactly the magic');
     assert.equal(sniffCompression(Uint8Array.from(magic.slice(0, -1))), 'none', 'one byte short');
     const wrong = [...magic];
-    wrong[wrong.length - 1] ^= 0x01;
-    assert.equal(sniffCompression(Uint8Array.from([...wrong, 0, 0, 0, 0])), 'none', 'last byte off');
+    wrong[wrong.length - 1]! ^= 0x01;
+    assert.equal(
+      sniffCompression(Uint8Array.from([...wrong, 0, 0, 0, 0])),
+      'none',
+      'last byte off',
+    );
   }
   assert.equal(sniffCompression(new Uint8Array(0)), 'none');
   assert.equal(sniffCompression(Uint8Array.from([0x1f, 0x8b, 0x07, 0])), 'none', 'gzip needs CM=8');
@@ -159,7 +163,10 @@ test('peekCompression waits for 10 bytes and loses nothing', async () => {
   const data = cli('xz', SMALL);
   // one byte per chunk: a peek that sniffed after the first chunk would see 'none'
   const oneByOne = (async function* () {
-    for (let i = 0; i < 40; i++) yield data.subarray(i, i + 1);
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield data.subarray(i, i + 1);
+    }
     yield data.subarray(40);
   })();
   const { compression, stream } = await peekCompression(oneByOne);
@@ -187,6 +194,7 @@ test('peekCompression refuses text chunks and passes source errors on', async ()
   await rejectsWith(peekCompression(Readable.from(['text chunk'])), 'ERR_INVALID_ARGUMENT');
   const failing = (async function* () {
     yield Buffer.from([0x1f, 0x8b]);
+    await new Promise((resolve) => setImmediate(resolve));
     throw new Error('network down');
   })();
   await assert.rejects(peekCompression(failing), /network down/);
@@ -266,11 +274,17 @@ test('zstd skippable frames before, between and after real frames', async () => 
   assert.ok(cliDecompress('zstd', stream).equals(expected), 'the zstd tool agrees');
   // (fzstd on its own skips them too; our frame walker skips them before fzstd sees them)
   assert.ok(Buffer.from(fzstdDecompress(stream)).equals(expected));
-  for (const chunkSize of [1 << 20, 5, 1]) {
+  for (const chunkSize of [1 << 20, 5]) {
     const auto = await autoDecompress(chunked(stream, chunkSize));
     assert.equal(auto.compression, 'zstd');
     assert.ok((await collect(auto.stream)).equals(expected), `chunk ${chunkSize}`);
   }
+  const small = Buffer.concat([
+    skippableFrame(0x5, Buffer.from('abc')),
+    cli('zstd', a.subarray(0, 2000)),
+    skippableFrame(0x6, Buffer.from('defg')),
+  ]);
+  assert.ok((await decode(small, 'zstd', undefined, 1)).equals(a.subarray(0, 2000)), 'bytewise');
   // a stream of skippable frames only decodes to nothing
   assert.equal((await decode(skippableFrame(1, Buffer.from('x')), 'zstd')).length, 0);
 });
@@ -282,14 +296,11 @@ test('our gzip and zstd output decodes with gzip -dc / zstd -dc', async (t) => {
     assert.equal(sniffCompression(compressed), 'gzip');
     assert.ok(cliDecompress('gzip', compressed).equals(data), `gzip level ${level}`);
   }
-  assert.ok(
-    (await collect(chunked(data).pipe(await compressStream('gzip', { level: 1 })))).length <
-      (await collect(chunked(data).pipe(await compressStream('gzip', { level: 9 })))).length + 1,
-  );
   await t.test('zstd', { skip: !hasZstdNapi && 'zstd-napi is not installed' }, async () => {
     for (const level of [undefined, 1, 19]) {
       const compressed = await collect(chunked(data).pipe(await compressStream('zstd', { level })));
       assert.equal(sniffCompression(compressed), 'zstd');
+      assert.equal(compressed[4]! & 0x04, 0x04, 'content checksum flag');
       assert.ok(cliDecompress('zstd', compressed).equals(data), `zstd level ${level}`);
       assert.ok((await decode(compressed, 'zstd')).equals(data));
     }
@@ -319,7 +330,9 @@ test('gzip and zstd round-trip random bytes (property)', async () => {
       fc.constantFrom(...formats),
       fc.integer({ min: 1, max: 9 }),
       async (data, format, level) => {
-        const compressed = await collect(chunked(data, 1000).pipe(await compressStream(format, { level })));
+        const compressed = await collect(
+          chunked(data, 1000).pipe(await compressStream(format, { level })),
+        );
         const auto = await autoDecompress(chunked(compressed, 777));
         assert.equal(auto.compression, format);
         assert.ok((await collect(auto.stream)).equals(Buffer.from(data)));
@@ -349,7 +362,10 @@ test('node gunzip drops data after a zero byte; we reject it', async () => {
   // zero padding alone is accepted, as gzip(1) does
   for (const chunkSize of [1 << 20, 7, 1]) {
     const padded = Buffer.concat([a, b, Buffer.alloc(3000)]);
-    assert.equal((await decode(padded, 'gzip', undefined, chunkSize)).toString(), 'first member\nsecond member\n');
+    assert.equal(
+      (await decode(padded, 'gzip', undefined, chunkSize)).toString(),
+      'first member\nsecond member\n',
+    );
   }
 });
 
@@ -381,6 +397,10 @@ test('truncated and corrupt input of every format is ERR_BAD_COMPRESSION', async
     for (let i = good.length >> 1; i < (good.length >> 1) + 16; i++) flipped[i]! ^= 0x55;
     await rejectsWith(decode(flipped, format), 'ERR_BAD_COMPRESSION', message);
   }
+  // zstd: the content checksum is verified (fzstd alone ignores it)
+  const summed = cli('zstd', data, ['--check']);
+  summed[summed.length - 1]! ^= 0x01;
+  await rejectsWith(decode(summed, 'zstd'), 'ERR_BAD_COMPRESSION', /checksum mismatch/);
   // zstd: a block header with the reserved type
   const zst = cli('zstd', Buffer.from('hello hello hello hello\n'), ['--no-check']);
   const headerSize = 6; // magic, descriptor, window descriptor (no content size from stdin)
@@ -397,9 +417,17 @@ test('randomly damaged streams fail cleanly and never hang (property)', async ()
     FORMATS.map((f) => [f, cli(f, sample(20_000, 51), f === 'bzip2' ? ['-1'] : [])]),
   ) as Record<Format, Buffer>;
   const damage = fc.oneof(
-    fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+    fc.record({
+      kind: fc.constant('flip' as const),
+      at: fc.nat(),
+      xor: fc.integer({ min: 1, max: 255 }),
+    }),
     fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), xor: fc.constant(0) }),
-    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), xor: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({
+      kind: fc.constant('insert' as const),
+      at: fc.nat(),
+      xor: fc.integer({ min: 0, max: 255 }),
+    }),
   );
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...FORMATS), damage, async (format, d) => {
@@ -463,7 +491,7 @@ test('decompressStream refuses unknown compressions and bad limits', () => {
 test('maxRatio stops a 64 MiB gzip/zstd/xz/bzip2 bomb early', async () => {
   const zeros = Buffer.alloc(64 * MiB);
   for (const format of FORMATS) {
-    const bomb = cli(format, zeros);
+    const bomb = cli(format, zeros, format === 'xz' ? ['-0'] : []);
     assert.ok(bomb.length < 128 * 1024, `${format} bomb is ${bomb.length} bytes`);
     let seen = 0;
     const stream = decompressStream(chunked(bomb, 4096), format, { maxRatio: 10 });
@@ -502,7 +530,7 @@ test('200 MiB streams decompress with modest memory (gzip and zstd, generated on
   const block = sample(MiB, 71);
   const zero = Buffer.alloc(MiB);
   const total = 200;
-  async function* generate(unit: Buffer) {
+  function* generate(unit: Buffer) {
     for (let i = 0; i < total; i++) yield unit;
   }
   const expected = (unit: Buffer) => {
@@ -538,11 +566,14 @@ test('200 MiB streams decompress with modest memory (gzip and zstd, generated on
 });
 
 test('an unread decoder holds a bounded amount of output', async () => {
-  const zeros = Buffer.alloc(32 * MiB);
+  const zeros = Buffer.alloc(16 * MiB);
   for (const format of ['gzip', 'zstd', 'xz'] as const) {
     const stream = decompressStream(chunked(cli(format, zeros)), format);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    assert.ok(stream.readableLength < 2 * MiB, `${format}: ${stream.readableLength} bytes buffered`);
+    assert.ok(
+      stream.readableLength < 2 * MiB,
+      `${format}: ${stream.readableLength} bytes buffered`,
+    );
     stream.destroy();
   }
 });
@@ -550,7 +581,7 @@ test('an unread decoder holds a bounded amount of output', async () => {
 test('source errors pass through unchanged; destroying the output destroys the source', async () => {
   const compressed = cli('gzip', SMALL);
   const failing = Readable.from(
-    (async function* () {
+    (function* () {
       yield compressed.subarray(0, 1000);
       throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     })(),

@@ -4,6 +4,7 @@
  * the block being decoded, a retry when a block is not fully buffered yet, and no trailing garbage.
  */
 import { createRequire } from 'node:module';
+import { ShaleError } from '../../core/errors.ts';
 import { Bzip2BitReader, NEED_MORE } from './bzip2-bits.ts';
 import type { OutputLimits } from './limits.ts';
 import { PumpDecoder } from './pump-decoder.ts';
@@ -29,6 +30,17 @@ interface Bzip2Core {
 }
 
 const bzip2 = createRequire(import.meta.url)('unbzip2-stream/lib/bzip2.js') as Bzip2Core;
+
+/** The library's own error messages are whimsical ("moo i'm a cow"): say what happened instead. */
+function libraryError(err: unknown): unknown {
+  if (!(err instanceof Error) || err.name !== 'Bzip2Error') return err;
+  const what = /crc32/i.test(err.message)
+    ? 'CRC mismatch'
+    : /magic|BZIP archive/i.test(err.message)
+      ? 'not a bzip2 stream (bad magic)'
+      : 'invalid block data';
+  return new ShaleError('ERR_BAD_COMPRESSION', `corrupt bzip2 stream: ${what}`, { cause: err });
+}
 
 /** Output is handed on in pieces of this size while a block is written. */
 const OUTPUT_CHUNK = 256 * 1024;
@@ -79,12 +91,16 @@ export class Bzip2Decoder extends PumpDecoder {
         return false; // done, or waiting for the next stream
       }
       if (bits.available < 4 && !ending) return false;
+      bits.mark();
       try {
         this.#level = bzip2.header(bits.read);
       } catch (err) {
-        if (err === NEED_MORE) return false;
+        if (err === NEED_MORE) {
+          bits.rewind();
+          return false;
+        }
         if (this.#streams > 0) throw corrupt('bzip2', 'trailing data after the end of the stream');
-        throw err;
+        throw libraryError(err);
       }
       bits.commit();
       const size = this.#level * 100_000;
@@ -102,14 +118,20 @@ export class Bzip2Decoder extends PumpDecoder {
     bits.mark();
     let crc: number | null;
     try {
-      crc = bzip2.decompress(bits.read, this.#writeByte, this.#blockBuf!, this.#blockBuf!.length, this.#crc);
+      crc = bzip2.decompress(
+        bits.read,
+        this.#writeByte,
+        this.#blockBuf!,
+        this.#blockBuf!.length,
+        this.#crc,
+      );
     } catch (err) {
       if (err === NEED_MORE) {
         bits.rewind();
         this.#want = bits.available + Math.max(bits.available >> 1, 256 * 1024);
         return false;
       }
-      throw err;
+      throw libraryError(err);
     }
     bits.commit();
     this.#flushOutput();

@@ -9,7 +9,10 @@ import type { CompressOptions } from './types.ts';
 
 /** The part of zstd-napi we use. */
 interface ZstdNapi {
-  CompressStream: new (parameters?: { compressionLevel?: number }) => Transform;
+  CompressStream: new (parameters?: {
+    compressionLevel?: number;
+    checksumFlag?: boolean;
+  }) => Transform;
 }
 
 // A variable specifier keeps TypeScript from requiring the optional package at type-check time.
@@ -47,7 +50,7 @@ function checkLevel(level: number, min: number, max: number, format: string): nu
 /**
  * A Transform that compresses what is written to it. Always async (a Promise<Transform>, even
  * for gzip) because zstd has to load its native module first: gzip via node:zlib (level -1..9,
- * default 6), zstd via zstd-napi (level -131072..22, default 3). Rejects with ERR_UNSUPPORTED
+ * default 6), zstd via zstd-napi (level -131072..22, default 3, with a content checksum). Rejects with ERR_UNSUPPORTED
  * when zstd is asked for and zstd-napi is missing, ERR_INVALID_ARGUMENT on a bad level.
  */
 export async function compressStream(
@@ -68,7 +71,8 @@ export async function compressStream(
           'failed to load (npm install zstd-napi); zstd decompression works without it',
       );
     }
-    return new napi.CompressStream({ compressionLevel: level });
+    // with a content checksum, as the zstd tool and Go's klauspost/compress write by default
+    return new napi.CompressStream({ compressionLevel: level, checksumFlag: true });
   }
   throw new ShaleError(
     'ERR_INVALID_ARGUMENT',

@@ -23,7 +23,11 @@ class IdentityDecoder extends PumpDecoder {
     const n = this.input.length;
     if (n === 0) return false;
     this.input.consume(n, (piece) => {
-      this.emitOutput(Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      this.emitOutput(
+        Buffer.isBuffer(piece)
+          ? piece
+          : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength),
+      );
     });
     return true;
   }
@@ -31,7 +35,10 @@ class IdentityDecoder extends PumpDecoder {
   protected finish(): void {}
 }
 
-function createDecoder(compression: Compression, limits: OutputLimits): Readable & NodeJS.WritableStream {
+function createDecoder(
+  compression: Compression,
+  limits: OutputLimits,
+): Readable & NodeJS.WritableStream {
   switch (compression) {
     case 'gzip':
       return new GunzipDecoder(limits);
@@ -53,6 +60,10 @@ function createDecoder(compression: Compression, limits: OutputLimits): Readable
  * ShaleError('ERR_BAD_COMPRESSION', 'corrupt <format> stream: …'); the limits in `options` make it
  * error with ERR_LIMIT. Errors of `source` itself come out unchanged. Destroying the returned
  * stream destroys `source`.
+ *
+ * Concatenated streams are decoded whole (multi-member gzip, several zstd frames, xz streams,
+ * bzip2 streams). After the last one only zero bytes are accepted, and only for gzip (as gzip(1)
+ * does) and xz (stream padding, in multiples of 4); zstd content checksums are verified.
  */
 export function decompressStream(
   source: Readable,
@@ -60,7 +71,10 @@ export function decompressStream(
   options: DecompressOptions = {},
 ): Readable {
   if (!COMPRESSIONS.includes(compression)) {
-    throw new ShaleError('ERR_INVALID_ARGUMENT', `unknown compression ${JSON.stringify(compression)}`);
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `unknown compression ${JSON.stringify(compression)}`,
+    );
   }
   const decoder = createDecoder(compression, new OutputLimits(compression, options));
   pipeline(source, decoder, () => {

@@ -24,6 +24,7 @@ export class GunzipDecoder extends Transform {
   #written = 0; // input handed to the Gunzip
   #trailing = false; // the Gunzip has stopped: the rest must be zero padding
   #flushCallback: TransformCallback | null = null;
+  #innerEnded = false; // Gunzip ends by itself when it stops early (node pushes null then)
 
   constructor(limits: OutputLimits) {
     super({
@@ -44,6 +45,7 @@ export class GunzipDecoder extends Transform {
     });
     inner.on('error', (err) => this.destroy(badCompression('gzip', err)));
     inner.on('end', () => {
+      this.#innerEnded = true;
       const callback = this.#flushCallback;
       this.#flushCallback = null;
       callback?.();
@@ -74,6 +76,10 @@ export class GunzipDecoder extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.#innerEnded) {
+      callback();
+      return;
+    }
     this.#flushCallback = callback;
     this.#inner.end();
   }

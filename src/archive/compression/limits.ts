@@ -17,7 +17,10 @@ export class OutputLimits {
 
   constructor(format: Compression, options: DecompressOptions = {}) {
     const { maxOutputBytes, maxRatio } = options;
-    if (maxOutputBytes !== undefined && !(typeof maxOutputBytes === 'number' && maxOutputBytes >= 0))
+    if (
+      maxOutputBytes !== undefined &&
+      !(typeof maxOutputBytes === 'number' && maxOutputBytes >= 0)
+    )
       throw new ShaleError('ERR_INVALID_ARGUMENT', `maxOutputBytes must be a number >= 0`);
     if (maxRatio !== undefined && !(typeof maxRatio === 'number' && maxRatio > 0))
       throw new ShaleError('ERR_INVALID_ARGUMENT', `maxRatio must be a number > 0`);

@@ -13,7 +13,10 @@ import { corrupt } from './types.ts';
 /** xz_ret values of xz-embedded (xz.h). */
 const XZ_OK = 0;
 const XZ_STREAM_END = 1;
-const XZ_ERRORS: Record<number, { code: 'ERR_BAD_COMPRESSION' | 'ERR_UNSUPPORTED' | 'ERR_LIMIT'; what: string }> = {
+const XZ_ERRORS: Record<
+  number,
+  { code: 'ERR_BAD_COMPRESSION' | 'ERR_UNSUPPORTED' | 'ERR_LIMIT'; what: string }
+> = {
   2: { code: 'ERR_UNSUPPORTED', what: 'unsupported integrity check type' },
   3: { code: 'ERR_LIMIT', what: 'decoder out of memory' },
   4: { code: 'ERR_UNSUPPORTED', what: 'needs an LZMA2 dictionary larger than 64 MiB' },
@@ -124,7 +127,8 @@ class XzWasmContext {
     const w = this.#words();
     const n = w[5]!;
     w[5] = 0;
-    const output = n > 0 ? Buffer.from(this.#mem8.subarray(this.#outAddr, this.#outAddr + n)) : null;
+    const output =
+      n > 0 ? Buffer.from(this.#mem8.subarray(this.#outAddr, this.#outAddr + n)) : null;
     return { ret, output };
   }
 
@@ -189,7 +193,8 @@ export class XzDecoder extends PumpDecoder {
     const ctx = this.#ctx;
     if (ctx.needsInput()) {
       if (this.input.length > 0) ctx.supply(this.input);
-      else if (ending) ctx.supply(this.input); // zero bytes: tells the decoder the input is over
+      else if (ending)
+        ctx.supply(this.input); // zero bytes: tells the decoder the input is over
       else return false;
     }
     const { ret, output } = ctx.run();

@@ -1,7 +1,8 @@
 /**
  * zstd decoding: fzstd (pure JS) behind our own frame walker. The walker feeds fzstd one block at a
  * time (so output per step is <= 128 KiB, even for RLE-heavy streams), skips skippable frames,
- * refuses dictionaries and windows over 128 MiB, and rejects trailing garbage.
+ * verifies content checksums (fzstd skips them), refuses dictionaries and windows over 128 MiB,
+ * and rejects trailing garbage.
  */
 import { Decompress } from 'fzstd';
 import { ShaleError } from '../../core/errors.ts';
@@ -9,6 +10,7 @@ import type { OutputLimits } from './limits.ts';
 import { PumpDecoder } from './pump-decoder.ts';
 import { ZSTD_FRAME_MAGIC, ZSTD_SKIPPABLE_MAGIC, ZSTD_SKIPPABLE_MASK } from './sniff.ts';
 import { corrupt } from './types.ts';
+import { Xxh64 } from './xxhash64.ts';
 
 /** Largest window we decode: the reference decoder's default limit (windowLog 27). */
 export const ZSTD_MAX_WINDOW = 128 * 1024 * 1024;
@@ -19,6 +21,15 @@ const DICT_ID_SIZES = [0, 1, 2, 4] as const;
 
 type State = 'frame' | 'skippable' | 'blockHeader' | 'block' | 'checksum';
 
+/** A frame whose output fzstd has not fully produced yet, or whose checksum is still unread. */
+interface PendingFrame {
+  checksum: boolean;
+  endBlock: number; // block number (counting all frames) of its last block; -1 until parsed
+  done: boolean; // all its blocks were decoded
+  expected: number | null; // stored checksum
+  actual: number | null; // low 32 bits of the XXH64 of its output
+}
+
 export class ZstdDecoder extends PumpDecoder {
   #state: State = 'frame';
   #frames = 0; // frames seen (skippable ones included)
@@ -27,12 +38,46 @@ export class ZstdDecoder extends PumpDecoder {
   #lastBlock = false;
   #remaining = 0; // bytes left of the current block (header included) or skippable frame
   readonly #fzstd: Decompress;
+  // Output arrives from fzstd one call per block, possibly later than the block was fed (it
+  // holds back frame starts under 18 bytes), so frames are matched to output by block count.
+  readonly #pending: PendingFrame[] = [];
+  #blocksParsed = 0;
+  #blocksDecoded = 0;
+  readonly #hash = new Xxh64();
 
   constructor(limits: OutputLimits) {
     super('zstd', limits);
-    this.#fzstd = new Decompress((data) => {
-      this.emitOutput(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    this.#fzstd = new Decompress((data, final) => {
+      if (final === true && data.length === 0) return; // the end-of-input call
+      this.#blockDecoded(data);
     });
+  }
+
+  #blockDecoded(data: Uint8Array): void {
+    const frame = this.#pending[0];
+    if (frame === undefined || frame.done) throw corrupt('zstd', 'output outside of a frame');
+    this.#blocksDecoded++;
+    if (frame.checksum) this.#hash.update(data);
+    this.emitOutput(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    if (frame.endBlock === this.#blocksDecoded) {
+      frame.done = true;
+      if (frame.checksum) {
+        frame.actual = this.#hash.digestLow32();
+        this.#hash.reset();
+      }
+      this.#settle();
+    }
+  }
+
+  /** Drops finished frames from the front of #pending, comparing their checksums. */
+  #settle(): void {
+    for (let f = this.#pending[0]; f?.done === true; f = this.#pending[0]) {
+      if (f.checksum) {
+        if (f.expected === null) return; // checksum bytes not read yet
+        if (f.expected !== f.actual) throw corrupt('zstd', 'content checksum mismatch');
+      }
+      this.#pending.shift();
+    }
   }
 
   /** Hands the next `n` bytes of the current frame to fzstd. */
@@ -91,6 +136,8 @@ export class ZstdDecoder extends PumpDecoder {
           throw corrupt('zstd', `block of ${size} bytes exceeds the maximum ${this.#blockMax}`);
         }
         this.#lastBlock = (header & 1) === 1;
+        this.#blocksParsed++;
+        if (this.#lastBlock) this.#pending[this.#pending.length - 1]!.endBlock = this.#blocksParsed;
         this.#remaining = 3 + (type === 1 ? 1 : size); // an RLE block stores one byte
         this.#state = 'block';
         return true;
@@ -106,8 +153,10 @@ export class ZstdDecoder extends PumpDecoder {
       }
       case 'checksum': {
         if (q.length < 4) return this.#needMore(ending, 'the content checksum');
+        this.#pending[this.#pending.length - 1]!.expected = q.uintLE(0, 4);
         this.#feed(4);
         this.#state = 'frame';
+        this.#settle();
         return true;
       }
     }
@@ -149,6 +198,13 @@ export class ZstdDecoder extends PumpDecoder {
     }
     this.#blockMax = Math.min(window, ZSTD_MAX_BLOCK);
     this.#checksum = (descriptor & 0x04) !== 0;
+    this.#pending.push({
+      checksum: this.#checksum,
+      endBlock: -1,
+      done: false,
+      expected: null,
+      actual: null,
+    });
     this.#frames++;
     this.#feed(headerSize);
     this.#state = 'blockHeader';
@@ -162,5 +218,6 @@ export class ZstdDecoder extends PumpDecoder {
     if (this.#frames === 0) throw corrupt('zstd', 'empty input (no frame)');
     // fzstd holds back frame starts shorter than 18 bytes until told the input is over.
     this.#fzstd.push(new Uint8Array(0), true);
+    if (this.#pending.length > 0) throw corrupt('zstd', 'unexpected end of input');
   }
 }

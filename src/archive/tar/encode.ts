@@ -13,6 +13,12 @@ const NAME_MAX = 100;
 const PREFIX_MAX = 155;
 
 function putText(block: Buffer, name: FieldName, text: ByteString): void {
+  if (text.includes('\0')) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `tar header field ${name} cannot contain a NUL byte`,
+    );
+  }
   const target = field(block, name);
   target.fill(0);
   Buffer.from(text, 'latin1').copy(target, 0, 0, target.length);
@@ -33,11 +39,6 @@ function splitUstarName(name: ByteString): { prefix: ByteString; name: ByteStrin
     return { prefix: name.slice(0, i), name: rest };
   }
   return undefined;
-}
-
-function isUtf8(text: ByteString): boolean {
-  const bytes = Buffer.from(text, 'latin1');
-  return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 }
 
 function numberField(
@@ -117,9 +118,6 @@ function ustarBlock(header: TarHeaderInit, pax: Map<string, Buffer>): Buffer {
   }
   for (const [name, value] of header.xattrs ?? []) pax.set(XATTR_PREFIX + name, value);
   for (const [key, value] of header.paxRecords ?? []) if (!pax.has(key)) pax.set(key, value);
-  if ((pax.has('path') || pax.has('linkpath')) && !(isUtf8(header.name) && isUtf8(linkname))) {
-    pax.set('hdrcharset', Buffer.from('BINARY', 'latin1'));
-  }
   finishBlock(block);
   return block;
 }

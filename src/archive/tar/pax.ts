@@ -63,7 +63,7 @@ export function parsePaxTime(value: Buffer, key: string): { seconds: number; nse
   const text = value.toString('latin1');
   const m = /^([+-]?[0-9]{1,64})(?:\.([0-9]*))?$/.exec(text);
   if (!m) throw bad(`${key} is not a time`);
-  const seconds = Number(m[1]);
+  const seconds = Number(m[1]) || 0; // no negative zero
   if (!Number.isSafeInteger(seconds)) throw bad(`${key} is out of range`);
   const fraction = (m[2] ?? '').slice(0, 9).padEnd(9, '0');
   const nsec = Number(fraction);

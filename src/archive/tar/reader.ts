@@ -62,7 +62,7 @@ export async function* readTar(
   const chunks = source[Symbol.asyncIterator]();
   let sourceDone = false;
 
-  let failure: unknown;
+  let failure: Error | undefined;
 
   /** The next parser event; a parse error surfaces only after the events before it. */
   async function next(): Promise<Event> {
@@ -80,7 +80,7 @@ export async function* readTar(
           parser.write(asBuffer(step.value));
         }
       } catch (err) {
-        failure = err;
+        failure = err instanceof Error ? err : new ShaleError('ERR_BAD_TAR', String(err));
       }
     }
     return queue[head++]!;
