@@ -1,0 +1,3 @@
+/** Content-addressed blob storage. */
+export { ContentStore } from './content-store.ts';
+export type { Expected, IngestResult } from './ingest.ts';

@@ -1,0 +1,115 @@
+/**
+ * Writing one blob: stream into a private temp file in the ingest area while hashing, enforce the
+ * expected size as bytes arrive, fsync, verify digest and size, then rename into `blobs/` (or
+ * drop the temp file when the blob is already there). A reader never sees a partial blob, and a
+ * failed write leaves nothing behind.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { digestOf, parseDigest, type Digest, type DigestAlgorithm } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+
+export interface Expected {
+  digest?: Digest;
+  size?: number;
+}
+
+export interface IngestResult {
+  digest: Digest;
+  size: number;
+}
+
+export interface IngestTarget {
+  ingestDir: string;
+  /** Final path of a blob with this digest. */
+  blobPath(digest: Digest): string;
+}
+
+const BLOB_MODE = 0o444;
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function moveIntoPlace(temp: string, final: string): Promise<void> {
+  // rename() replaces an existing blob atomically; same digest means same bytes, so a racing
+  // writer of the same content is harmless.
+  await rename(temp, final);
+  await syncDirectory(path.dirname(final));
+}
+
+function checkSize(size: number, expected: Expected): void {
+  if (expected.size !== undefined && size > expected.size) {
+    throw new ShaleError(
+      'ERR_SIZE_MISMATCH',
+      `content is larger than the expected ${expected.size} bytes`,
+    );
+  }
+}
+
+async function copyHashing(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  handle: FileHandle,
+  algorithm: DigestAlgorithm,
+  expected: Expected,
+  signal?: AbortSignal,
+): Promise<IngestResult> {
+  const hash = createHash(algorithm);
+  let size = 0;
+  for await (const chunk of source) {
+    signal?.throwIfAborted();
+    size += chunk.length;
+    checkSize(size, expected);
+    hash.update(chunk);
+    await handle.write(chunk);
+  }
+  return { digest: digestOf(algorithm, hash.digest('hex')), size };
+}
+
+function verify(result: IngestResult, expected: Expected): void {
+  if (expected.size !== undefined && result.size !== expected.size) {
+    throw new ShaleError(
+      'ERR_SIZE_MISMATCH',
+      `content is ${result.size} bytes, expected ${expected.size}`,
+    );
+  }
+  if (expected.digest !== undefined && result.digest !== expected.digest) {
+    throw new ShaleError(
+      'ERR_DIGEST_MISMATCH',
+      `content hashes to ${result.digest}, expected ${expected.digest}`,
+    );
+  }
+}
+
+/** Stream `source` into the store as one verified blob. */
+export async function ingestBlob(
+  target: IngestTarget,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  expected: Expected = {},
+  signal?: AbortSignal,
+): Promise<IngestResult> {
+  const algorithm = expected.digest ? parseDigest(expected.digest).algorithm : 'sha256';
+  const temp = path.join(target.ingestDir, `blob-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const handle = await open(temp, 'wx', BLOB_MODE);
+  let committed = false;
+  try {
+    const result = await copyHashing(source, handle, algorithm, expected, signal);
+    await handle.sync();
+    await handle.close();
+    verify(result, expected);
+    await moveIntoPlace(temp, target.blobPath(result.digest));
+    committed = true;
+    return result;
+  } finally {
+    if (!committed) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+}

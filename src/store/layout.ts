@@ -1,0 +1,98 @@
+/**
+ * The store root on disk: an OCI image layout (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`)
+ * that skopeo and umoci can read, with shale's own metadata beside it under `shale/`. Finding
+ * the root (`--root`, `$SHALE_ROOT`, XDG data home), creating it, and refusing directories that
+ * are not shale stores.
+ */
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { ShaleError } from '../core/errors.ts';
+
+const STORE_MARKER = { format: 'shale-store', version: 1 };
+const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
+const EMPTY_INDEX =
+  '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}';
+/** Entries a store root may hold while another process is still creating it. */
+const LAYOUT_ENTRIES = new Set(['oci-layout', 'index.json', 'blobs', 'shale']);
+
+/** Where things live inside a store root. */
+export class StoreLayout {
+  constructor(readonly root: string) {}
+
+  get blobsDir(): string {
+    return path.join(this.root, 'blobs');
+  }
+  get indexFile(): string {
+    return path.join(this.root, 'index.json');
+  }
+  get metaDir(): string {
+    return path.join(this.root, 'shale');
+  }
+  get markerFile(): string {
+    return path.join(this.metaDir, 'store.json');
+  }
+  /** Temporary files of writes in progress; renamed into place once verified. */
+  get ingestDir(): string {
+    return path.join(this.metaDir, 'ingest');
+  }
+}
+
+/** The root named by `--root`, else `$SHALE_ROOT`, else `$XDG_DATA_HOME/shale` (`~/.local/share/shale`). */
+export function resolveStoreRoot(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return path.resolve(explicit);
+  if (env.SHALE_ROOT) return path.resolve(env.SHALE_ROOT);
+  const dataHome = env.XDG_DATA_HOME || path.join(homedir(), '.local', 'share');
+  return path.resolve(dataHome, 'shale');
+}
+
+async function isStore(layout: StoreLayout): Promise<boolean> {
+  try {
+    const marker = JSON.parse(await readFile(layout.markerFile, 'utf8')) as typeof STORE_MARKER;
+    return marker.format === STORE_MARKER.format;
+  } catch {
+    return false;
+  }
+}
+
+/** Write `content` to `file` unless it exists, atomically (temp file + rename). */
+async function writeIfMissing(file: string, content: string): Promise<void> {
+  try {
+    await readFile(file);
+    return;
+  } catch {
+    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temp, content, { flag: 'wx' });
+    await rename(temp, file);
+  }
+}
+
+/** Open the store at `root`, creating it when the directory is missing or empty. */
+export async function openStoreLayout(root: string): Promise<StoreLayout> {
+  const layout = new StoreLayout(path.resolve(root));
+  if (await isStore(layout)) return layout;
+  let entries: string[];
+  try {
+    entries = await readdir(layout.root);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `cannot use ${layout.root} as a store: ${(err as Error).message}`,
+      );
+    }
+    entries = [];
+  }
+  if (!entries.every((e) => LAYOUT_ENTRIES.has(e))) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `${layout.root} is not empty and is not a shale store; choose another --root (or $SHALE_ROOT)`,
+    );
+  }
+  await mkdir(path.join(layout.blobsDir, 'sha256'), { recursive: true });
+  await mkdir(layout.ingestDir, { recursive: true });
+  await writeIfMissing(path.join(layout.root, 'oci-layout'), OCI_LAYOUT);
+  await writeIfMissing(layout.indexFile, EMPTY_INDEX);
+  await writeIfMissing(layout.markerFile, JSON.stringify(STORE_MARKER));
+  return layout;
+}
