@@ -8,7 +8,7 @@ import { ShaleError } from './errors.ts';
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
 /** A validated content digest such as `sha256:e3b0c442…`. */
-export type Digest = string & { readonly __digest: unique symbol };
+export type Digest = string & { readonly __brand: 'Digest' };
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
 const DIGEST_SHAPE = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;

@@ -3,3 +3,5 @@ export * from './errors.ts';
 export * from './digest.ts';
 export * from './media-types.ts';
 export * from './reference.ts';
+export * from './ids.ts';
+export * from './image-config.ts';

@@ -1,0 +1,74 @@
+/**
+ * Image configs (OCI `application/vnd.oci.image.config.v1+json`, Docker's container image v1):
+ * validation of the fields the image graph relies on — `rootfs.diff_ids` and the history entries
+ * that stand for them — while every other field passes through untouched. The bytes are parsed,
+ * never re-serialised: the image ID is the digest of the bytes as given.
+ */
+import { z } from 'zod';
+import { isDigest, type Digest } from './digest.ts';
+import { ShaleError } from './errors.ts';
+import { imageIdOf } from './ids.ts';
+
+const digestText = z.string().refine(isDigest, { message: 'not a sha256/sha512 digest' });
+
+const historyEntry = z.looseObject({
+  created: z.string().optional(),
+  created_by: z.string().optional(),
+  author: z.string().optional(),
+  comment: z.string().optional(),
+  empty_layer: z.boolean().optional(),
+});
+
+const imageConfigSchema = z.looseObject({
+  architecture: z.string().min(1),
+  os: z.string().min(1),
+  variant: z.string().optional(),
+  created: z.string().optional(),
+  author: z.string().optional(),
+  config: z.looseObject({}).nullable().optional(),
+  rootfs: z.object({ type: z.literal('layers'), diff_ids: z.array(digestText) }),
+  history: z.array(historyEntry).nullable().optional(),
+});
+
+export type ImageConfig = z.infer<typeof imageConfigSchema> & { rootfs: { diff_ids: Digest[] } };
+export type HistoryEntry = z.infer<typeof historyEntry>;
+
+export interface ParsedImageConfig {
+  /** The image ID: sha256 of the bytes. */
+  id: Digest;
+  config: ImageConfig;
+  bytes: Buffer;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Parse and validate config bytes; throws ERR_INVALID_ARGUMENT saying what is wrong. */
+export function parseImageConfig(bytes: Uint8Array): ParsedImageConfig {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let json: unknown;
+  try {
+    json = JSON.parse(buffer.toString('utf8'));
+  } catch (err) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `image config is not JSON: ${(err as Error).message}`,
+    );
+  }
+  const result = imageConfigSchema.safeParse(json);
+  if (!result.success)
+    throw new ShaleError('ERR_INVALID_ARGUMENT', `invalid image config: ${describe(result.error)}`);
+  const config = result.data as ImageConfig;
+  const history = config.history ?? [];
+  if (history.length > 0) {
+    const layered = history.filter((h) => !h.empty_layer).length;
+    if (layered !== config.rootfs.diff_ids.length) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `invalid image config: history has ${layered} non-empty layers but rootfs.diff_ids lists ${config.rootfs.diff_ids.length}`,
+      );
+    }
+  }
+  return { id: imageIdOf(buffer), config, bytes: buffer };
+}
