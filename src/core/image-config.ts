@@ -5,11 +5,10 @@
  * never re-serialised: the image ID is the digest of the bytes as given.
  */
 import { z } from 'zod';
-import { isDigest, type Digest } from './digest.ts';
+import type { Digest } from './digest.ts';
+import { digestSchema } from './digest-schema.ts';
 import { ShaleError } from './errors.ts';
 import { imageIdOf } from './ids.ts';
-
-const digestText = z.string().refine(isDigest, { message: 'not a sha256/sha512 digest' });
 
 const historyEntry = z.looseObject({
   created: z.string().optional(),
@@ -26,7 +25,7 @@ const imageConfigSchema = z.looseObject({
   created: z.string().optional(),
   author: z.string().optional(),
   config: z.looseObject({}).nullable().optional(),
-  rootfs: z.object({ type: z.literal('layers'), diff_ids: z.array(digestText) }),
+  rootfs: z.object({ type: z.literal('layers'), diff_ids: z.array(digestSchema) }),
   history: z.array(historyEntry).nullable().optional(),
 });
 

@@ -5,3 +5,4 @@ export * from './media-types.ts';
 export * from './reference.ts';
 export * from './ids.ts';
 export * from './image-config.ts';
+export * from './digest-schema.ts';

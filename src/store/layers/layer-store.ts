@@ -11,8 +11,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { digestSchema as digest } from '../../core/digest-schema.ts';
 import { autoDecompress, type Compression } from '../../archive/compression/index.ts';
-import { asDigest, digestOf, isDigest, parseDigest, type Digest } from '../../core/digest.ts';
+import { asDigest, digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { chainIdStep } from '../../core/ids.ts';
 import type { ContentStore } from '../content/index.ts';
@@ -21,11 +22,6 @@ import type { StoreLayout } from '../layout.ts';
 
 /** Docker's limit on the depth of a layer chain. */
 export const MAX_LAYER_DEPTH = 125;
-
-const digest = z
-  .string()
-  .refine(isDigest)
-  .transform((d) => d);
 
 const layerRecordSchema = z.object({
   chainId: digest,
@@ -88,7 +84,7 @@ export class LayerStore {
 
   async blobInfo(blob: Digest): Promise<BlobInfo | undefined> {
     const json = await readJsonFile(digestFile(this.blobInfoDir, blob, '.json'));
-    return json === undefined ? undefined : (blobInfoSchema.parse(json));
+    return json === undefined ? undefined : blobInfoSchema.parse(json);
   }
 
   /** Every stored blob known to hold this DiffID (its compressed forms, or the plain tar). */

@@ -1,0 +1,127 @@
+/**
+ * The image store: images named by the digest of their config bytes. The config itself is a blob
+ * in the content store (kept byte for byte); the record under `shale/images/<alg>/<hex>.json`
+ * adds what the config cannot say: the top layer's ChainID and, for committed images, the parent.
+ * An image is created only when every layer of its rootfs is already registered.
+ */
+import { readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { digestSchema as digest } from '../../core/digest-schema.ts';
+import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import { chainIdOf } from '../../core/ids.ts';
+import { parseImageConfig, type ParsedImageConfig } from '../../core/image-config.ts';
+import type { ContentStore } from '../content/index.ts';
+import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
+import type { LayerStore } from '../layers/index.ts';
+import type { StoreLayout } from '../layout.ts';
+
+const imageRecordSchema = z.object({
+  id: digest,
+  /** ChainID of the top layer; absent for an image without layers. */
+  topLayer: digest.optional(),
+  /** The image this one was committed from. */
+  parent: digest.optional(),
+  /** When this store first saw the image (RFC 3339). */
+  added: z.string(),
+});
+export type ImageRecord = z.infer<typeof imageRecordSchema>;
+
+const HEX = /^[a-f0-9]+$/;
+
+export class ImageStore {
+  private readonly imagesDir: string;
+
+  constructor(
+    layout: StoreLayout,
+    private readonly content: ContentStore,
+    private readonly layers: LayerStore,
+  ) {
+    this.imagesDir = path.join(layout.metaDir, 'images');
+  }
+
+  private recordFile(id: Digest): string {
+    const { algorithm, hex } = parseDigest(id);
+    return path.join(this.imagesDir, algorithm, `${hex}.json`);
+  }
+
+  /** Create (or find) the image of these config bytes; its layers must be registered already. */
+  async create(configBytes: Uint8Array, options: { parent?: Digest } = {}): Promise<ImageRecord> {
+    const parsed = parseImageConfig(configBytes);
+    const existing = await this.get(parsed.id);
+    if (existing) return existing;
+    const topLayer = chainIdOf(parsed.config.rootfs.diff_ids);
+    if (topLayer !== undefined && !(await this.layers.get(topLayer))) {
+      throw new ShaleError(
+        'ERR_NOT_FOUND',
+        `image ${parsed.id}: its layers are not registered (top layer ${topLayer})`,
+      );
+    }
+    if (options.parent !== undefined && !(await this.get(options.parent))) {
+      throw new ShaleError('ERR_NOT_FOUND', `parent image ${options.parent} is not in the store`);
+    }
+    await this.content.put(parsed.bytes, { digest: parsed.id, size: parsed.bytes.length });
+    const record: ImageRecord = { id: parsed.id, added: new Date().toISOString() };
+    if (topLayer !== undefined) record.topLayer = topLayer;
+    if (options.parent !== undefined) record.parent = options.parent;
+    await writeJsonAtomic(this.recordFile(parsed.id), record);
+    return record;
+  }
+
+  async get(id: Digest): Promise<ImageRecord | undefined> {
+    const json = await readJsonFile(this.recordFile(id));
+    return json === undefined ? undefined : imageRecordSchema.parse(json);
+  }
+
+  /** The image's config, parsed from the stored bytes. */
+  async config(id: Digest): Promise<ParsedImageConfig> {
+    return parseImageConfig(await this.content.read(id, 16 << 20));
+  }
+
+  /** Every image ID in the store. */
+  async ids(): Promise<Digest[]> {
+    let names: string[];
+    try {
+      names = await readdir(path.join(this.imagesDir, 'sha256'));
+    } catch {
+      return [];
+    }
+    return names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => asDigest(`sha256:${n.slice(0, -5)}`))
+      .sort();
+  }
+
+  /** Images whose recorded parent is `id`. */
+  async children(id: Digest): Promise<Digest[]> {
+    const children: Digest[] = [];
+    for (const other of await this.ids())
+      if ((await this.get(other))?.parent === id) children.push(other);
+    return children;
+  }
+
+  /**
+   * The image an ID or unique ID prefix names (`sha256:` optional, like docker). Undefined when
+   * none matches; ERR_INVALID_ARGUMENT when the prefix is ambiguous.
+   */
+  async resolveId(text: string): Promise<Digest | undefined> {
+    const hex = text.startsWith('sha256:') ? text.slice(7) : text;
+    if (hex.length === 0 || hex.length > 64 || !HEX.test(hex)) return undefined;
+    const matches = (await this.ids()).filter((id) => id.slice(7).startsWith(hex));
+    if (matches.length > 1) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `image ID prefix ${text} is ambiguous (${matches.length} images match); give more characters`,
+      );
+    }
+    return matches[0];
+  }
+
+  /** Forget an image record (its config blob and layers are released by the caller). */
+  async delete(id: Digest): Promise<void> {
+    await unlink(this.recordFile(id)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}
