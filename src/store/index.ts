@@ -1,6 +1,8 @@
-/** @module shale/store — the image graph on disk: content, layers, images. */
+/** @module shale/store — the image graph on disk: content, layers, images, references. */
 export * from './store.ts';
 export { resolveStoreRoot, StoreLayout } from './layout.ts';
 export * from './content/index.ts';
 export * from './layers/index.ts';
 export * from './images/index.ts';
+export * from './refs/index.ts';
+export type { Descriptor } from './images/manifest.ts';

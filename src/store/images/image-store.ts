@@ -16,6 +16,7 @@ import type { ContentStore } from '../content/index.ts';
 import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
 import type { LayerStore } from '../layers/index.ts';
 import type { StoreLayout } from '../layout.ts';
+import { synthesizeManifest, type Descriptor } from './manifest.ts';
 
 const imageRecordSchema = z.object({
   id: digest,
@@ -25,6 +26,10 @@ const imageRecordSchema = z.object({
   parent: digest.optional(),
   /** When this store first saw the image (RFC 3339). */
   added: z.string(),
+  /** The manifest the image is published with (as received, or written here when first tagged). */
+  manifest: z
+    .object({ mediaType: z.string(), digest, size: z.number().int().nonnegative() })
+    .optional(),
 });
 export type ImageRecord = z.infer<typeof imageRecordSchema>;
 
@@ -47,7 +52,10 @@ export class ImageStore {
   }
 
   /** Create (or find) the image of these config bytes; its layers must be registered already. */
-  async create(configBytes: Uint8Array, options: { parent?: Digest } = {}): Promise<ImageRecord> {
+  async create(
+    configBytes: Uint8Array,
+    options: { parent?: Digest; manifest?: Descriptor } = {},
+  ): Promise<ImageRecord> {
     const parsed = parseImageConfig(configBytes);
     const existing = await this.get(parsed.id);
     if (existing) return existing;
@@ -65,6 +73,7 @@ export class ImageStore {
     const record: ImageRecord = { id: parsed.id, added: new Date().toISOString() };
     if (topLayer !== undefined) record.topLayer = topLayer;
     if (options.parent !== undefined) record.parent = options.parent;
+    if (options.manifest !== undefined) record.manifest = options.manifest;
     await writeJsonAtomic(this.recordFile(parsed.id), record);
     return record;
   }
@@ -77,6 +86,21 @@ export class ImageStore {
   /** The image's config, parsed from the stored bytes. */
   async config(id: Digest): Promise<ParsedImageConfig> {
     return parseImageConfig(await this.content.read(id, 16 << 20));
+  }
+
+  /** The image's manifest descriptor, writing an OCI manifest first when it has none. */
+  async manifestOf(id: Digest): Promise<Descriptor> {
+    const record = await this.get(id);
+    if (!record) throw new ShaleError('ERR_NOT_FOUND', `image ${id} is not in the store`);
+    if (record.manifest) return record.manifest;
+    const { config, bytes } = await this.config(id);
+    const manifest = await synthesizeManifest(this.content, this.layers, {
+      id,
+      size: bytes.length,
+      diffIds: config.rootfs.diff_ids,
+    });
+    await writeJsonAtomic(this.recordFile(id), { ...record, manifest });
+    return manifest;
   }
 
   /** Every image ID in the store. */
