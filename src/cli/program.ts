@@ -5,7 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { isShaleError } from '../core/errors.ts';
 import { registerDiffid } from './commands/diffid.ts';
+import { registerImages } from './commands/images.ts';
+import { registerInspect } from './commands/inspect.ts';
+import { registerLoad } from './commands/load.ts';
+import { registerTag } from './commands/tag.ts';
 import { registerTarsum } from './commands/tarsum.ts';
+import { CliContext } from './context.ts';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -15,7 +20,13 @@ function buildProgram(): Command {
     .description('daemonless, content-addressable container image store')
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: () => undefined });
+    .configureOutput({ writeErr: () => undefined })
+    .option('--root <dir>', 'store root (default: $SHALE_ROOT, else $XDG_DATA_HOME/shale)');
+  const context = new CliContext(program);
+  registerImages(program, context);
+  registerInspect(program, context);
+  registerTag(program, context);
+  registerLoad(program, context);
   registerTarsum(program);
   registerDiffid(program);
   for (const command of program.commands)

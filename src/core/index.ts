@@ -5,4 +5,5 @@ export * from './media-types.ts';
 export * from './reference.ts';
 export * from './ids.ts';
 export * from './image-config.ts';
+export * from './manifest.ts';
 export * from './digest-schema.ts';

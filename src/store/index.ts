@@ -5,4 +5,5 @@ export * from './content/index.ts';
 export * from './layers/index.ts';
 export * from './images/index.ts';
 export * from './refs/index.ts';
+export * from './describe.ts';
 export type { Descriptor } from './images/manifest.ts';

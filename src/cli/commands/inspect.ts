@@ -1,0 +1,30 @@
+/** `shale inspect`: docker inspect's JSON for each named image (always a JSON array). */
+import type { Command } from 'commander';
+import { ShaleError } from '../../core/errors.ts';
+import { describeImage, resolveImage, type ImageInspect } from '../../store/index.ts';
+import type { CliContext } from '../context.ts';
+import { printJson } from '../format.ts';
+
+export function registerInspect(program: Command, context: CliContext): void {
+  program
+    .command('inspect')
+    .description('show details of images, as docker inspect')
+    .argument('<image...>', 'references, IDs or ID prefixes')
+    .option('--json', 'JSON output (the default; accepted for symmetry)')
+    .action(async (names: string[]) => {
+      const store = await context.store();
+      const found: ImageInspect[] = [];
+      const missing: string[] = [];
+      for (const name of names) {
+        try {
+          found.push(await describeImage(store, await resolveImage(store, name)));
+        } catch (err) {
+          if (!(err instanceof ShaleError) || err.code !== 'ERR_NOT_FOUND') throw err;
+          missing.push(name);
+        }
+      }
+      printJson(found);
+      if (missing.length > 0)
+        throw new ShaleError('ERR_NOT_FOUND', `no such image: ${missing.join(', ')}`);
+    });
+}

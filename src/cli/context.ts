@@ -1,0 +1,14 @@
+/** What every command can reach: the store named by the global `--root` (opened on first use). */
+import type { Command } from 'commander';
+import { openStore, type Store } from '../store/index.ts';
+
+export class CliContext {
+  private opened: Promise<Store> | undefined;
+
+  constructor(private readonly program: Command) {}
+
+  store(): Promise<Store> {
+    this.opened ??= openStore(this.program.opts<{ root?: string }>().root);
+    return this.opened;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Manifests and indexes (OCI image-spec and Docker schema2 share one shape): zod schemas for the
+ * fields shale uses, with everything else passed through, and platform matching for indexes.
+ */
+import { z } from 'zod';
+import { digestSchema } from './digest-schema.ts';
+import type { Digest } from './digest.ts';
+import { ShaleError } from './errors.ts';
+
+const platformSchema = z.looseObject({
+  architecture: z.string(),
+  os: z.string(),
+  variant: z.string().optional(),
+});
+export type Platform = z.infer<typeof platformSchema>;
+
+const descriptorSchema = z.looseObject({
+  mediaType: z.string(),
+  digest: digestSchema,
+  size: z.number().int().nonnegative(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  platform: platformSchema.optional(),
+});
+export type ManifestDescriptor = z.infer<typeof descriptorSchema> & { digest: Digest };
+
+const imageManifestSchema = z.looseObject({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  config: descriptorSchema,
+  layers: z.array(descriptorSchema),
+});
+export type ImageManifest = z.infer<typeof imageManifestSchema>;
+
+const indexSchema = z.looseObject({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  manifests: z.array(descriptorSchema),
+});
+export type ImageIndex = z.infer<typeof indexSchema>;
+
+function parseWith<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new ShaleError('ERR_INVALID_ARGUMENT', `${what} is not JSON: ${(err as Error).message}`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const detail = result.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new ShaleError('ERR_INVALID_ARGUMENT', `invalid ${what}: ${detail}`);
+  }
+  return result.data;
+}
+
+export function parseImageManifest(bytes: Uint8Array): ImageManifest {
+  return parseWith(imageManifestSchema, bytes, 'image manifest');
+}
+
+export function parseImageIndex(bytes: Uint8Array, what = 'image index'): ImageIndex {
+  return parseWith(indexSchema, bytes, what);
+}
+
+/** This machine's platform in OCI terms. */
+export function hostPlatform(arch: string = process.arch): Platform {
+  const architecture =
+    (
+      {
+        x64: 'amd64',
+        ia32: '386',
+        arm64: 'arm64',
+        arm: 'arm',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+      } as Record<string, string>
+    )[arch] ?? arch;
+  return { os: 'linux', architecture };
+}
+
+export function platformMatches(candidate: Platform | undefined, wanted: Platform): boolean {
+  if (!candidate) return false;
+  return (
+    candidate.os === wanted.os &&
+    candidate.architecture === wanted.architecture &&
+    (wanted.variant === undefined || candidate.variant === wanted.variant)
+  );
+}
