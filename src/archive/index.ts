@@ -4,3 +4,4 @@ export * from './tarsum/index.ts';
 export * from './compression/index.ts';
 export * from './diffid.ts';
 export * from './pack.ts';
+export * from './changes/index.ts';
