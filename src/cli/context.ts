@@ -1,6 +1,6 @@
 /** What every command can reach: the store named by the global `--root` (opened on first use). */
 import type { Command } from 'commander';
-import { openStore, type Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 
 export class CliContext {
   private opened: Promise<Store> | undefined;
@@ -8,7 +8,10 @@ export class CliContext {
   constructor(private readonly program: Command) {}
 
   store(): Promise<Store> {
-    this.opened ??= openStore(this.program.opts<{ root?: string }>().root);
+    // Loaded on first use: commands that need no store start faster.
+    this.opened ??= import('../store/index.ts').then(({ openStore }) =>
+      openStore(this.program.opts<{ root?: string }>().root),
+    );
     return this.opened;
   }
 }

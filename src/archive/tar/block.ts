@@ -59,13 +59,15 @@ export function checksums(block: Uint8Array): { unsigned: number; signed: number
   return { unsigned, signed };
 }
 
-const MAGIC_USTAR = 'ustar\0';
-const MAGIC_GNU = 'ustar ';
-const VERSION_GNU = ' \0';
-const TRAILER_STAR = 'tar\0';
+const MAGIC_USTAR = Buffer.from('ustar\0', 'latin1');
+const MAGIC_GNU = Buffer.from('ustar ', 'latin1');
+const VERSION_GNU = Buffer.from(' \0', 'latin1');
+const TRAILER_STAR = Buffer.from('tar\0', 'latin1');
 
-function ascii(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes);
+/** True when the bytes at `offset` in `block` equal `expected`. */
+function bytesAt(block: Uint8Array, offset: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (block[offset + i] !== expected[i]) return false;
+  return true;
 }
 
 /** Verify the checksum and recognise the layout; throws ERR_BAD_TAR on a bad checksum. */
@@ -83,11 +85,11 @@ export function detectFormat(block: Uint8Array): 'v7' | 'ustar' | 'gnu' | 'star'
       'invalid tar header: checksum mismatch (not a tar archive, or corrupt)',
     );
   }
-  const magic = ascii(field(block, 'magic'));
-  if (magic === MAGIC_USTAR) {
-    return ascii(field(block, 'starTrailer')) === TRAILER_STAR ? 'star' : 'ustar';
+  if (bytesAt(block, Field.magic[0], MAGIC_USTAR)) {
+    return bytesAt(block, Field.starTrailer[0], TRAILER_STAR) ? 'star' : 'ustar';
   }
-  if (magic === MAGIC_GNU && ascii(field(block, 'version')) === VERSION_GNU) return 'gnu';
+  if (bytesAt(block, Field.magic[0], MAGIC_GNU) && bytesAt(block, Field.version[0], VERSION_GNU))
+    return 'gnu';
   return 'v7';
 }
 

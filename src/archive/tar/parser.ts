@@ -84,7 +84,11 @@ export class TarParser {
     this.maxMetaHeaders = options.maxMetaHeaders ?? 64;
   }
 
-  /** Feed the next chunk. Throws ShaleError (ERR_BAD_TAR, ERR_LIMIT, ERR_UNSUPPORTED). */
+  /**
+   * Feed the next chunk. Throws ShaleError (ERR_BAD_TAR, ERR_LIMIT, ERR_UNSUPPORTED). The parser
+   * keeps no reference to `chunk` after returning (data events are views the handler must use
+   * at once), so callers may reuse the buffer.
+   */
   write(chunk: Buffer): void {
     if (this.failed) throw this.failed;
     try {
@@ -143,10 +147,11 @@ export class TarParser {
         }
         case 'meta': {
           const n = Math.min(this.remaining, chunk.length - pos);
-          const piece = chunk.subarray(pos, pos + n);
+          // Copied: the caller may reuse its chunk buffer once write() returns.
+          const piece = Buffer.from(chunk.subarray(pos, pos + n));
           this.metaBody.push(piece);
           this.metaBodySize += n;
-          this.raw.push(Buffer.from(piece));
+          this.raw.push(piece);
           this.remaining -= n;
           this.offset += n;
           pos += n;

@@ -1,6 +1,5 @@
 /** `shale diffid`: print the DiffID (sha256 of the decompressed stream) of a layer blob. */
 import type { Command } from 'commander';
-import { computeDiffId } from '../../archive/diffid.ts';
 import { openInput } from '../input.ts';
 
 export function registerDiffid(program: Command): void {
@@ -9,6 +8,7 @@ export function registerDiffid(program: Command): void {
     .description('print sha256:<hex> of the decompressed stream (gzip, zstd, xz, bzip2 or plain)')
     .argument('<file>', 'layer blob, or - for standard input')
     .action(async (file: string) => {
+      const { computeDiffId } = await import('../../archive/diffid.ts');
       const { diffId } = await computeDiffId(openInput(file));
       process.stdout.write(`${diffId}\n`);
     });

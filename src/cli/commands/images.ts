@@ -1,6 +1,5 @@
 /** `shale images`: list local images (a table, or docker's JSON keys with --json). */
 import type { Command } from 'commander';
-import { listImages } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 import { humanAge, humanSize, printJson, table } from '../format.ts';
 
@@ -17,6 +16,7 @@ export function registerImages(program: Command, context: CliContext): void {
     .description('list local images')
     .option('--json', 'print a JSON array')
     .action(async (flags: { json?: boolean }) => {
+      const { listImages } = await import('../../store/index.ts');
       const images = await listImages(await context.store());
       if (flags.json) return printJson(images);
       const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];

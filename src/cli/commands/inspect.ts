@@ -1,7 +1,7 @@
 /** `shale inspect`: docker inspect's JSON for each named image (always a JSON array). */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
-import { describeImage, resolveImage, type ImageInspect } from '../../store/index.ts';
+import type { ImageInspect } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../format.ts';
 
@@ -12,6 +12,7 @@ export function registerInspect(program: Command, context: CliContext): void {
     .argument('<image...>', 'references, IDs or ID prefixes')
     .option('--json', 'JSON output (the default; accepted for symmetry)')
     .action(async (names: string[]) => {
+      const { describeImage, resolveImage } = await import('../../store/index.ts');
       const store = await context.store();
       const found: ImageInspect[] = [];
       const missing: string[] = [];

@@ -1,8 +1,6 @@
 /** `shale load -i DIR`: load the images of an OCI image layout directory. */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
-import { familiarString, parseDockerRef } from '../../core/reference.ts';
-import { loadOciLayout } from '../../formats/oci-layout/index.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../format.ts';
 
@@ -22,6 +20,8 @@ export function registerLoad(program: Command, context: CliContext): void {
     .action(async (flags: LoadFlags) => {
       if (!flags.input)
         throw new ShaleError('ERR_INVALID_ARGUMENT', 'load needs -i DIR (an OCI image layout)');
+      const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
+      const { loadOciLayout } = await import('../../formats/oci-layout/index.ts');
       const loaded = await loadOciLayout(await context.store(), flags.input, { name: flags.name });
       if (flags.json) {
         printJson(

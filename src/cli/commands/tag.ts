@@ -1,7 +1,5 @@
 /** `shale tag SRC DEST`: point a reference at a local image. */
 import type { Command } from 'commander';
-import { parseDockerRef } from '../../core/reference.ts';
-import { resolveImage } from '../../store/index.ts';
 import type { CliContext } from '../context.ts';
 
 export function registerTag(program: Command, context: CliContext): void {
@@ -11,6 +9,8 @@ export function registerTag(program: Command, context: CliContext): void {
     .argument('<src>', 'reference, ID or ID prefix of a local image')
     .argument('<dest>', 'new reference, e.g. registry:5000/repo:tag')
     .action(async (src: string, dest: string) => {
+      const { parseDockerRef } = await import('../../core/reference.ts');
+      const { resolveImage } = await import('../../store/index.ts');
       const store = await context.store();
       const target = parseDockerRef(dest);
       await store.references.set(target, await resolveImage(store, src));

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
-import { tarsum, type TarsumVariant, type TarsumVersion } from '../../archive/tarsum/index.ts';
-import { openInput } from '../input.ts';
+import type { TarsumVariant, TarsumVersion } from '../../archive/tarsum/index.ts';
+import { scanInput } from '../input.ts';
 
 interface TarsumFlags {
   version: TarsumVersion;
@@ -37,7 +37,8 @@ export function registerTarsum(program: Command): void {
     .option('--extra <file>', 'bytes hashed before the entry sums (an image json, upstream)')
     .action(async (file: string, flags: TarsumFlags) => {
       const extra = flags.extra === undefined ? undefined : readExtra(flags.extra);
-      const sum = await tarsum(openInput(file), {
+      const { tarsum } = await import('../../archive/tarsum/index.ts');
+      const sum = await tarsum(scanInput(file), {
         version: flags.version,
         variant: flags.variant,
         extra,
