@@ -8,6 +8,8 @@ import { registerDiffid } from './commands/diffid.ts';
 import { registerImages } from './commands/images.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerLoad } from './commands/load.ts';
+import { registerPrune } from './commands/prune.ts';
+import { registerRmi } from './commands/rmi.ts';
 import { registerTag } from './commands/tag.ts';
 import { registerTarsum } from './commands/tarsum.ts';
 import { CliContext } from './context.ts';
@@ -27,6 +29,8 @@ function buildProgram(): Command {
   registerInspect(program, context);
   registerTag(program, context);
   registerLoad(program, context);
+  registerRmi(program, context);
+  registerPrune(program, context);
   registerTarsum(program);
   registerDiffid(program);
   for (const command of program.commands)

@@ -6,4 +6,6 @@ export * from './layers/index.ts';
 export * from './images/index.ts';
 export * from './refs/index.ts';
 export * from './describe.ts';
+export * from './gc.ts';
+export { withLease, touch } from './leases.ts';
 export type { Descriptor } from './images/manifest.ts';

@@ -19,7 +19,7 @@ import {
   type Platform,
 } from '../../core/manifest.ts';
 import { isImageManifest, isIndex } from '../../core/media-types.ts';
-import type { Store } from '../../store/index.ts';
+import { touch, withLease, type Store } from '../../store/index.ts';
 import { referenceForEntry } from './names.ts';
 
 export interface LoadOptions {
@@ -64,7 +64,10 @@ class LayoutReader {
   /** Copy one blob into the store, verified against its descriptor. */
   async copy(descriptor: ManifestDescriptor): Promise<void> {
     const { digest, size } = descriptor;
-    if (await this.store.content.has(digest)) return;
+    if (await this.store.content.has(digest)) {
+      await touch(this.store.content.blobPath(digest)); // keep it out of a concurrent prune
+      return;
+    }
     let source;
     try {
       source = createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
@@ -158,6 +161,14 @@ export async function loadOciLayout(
   store: Store,
   dir: string,
   options: LoadOptions = {},
+): Promise<LoadedImage[]> {
+  return withLease(store.layout, () => loadUnderLease(store, dir, options));
+}
+
+async function loadUnderLease(
+  store: Store,
+  dir: string,
+  options: LoadOptions,
 ): Promise<LoadedImage[]> {
   const platform = options.platform ?? hostPlatform();
   const entries = await readIndex(dir);

@@ -1,0 +1,138 @@
+// Reference counting without counters: rmi keeps what other images share, prune removes exactly
+// what nothing references, and a live lease protects a load in progress.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Digest } from '../../src/core/digest.ts';
+import { isShaleError } from '../../src/core/errors.ts';
+import { parseDockerRef } from '../../src/core/reference.ts';
+import {
+  collectGarbage,
+  openStore,
+  prune,
+  removeImage,
+  withLease,
+  type Store,
+} from '../../src/store/index.ts';
+import { tarBytes } from '../helpers/tar-bytes.ts';
+
+async function layerBlob(store: Store, name: string): Promise<Digest> {
+  const tar = await tarBytes([{ header: { name, size: name.length }, body: Buffer.from(name) }]);
+  return (await store.content.put(spawnSync('gzip', ['-c', '-n'], { input: tar }).stdout)).digest;
+}
+
+async function image(
+  store: Store,
+  blobs: Digest[],
+  comment: string,
+  parent?: Digest,
+): Promise<Digest> {
+  let top: Digest | undefined;
+  const diffIds: Digest[] = [];
+  for (const blob of blobs) {
+    const layer = await store.layers.registerBlob(top, blob);
+    diffIds.push(layer.diffId);
+    top = layer.chainId;
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      comment,
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }),
+  );
+  return (await store.images.create(config, { parent })).id;
+}
+
+async function blobSet(store: Store): Promise<Set<string>> {
+  const set = new Set<string>();
+  for await (const b of store.content.list()) set.add(b);
+  return set;
+}
+
+async function twoImagesSharingABase() {
+  const store = await openStore(path.join(mkdtempSync(path.join(tmpdir(), 'shale-gc-')), 'store'));
+  const [base, one, two] = [
+    await layerBlob(store, 'base'),
+    await layerBlob(store, 'one'),
+    await layerBlob(store, 'two'),
+  ];
+  const first = await image(store, [base, one], 'first');
+  const second = await image(store, [base, two], 'second');
+  await store.references.set(parseDockerRef('x/first'), first);
+  await store.references.set(parseDockerRef('x/second'), second);
+  return { store, base, one, two, first, second };
+}
+
+test('rmi of one of two images sharing a layer keeps the shared blobs and frees the rest', async () => {
+  const { store, base, one, two, first, second } = await twoImagesSharingABase();
+  const secondManifest = (await store.images.get(second))!.manifest!.digest;
+  const result = await removeImage(store, 'x/first');
+  assert.deepEqual(result.untagged, ['docker.io/x/first:latest']);
+  assert.deepEqual(result.deleted, [first]);
+  assert.ok(result.freed.blobs.includes(one) && result.freed.blobs.includes(first));
+  const left = await blobSet(store);
+  for (const kept of [base, two, second, secondManifest]) assert.ok(left.has(kept), `${kept} kept`);
+  assert.equal(left.has(one), false);
+  assert.equal(left.size, 4);
+  const layers = [];
+  for await (const l of store.layers.list()) layers.push(l.chainId);
+  assert.equal(layers.length, 2, 'base and base+two');
+  assert.deepEqual(await prune(store), { images: [], layers: [], blobs: [], bytes: 0, ingests: 0 });
+});
+
+test('a second reference is only untagged; by ID it needs --force; parents need --force', async () => {
+  const { store, first } = await twoImagesSharingABase();
+  await store.references.set(parseDockerRef('x/alias'), first);
+  assert.deepEqual((await removeImage(store, 'x/alias')).deleted, []);
+  await store.references.set(parseDockerRef('x/alias'), first);
+  await assert.rejects(
+    removeImage(store, first),
+    (e) => isShaleError(e, 'ERR_INVALID_ARGUMENT') && /--force/.test(e.message),
+  );
+  const child = await image(store, [await layerBlob(store, 'base')], 'child', first);
+  assert.ok(child);
+  await store.references.delete(['docker.io/x/alias:latest']);
+  await assert.rejects(
+    removeImage(store, 'x/first'),
+    (e) => isShaleError(e, 'ERR_INVALID_ARGUMENT') && /parent/.test(e.message),
+  );
+  assert.deepEqual((await removeImage(store, 'x/first', { force: true })).deleted, [first]);
+});
+
+test('prune removes dangling images and exactly the unreferenced content; --dry-run removes nothing', async () => {
+  const { store, second } = await twoImagesSharingABase();
+  const dangling = await image(store, [await layerBlob(store, 'dangling')], 'dangling');
+  const before = await blobSet(store);
+  const dry = await prune(store, { dryRun: true });
+  assert.deepEqual(dry.images, [dangling]);
+  assert.equal(dry.blobs.length, 2, 'its config and its layer blob');
+  assert.ok(dry.bytes > 0);
+  assert.deepEqual(await blobSet(store), before);
+  const real = await prune(store);
+  assert.deepEqual(real.blobs.sort(), dry.blobs.sort());
+  assert.deepEqual(
+    await store.images.ids(),
+    [...(await store.images.ids())].filter((id) => id !== dangling),
+  );
+  assert.ok((await store.images.get(second)) !== undefined);
+  const after = await blobSet(store);
+  assert.equal(after.size, before.size - 2);
+});
+
+test('blobs written under a live lease survive a concurrent collection', async () => {
+  const { store } = await twoImagesSharingABase();
+  await withLease(store.layout, async () => {
+    const fresh = await layerBlob(store, 'in-flight');
+    const freed = await collectGarbage(store);
+    assert.equal(freed.blobs.includes(fresh), false);
+    assert.ok(await store.content.has(fresh));
+  });
+  const freed = await collectGarbage(store);
+  assert.equal(freed.blobs.length, 1, 'once the lease is gone the orphan goes');
+  assert.deepEqual(readdirSync(path.join(store.layout.metaDir, 'leases')), []);
+});
