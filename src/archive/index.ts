@@ -5,3 +5,4 @@ export * from './compression/index.ts';
 export * from './diffid.ts';
 export * from './pack.ts';
 export * from './changes/index.ts';
+export * from './apply/index.ts';
