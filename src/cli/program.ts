@@ -6,11 +6,13 @@ import { Command, CommanderError } from 'commander';
 import { isShaleError } from '../core/errors.ts';
 import { registerDiffid } from './commands/diffid.ts';
 import { registerImages } from './commands/images.ts';
+import { registerImport } from './commands/import.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerLoad } from './commands/load.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerRmi } from './commands/rmi.ts';
 import { registerTag } from './commands/tag.ts';
+import { registerUnpack } from './commands/unpack.ts';
 import { registerTarsum } from './commands/tarsum.ts';
 import { CliContext } from './context.ts';
 
@@ -29,6 +31,8 @@ function buildProgram(): Command {
   registerInspect(program, context);
   registerTag(program, context);
   registerLoad(program, context);
+  registerImport(program, context);
+  registerUnpack(program, context);
   registerRmi(program, context);
   registerPrune(program, context);
   registerTarsum(program);

@@ -5,7 +5,7 @@
  * failed write leaves nothing behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { access, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { digestOf, parseDigest, type Digest, type DigestAlgorithm } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -18,6 +18,8 @@ export interface Expected {
 export interface IngestResult {
   digest: Digest;
   size: number;
+  /** The blob was already stored before this write (so undoing the write must keep it). */
+  existed: boolean;
 }
 
 export interface IngestTarget {
@@ -37,11 +39,17 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-async function moveIntoPlace(temp: string, final: string): Promise<void> {
+/** Rename into place; true when a blob was already there. */
+async function moveIntoPlace(temp: string, final: string): Promise<boolean> {
+  const existed = await access(final).then(
+    () => true,
+    () => false,
+  );
   // rename() replaces an existing blob atomically; same digest means same bytes, so a racing
   // writer of the same content is harmless.
   await rename(temp, final);
   await syncDirectory(path.dirname(final));
+  return existed;
 }
 
 function checkSize(size: number, expected: Expected): void {
@@ -59,7 +67,7 @@ async function copyHashing(
   algorithm: DigestAlgorithm,
   expected: Expected,
   signal?: AbortSignal,
-): Promise<IngestResult> {
+): Promise<Omit<IngestResult, 'existed'>> {
   const hash = createHash(algorithm);
   let size = 0;
   for await (const chunk of source) {
@@ -72,7 +80,7 @@ async function copyHashing(
   return { digest: digestOf(algorithm, hash.digest('hex')), size };
 }
 
-function verify(result: IngestResult, expected: Expected): void {
+function verify(result: Omit<IngestResult, 'existed'>, expected: Expected): void {
   if (expected.size !== undefined && result.size !== expected.size) {
     throw new ShaleError(
       'ERR_SIZE_MISMATCH',
@@ -103,9 +111,9 @@ export async function ingestBlob(
     await handle.sync();
     await handle.close();
     verify(result, expected);
-    await moveIntoPlace(temp, target.blobPath(result.digest));
+    const existed = await moveIntoPlace(temp, target.blobPath(result.digest));
     committed = true;
-    return result;
+    return { ...result, existed };
   } finally {
     if (!committed) {
       await handle.close().catch(() => undefined);
