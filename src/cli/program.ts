@@ -13,6 +13,7 @@ import { registerPrune } from './commands/prune.ts';
 import { registerRmi } from './commands/rmi.ts';
 import { registerTag } from './commands/tag.ts';
 import { registerUnpack } from './commands/unpack.ts';
+import { registerWorktree } from './commands/worktree.ts';
 import { registerTarsum } from './commands/tarsum.ts';
 import { CliContext } from './context.ts';
 
@@ -33,6 +34,7 @@ function buildProgram(): Command {
   registerLoad(program, context);
   registerImport(program, context);
   registerUnpack(program, context);
+  registerWorktree(program, context);
   registerRmi(program, context);
   registerPrune(program, context);
   registerTarsum(program);

@@ -67,7 +67,10 @@ export async function collectGarbage(
   for await (const layer of store.layers.list()) {
     if (live.layers.has(layer.chainId)) continue;
     freed.layers.push(layer.chainId);
-    if (!options.dryRun) await store.layers.delete(layer.chainId);
+    if (!options.dryRun) {
+      await store.snapshots.remove(layer.chainId);
+      await store.layers.delete(layer.chainId);
+    }
   }
   for await (const blob of store.content.list()) {
     if (live.blobs.has(blob)) continue;

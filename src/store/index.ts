@@ -8,4 +8,6 @@ export * from './refs/index.ts';
 export * from './describe.ts';
 export * from './gc.ts';
 export { withLease, touch } from './leases.ts';
+export { SnapshotStore } from './snapshots.ts';
+export { CheckoutStore } from './checkouts.ts';
 export type { Descriptor } from './images/manifest.ts';

@@ -1,9 +1,11 @@
-/** One store root with its parts wired together: content, layers, images and references. */
+/** One store root with its parts wired together: content, layers, images, references, snapshots and checkouts. */
+import { CheckoutStore } from './checkouts.ts';
 import { ContentStore } from './content/index.ts';
 import { ImageStore } from './images/index.ts';
 import { LayerStore } from './layers/index.ts';
 import { openStoreLayout, resolveStoreRoot, type StoreLayout } from './layout.ts';
 import { ReferenceStore } from './refs/index.ts';
+import { SnapshotStore } from './snapshots.ts';
 
 export interface Store {
   layout: StoreLayout;
@@ -11,6 +13,8 @@ export interface Store {
   layers: LayerStore;
   images: ImageStore;
   references: ReferenceStore;
+  snapshots: SnapshotStore;
+  checkouts: CheckoutStore;
 }
 
 /** Open (creating when needed) the store at `root`, or at the default root. */
@@ -19,5 +23,13 @@ export async function openStore(root?: string): Promise<Store> {
   const content = new ContentStore(layout);
   const layers = new LayerStore(layout, content);
   const images = new ImageStore(layout, content, layers);
-  return { layout, content, layers, images, references: new ReferenceStore(layout, images) };
+  return {
+    layout,
+    content,
+    layers,
+    images,
+    references: new ReferenceStore(layout, images),
+    snapshots: new SnapshotStore(layout, content, layers),
+    checkouts: new CheckoutStore(layout),
+  };
 }

@@ -30,6 +30,8 @@ const layerRecordSchema = z.object({
   depth: z.number().int().positive(),
   /** Bytes of the uncompressed layer tar. */
   size: z.number().int().nonnegative(),
+  /** TarSum v1 of the layer diff, once computed (spec §2.4). */
+  tarsum: z.string().optional(),
 });
 export type LayerRecord = z.infer<typeof layerRecordSchema>;
 
@@ -157,6 +159,13 @@ export class LayerStore {
     if (parent !== undefined) record.parent = parent;
     await writeJsonAtomic(digestFile(this.layersDir, chainId, '.json'), record);
     return record;
+  }
+
+  /** Record the TarSum of a registered layer. */
+  async setTarsum(chainId: Digest, tarsum: string): Promise<void> {
+    const layer = await this.get(chainId);
+    if (!layer) throw new ShaleError('ERR_NOT_FOUND', `layer ${chainId} is not in the store`);
+    await writeJsonAtomic(digestFile(this.layersDir, chainId, '.json'), { ...layer, tarsum });
   }
 
   /** Forget a layer record (its blobs stay until the caller removes them). */

@@ -1,0 +1,83 @@
+/**
+ * Snapshots: the materialised tree of a ChainID under `shale/snapshots/<alg>/<hex>`, internal to
+ * the store (users get private copies). A snapshot is built from its parent's by hard-linking
+ * every non-directory (GNU `cp -al`, which also keeps directory metadata and xattrs) and then
+ * applying the layer, whose applier never modifies an inode that existed before it ran; so N
+ * layers cost one copy of each file, not N. Built in a temp dir and renamed into place.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { applyLayerBlob, type ApplyWarning } from '../archive/apply/index.ts';
+import { parseDigest, type Digest } from '../core/digest.ts';
+import { ShaleError } from '../core/errors.ts';
+import type { ContentStore } from './content/index.ts';
+import type { LayerStore } from './layers/index.ts';
+import type { StoreLayout } from './layout.ts';
+
+async function exists(dir: string): Promise<boolean> {
+  return stat(dir).then(
+    () => true,
+    () => false,
+  );
+}
+
+function linkTree(from: string, to: string): void {
+  const r = spawnSync('cp', ['-al', '--preserve=all', '--no-target-directory', from, to], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new ShaleError(
+      'ERR_UNSUPPORTED',
+      `cannot link snapshot ${from}: ${r.stderr.trim() || r.error?.message}`,
+    );
+}
+
+export class SnapshotStore {
+  private readonly dir: string;
+
+  constructor(
+    layout: StoreLayout,
+    private readonly content: ContentStore,
+    private readonly layers: LayerStore,
+  ) {
+    this.dir = path.join(layout.metaDir, 'snapshots');
+  }
+
+  pathOf(chainId: Digest): string {
+    const { algorithm, hex } = parseDigest(chainId);
+    return path.join(this.dir, algorithm, hex);
+  }
+
+  /** The snapshot directory of `chainId`, building it (and its parents) when missing. */
+  async ensure(chainId: Digest, onWarning?: (w: ApplyWarning) => void): Promise<string> {
+    const final = this.pathOf(chainId);
+    if (await exists(final)) return final;
+    const layer = await this.layers.get(chainId);
+    if (!layer) throw new ShaleError('ERR_NOT_FOUND', `layer ${chainId} is not in the store`);
+    const base =
+      layer.parent === undefined ? undefined : await this.ensure(layer.parent, onWarning);
+    const [blob] = await this.layers.blobsOf(layer.diffId);
+    if (!blob) throw new ShaleError('ERR_NOT_FOUND', `layer ${layer.diffId} has no stored blob`);
+    await mkdir(path.dirname(final), { recursive: true });
+    const temp = `${final}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      if (base) linkTree(base, temp);
+      else await mkdir(temp, { mode: 0o755 });
+      await applyLayerBlob(temp, this.content.open(blob), { onWarning });
+      await rename(temp, final).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+        await rm(temp, { recursive: true, force: true }); // another process built it first
+      });
+    } catch (err) {
+      await rm(temp, { recursive: true, force: true });
+      throw err;
+    }
+    return final;
+  }
+
+  async remove(chainId: Digest): Promise<void> {
+    await rm(this.pathOf(chainId), { recursive: true, force: true });
+  }
+}
