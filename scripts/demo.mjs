@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo`: the main job on a bundled example. Packs examples/rootfs into a layer with the
 // library, shows its DiffID and TarSum through the `shale` CLI, compresses it, and writes a
-// one-layer OCI image layout whose image ID is the sha256 of its config.
+// one-layer OCI image layout whose image ID is the sha256 of its config. Then, in a store of its
+// own: load that layout, check it out, change it, diff, commit and unpack the new image.
 // Usage: node scripts/demo.mjs [OUT_DIR]   (default: a new temporary directory)
 import { createHash } from 'node:crypto';
 import {
@@ -12,6 +13,7 @@ import {
   readFileSync,
   renameSync,
   writeFileSync,
+  rmSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,8 @@ const shale = (...args) =>
   execFileSync(process.execPath, [path.join(repo, 'dist/cli/main.js'), ...args], {
     encoding: 'utf8',
   }).trim();
+const show = (...args) =>
+  console.log(`$ shale ${args.join(' ').replaceAll(out, '$DEMO')}\n${shale(...args)}`);
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const EPOCH = 1700000000;
 
@@ -120,3 +124,20 @@ console.log(`image layout:   ${layout}`);
 console.log(`layer blob:     sha256:${layerHex} (${layerBytes.length} bytes gzip)`);
 console.log(`manifest:       ${manifest.digest}`);
 console.log(`image ID:       ${config.digest}`);
+
+// 4. The store: load the layout, check out, change, diff, commit, unpack.
+console.log('\n--- the image in a store ($DEMO/store) ---');
+const root = path.join(out, 'store');
+const tree = path.join(out, 'tree');
+show('--root', root, 'load', '-i', layout);
+show('--root', root, 'images');
+show('--root', root, 'checkout', 'shale-demo', tree);
+writeFileSync(path.join(tree, 'etc', 'motd'), 'built with shale\n');
+rmSync(path.join(tree, 'usr', 'share', 'doc'), { recursive: true });
+show('--root', root, 'diff', tree);
+show('--root', root, 'commit', tree, 'shale-demo:edited', '-m', 'add motd, drop docs');
+show('--root', root, 'unpack', 'shale-demo:edited', path.join(out, 'rootfs'));
+console.log(
+  `$ cat $DEMO/rootfs/etc/motd\n${readFileSync(path.join(out, 'rootfs', 'etc', 'motd'), 'utf8').trim()}`,
+);
+show('--root', root, 'images');

@@ -17,9 +17,13 @@ test('the demo image is read by skopeo and unpacked by umoci to examples/rootfs'
       encoding: 'utf8',
     });
     const manifest = /^manifest:\s+(sha256:[0-9a-f]{64})$/m.exec(out)?.[1];
-    const diffIds = [...out.matchAll(/^(sha256:[0-9a-f]{64})$/gm)].map((m) => m[1]);
+    const diffIds = [...out.matchAll(/^\$ shale diffid .*\n(sha256:[0-9a-f]{64})$/gm)].map(
+      (m) => m[1],
+    );
     assert.ok(manifest, out);
+    assert.equal(diffIds.length, 2);
     assert.equal(new Set(diffIds).size, 1, 'diffid of layer.tar and layer.tar.gz agree');
+    assert.match(out, /^\$ cat \$DEMO\/rootfs\/etc\/motd\nbuilt with shale$/m);
 
     const ref = `oci:${work}/oci:docker.io/library/shale-demo:latest`;
     const inspect = JSON.parse(execFileSync('skopeo', ['inspect', ref], { encoding: 'utf8' })) as {

@@ -90,7 +90,13 @@ export async function openStoreLayout(root: string): Promise<StoreLayout> {
     );
   }
   await mkdir(path.join(layout.blobsDir, 'sha256'), { recursive: true });
-  await mkdir(layout.ingestDir, { recursive: true });
+  for (const dir of [
+    layout.ingestDir,
+    path.join(layout.metaDir, 'leases'),
+    path.join(layout.metaDir, 'locks'),
+  ]) {
+    await mkdir(dir, { recursive: true });
+  }
   await writeIfMissing(path.join(layout.root, 'oci-layout'), OCI_LAYOUT);
   await writeIfMissing(layout.indexFile, EMPTY_INDEX);
   await writeIfMissing(layout.markerFile, JSON.stringify(STORE_MARKER));

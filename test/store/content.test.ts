@@ -69,10 +69,10 @@ test('ingest stores the exact bytes under their digest, read-only, once', async 
     digest: sha256(bytes),
     size: bytes.length,
   });
-  assert.deepEqual(result, { digest: sha256(bytes), size: bytes.length });
+  assert.deepEqual(result, { digest: sha256(bytes), size: bytes.length, existed: false });
   assert.ok(readFileSync(store.blobPath(result.digest)).equals(bytes));
   assert.equal(await store.size(result.digest), bytes.length);
-  assert.deepEqual((await store.put(bytes)).digest, result.digest);
+  assert.deepEqual(await store.put(bytes), { ...result, existed: true });
   assert.deepEqual(blobs(root), [result.digest.slice(7)]);
   assert.deepEqual(ingestLeftovers(root), []);
   const listed: string[] = [];
