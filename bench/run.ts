@@ -207,6 +207,17 @@ async function runCase(
   return { variants: [...results.values()], notes };
 }
 
+/** Format a results file the way the repository's `prettier --check .` wants it (when available). */
+async function prettify(file: string, text: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(text, { ...options, filepath: file });
+  } catch {
+    return text;
+  }
+}
+
 function build(root: string): boolean {
   log('building (npm run build)');
   const r = spawnSync('npm', ['run', 'build'], {
@@ -269,6 +280,8 @@ async function main(): Promise<void> {
   const cli = existsSync(cliPath) ? cliPath : undefined;
   const tarsumPath = path.join(root, 'dist', 'archive', 'tarsum', 'index.js');
   const tarsumModule = existsSync(tarsumPath) ? tarsumPath : undefined;
+  const fileChunksPath = path.join(root, 'dist', 'archive', 'file-chunks.js');
+  const fileChunksModule = existsSync(fileChunksPath) ? fileChunksPath : undefined;
   if (!cli)
     log('dist/cli/main.js is missing: shale rows fall back to the library (or are left out)');
 
@@ -292,6 +305,7 @@ async function main(): Promise<void> {
     node: process.execPath,
     cli,
     tarsumModule,
+    fileChunksModule,
     fixture,
     emptyTar,
     have: hasCommand,
@@ -329,8 +343,10 @@ async function main(): Promise<void> {
   const table = markdown(result);
   const outDir = values.out ? path.resolve(values.out) : path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'latest.md'), table);
-  writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const mdFile = path.join(outDir, 'latest.md');
+  const jsonFile = path.join(outDir, 'latest.json');
+  writeFileSync(mdFile, await prettify(mdFile, table));
+  writeFileSync(jsonFile, await prettify(jsonFile, `${JSON.stringify(result, null, 2)}\n`));
   process.stdout.write(`\n${table}`);
   log(`written ${path.relative(root, path.join(outDir, 'latest.md'))} and latest.json`);
 }

@@ -45,6 +45,8 @@ export interface CaseContext {
   cli: string | undefined;
   /** dist/archive/tarsum/index.js when built. */
   tarsumModule: string | undefined;
+  /** dist/archive/file-chunks.js (the CLI's reused-buffer file reader) when built. */
+  fileChunksModule: string | undefined;
   fixture: Fixture;
   emptyTar: string;
   have(command: string): boolean;
@@ -76,14 +78,48 @@ await pipeline(
 process.stdout.write(hash.digest('hex') + '\\n');
 `;
 
-/** The TarSum library called in-process (no CLI): isolates the CLI's own cost. */
-function libTarsumScript(module: string): string {
+/** Node's own sha256 over double-buffered reads into two reused buffers (no per-chunk allocation). */
+const NODE_SHA256_REUSED = `
+import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+const hash = createHash('sha256');
+const handle = await open(process.argv[1], 'r');
+const buffers = [Buffer.allocUnsafe(${CHUNK}), Buffer.allocUnsafe(${CHUNK})];
+let turn = 0;
+let pending = handle.read(buffers[0], 0, ${CHUNK}, null);
+for (;;) {
+  const { bytesRead } = await pending;
+  if (bytesRead === 0) break;
+  const current = buffers[turn];
+  turn ^= 1;
+  pending = handle.read(buffers[turn], 0, ${CHUNK}, null);
+  hash.update(current.subarray(0, bytesRead));
+}
+await handle.close();
+process.stdout.write(hash.digest('hex') + '\\n');
+`;
+
+/**
+ * The TarSum library called in-process (no CLI), on each file named on the command line. It
+ * reads files the way the CLI does when the build has `archive/file-chunks.js` (reused buffers),
+ * else with a 1 MiB-chunk read stream.
+ */
+function libTarsumScript(ctx: CaseContext): string {
+  const tarsumUrl = JSON.stringify(pathToFileURL(ctx.tarsumModule!).href);
+  const open = ctx.fileChunksModule
+    ? `(await import(${JSON.stringify(pathToFileURL(ctx.fileChunksModule).href)})).readFileChunks(file, ${CHUNK})`
+    : `createReadStream(file, { highWaterMark: ${CHUNK} })`;
   return `
 import { createReadStream } from 'node:fs';
-const { tarsum } = await import(${JSON.stringify(pathToFileURL(module).href)});
-process.stdout.write(await tarsum(createReadStream(process.argv[1], { highWaterMark: ${CHUNK} })) + '\\n');
+const { tarsum } = await import(${tarsumUrl});
+for (const file of process.argv.slice(1)) {
+  process.stdout.write(await tarsum(${open}) + '\\n');
+}
 `;
 }
+
+const libLabel = (ctx: CaseContext) =>
+  ctx.fileChunksModule ? 'tarsum(readFileChunks(f))' : 'tarsum(createReadStream(f))';
 
 function nodeScript(ctx: CaseContext, code: string, file: string): string[] {
   return [ctx.node, '--input-type=module', '-e', code, file];
@@ -124,14 +160,28 @@ export function tarsumCase(ctx: CaseContext): BenchCase {
     variants.push({
       id: ctx.cli ? 'shale-lib' : 'shale',
       role: ctx.cli ? 'floor' : 'shale',
-      label: 'node -e "tarsum(createReadStream(f))" (library, no CLI)',
-      invocations: tars.map((t) => nodeScript(ctx, libTarsumScript(ctx.tarsumModule!), t)),
+      label: `node -e "${libLabel(ctx)}" (library, no CLI)`,
+      invocations: tars.map((t) => nodeScript(ctx, libTarsumScript(ctx), t)),
       check: checkTarsum,
       group: 'tarsum',
       standIn: true,
     });
     if (!ctx.cli)
       notes.push('dist/cli/main.js missing: the shale row calls the library in a `node -e` script');
+    // Steady-state throughput: one process start for all layers instead of one per layer.
+    variants.push({
+      id: 'shale-lib-1proc',
+      role: 'floor',
+      label: `node -e "${libLabel(ctx)}" (library, all layers in one process)`,
+      invocations: [[ctx.node, '--input-type=module', '-e', libTarsumScript(ctx), ...tars]],
+      check: (stdout) => {
+        const lines = stdout.trim().split('\n');
+        return lines.length === tars.length && lines.every((line) => !checkTarsum(line))
+          ? undefined
+          : `unexpected output: ${stdout.trim()}`;
+      },
+      group: 'tarsum',
+    });
   }
   variants.push({
     id: 'sha256sum',
@@ -145,6 +195,13 @@ export function tarsumCase(ctx: CaseContext): BenchCase {
     role: 'floor',
     label: 'node -e "createHash(\'sha256\') over createReadStream(f)"',
     invocations: tars.map((t) => nodeScript(ctx, NODE_SHA256, t)),
+    check: expectHex(diffIds),
+  });
+  variants.push({
+    id: 'node-floor-reused',
+    role: 'floor',
+    label: 'node -e "createHash(\'sha256\') over reads into 2 reused buffers"',
+    invocations: tars.map((t) => nodeScript(ctx, NODE_SHA256_REUSED, t)),
     check: expectHex(diffIds),
   });
   if (ctx.have('openssl')) {
@@ -249,8 +306,8 @@ export function startupCase(ctx: CaseContext): BenchCase {
     variants.push({
       id: ctx.cli ? 'shale-lib' : 'shale',
       role: ctx.cli ? 'floor' : 'shale',
-      label: 'node -e "tarsum(createReadStream(f))" empty.tar (library, no CLI)',
-      invocations: [nodeScript(ctx, libTarsumScript(ctx.tarsumModule), ctx.emptyTar)],
+      label: `node -e "${libLabel(ctx)}" empty.tar (library, no CLI)`,
+      invocations: [nodeScript(ctx, libTarsumScript(ctx), ctx.emptyTar)],
       check: checkTarsum,
       standIn: true,
     });

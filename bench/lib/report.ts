@@ -140,6 +140,9 @@ export function summarise(c: BenchCase, results: VariantResult[]): CaseResult {
   };
 }
 
+/** Background share above which the table is flagged as disturbed. */
+const BUSY_THRESHOLD = 0.1;
+
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 const fixed = (x: number | undefined, digits: number) =>
   x === undefined ? '—' : x.toFixed(digits);
@@ -166,16 +169,17 @@ export function markdown(result: BenchResult): string {
       'A run = one process per layer, wall times summed.',
   );
   lines.push(`Meter: ${result.meter}.`);
-  const bg = result.cases.flatMap((c) =>
-    c.variants.flatMap((v) => v.runs.map((r) => r.backgroundShare ?? 0)),
-  );
-  if (bg.length > 0) {
-    const share = median(bg);
-    const worst = Math.max(...bg);
+  // Weighted by wall time: a 20 ms run's share is mostly clock-tick noise.
+  const timed = result.cases.flatMap((c) => c.variants.flatMap((v) => v.runs));
+  const wall = timed.reduce((sum, r) => sum + r.wallSeconds, 0);
+  if (timed.some((r) => r.backgroundShare !== undefined) && wall > 0) {
+    const share =
+      timed.reduce((sum, r) => sum + (r.backgroundShare ?? 0) * r.wallSeconds, 0) / wall;
+    const busyRuns = timed.filter((r) => (r.backgroundShare ?? 0) > 0.25 && r.wallSeconds > 0.5);
     lines.push(
-      `Other processes used a median ${(share * 100).toFixed(1)}% (max ${(worst * 100).toFixed(0)}%) ` +
-        `of the machine's CPU during the timed runs` +
-        (share > 0.05 ? ' — **the machine was not idle: figures are disturbed**.' : '.'),
+      `Other processes used ${(share * 100).toFixed(1)}% of the machine's CPU during the timed runs ` +
+        `(time-weighted; ${busyRuns.length} of ${timed.length} runs over 25%)` +
+        (share > BUSY_THRESHOLD ? ' — **the machine was not idle: figures are disturbed**.' : '.'),
     );
   }
   lines.push(
