@@ -4,40 +4,13 @@
  * setfattr/getfattr, handed an O_PATH descriptor as /proc/self/fd/3 so any path bytes work.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { asUtf8, loadNativeXattr as loadNative } from '../native-xattr.ts';
 import { byteStringToBuffer, toByteString, type ByteString } from '../tar/index.ts';
-
-interface NativeXattr {
-  getAttributeSync(path: string, name: string): Buffer | null;
-  listAttributesSync(path: string): string[];
-  setAttributeSync(path: string, name: string, value: Uint8Array | string): void;
-}
-
-let native: NativeXattr | null | undefined;
-
-function loadNative(): NativeXattr | null {
-  if (native !== undefined) return native;
-  native = null;
-  if (process.env.SHALE_NO_NATIVE_XATTR !== '1') {
-    try {
-      native = createRequire(import.meta.url)('@napi-rs/xattr') as NativeXattr;
-    } catch {
-      native = null;
-    }
-  }
-  return native;
-}
 
 /** O_PATH is not in Node's constants; Linux's value on every architecture Node supports. */
 const O_PATH = 0o10000000;
-
-/** UTF-8 text for `bytes` when it round-trips exactly, else null. */
-function asUtf8(bytes: Buffer): string | null {
-  const text = bytes.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(bytes) ? text : null;
-}
 
 /**
  * Refusals by the file system or kernel policy (EPERM, EACCES, EINVAL, E2BIG, ERANGE, ENOTSUP,

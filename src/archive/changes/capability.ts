@@ -5,42 +5,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { ShaleError } from '../../core/errors.ts';
+import { asUtf8, loadNativeXattr as loadNative } from '../native-xattr.ts';
 import type { ByteString } from '../tar/bytes.ts';
 
 export const CAPABILITY_XATTR = 'security.capability';
-
-interface NativeXattr {
-  getAttributeSync(path: string, name: string): Buffer | null;
-}
-
-let native: NativeXattr | null | undefined;
-
-/** The optional native module, unless it is missing or SHALE_NO_NATIVE_XATTR=1. */
-function loadNative(): NativeXattr | null {
-  if (native !== undefined) return native;
-  native = null;
-  if (process.env.SHALE_NO_NATIVE_XATTR !== '1') {
-    try {
-      native = createRequire(import.meta.url)('@napi-rs/xattr') as NativeXattr;
-    } catch {
-      native = null;
-    }
-  }
-  return native;
-}
 
 /** Reads the capability of `dir + path` (path like `/usr/bin/ping`; `abs` the same as bytes). */
 export type CapabilityReader = (path: ByteString, abs: Buffer) => Buffer | undefined;
 
 /** `auto`: native when it loads (tool for non-UTF-8 paths); `tool`: getfattr only. */
 export type CapabilitySource = 'auto' | 'tool';
-
-function asUtf8(bytes: Buffer): string | null {
-  const text = bytes.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(bytes) ? text : null;
-}
 
 function unquote(text: ByteString): ByteString {
   return text.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
