@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { isShaleError } from '../core/errors.ts';
 import { registerDiffid } from './commands/diffid.ts';
+import { registerHistory } from './commands/history.ts';
 import { registerImages } from './commands/images.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   const context = new CliContext(program);
   registerImages(program, context);
   registerInspect(program, context);
+  registerHistory(program, context);
   registerTag(program, context);
   registerLoad(program, context);
   registerImport(program, context);

@@ -5,6 +5,7 @@
  */
 import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
+import type { HistoryEntry } from '../core/image-config.ts';
 import { familiarString, parseAnyReference, parseDockerRef } from '../core/reference.ts';
 import type { Store } from './store.ts';
 
@@ -93,4 +94,40 @@ export async function listImages(store: Store): Promise<ImageSummary[]> {
     summaries.push({ Id, RepoTags, RepoDigests, Created, Size });
   }
   return summaries.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+}
+
+export interface HistoryItem {
+  /** The image ID on the newest entry, `<missing>` on older ones (as docker prints them). */
+  Id: string;
+  Created: string;
+  CreatedBy: string;
+  /** Uncompressed bytes of the layer the step made (0 for empty-layer steps). */
+  Size: number;
+  Comment: string;
+  EmptyLayer: boolean;
+}
+
+/** The build history of an image, newest first, each step matched with the layer it made. */
+export async function imageHistory(store: Store, id: Digest): Promise<HistoryItem[]> {
+  const record = await store.images.get(id);
+  if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
+  const { config } = await store.images.config(id);
+  const layers = record.topLayer ? await store.layers.chain(record.topLayer) : [];
+  const steps: HistoryEntry[] = config.history?.length ? config.history : layers.map(() => ({}));
+  let next = 0;
+  const items = steps.map((step): HistoryItem => {
+    const empty = step.empty_layer === true;
+    const size = empty ? 0 : (layers[next++]?.size ?? 0);
+    return {
+      Id: '<missing>',
+      Created: step.created ?? '',
+      CreatedBy: step.created_by ?? '',
+      Size: size,
+      Comment: step.comment ?? '',
+      EmptyLayer: empty,
+    };
+  });
+  items.reverse();
+  if (items[0]) items[0].Id = id;
+  return items;
 }
