@@ -1,0 +1,72 @@
+// Crash consistency: a process doing load, import, commit, rmi and prune is killed with SIGKILL
+// at random points; after every kill each listed image unpacks, every blob matches its digest,
+// and the metadata parses. Nothing half-written is visible.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unpackImage } from '../../src/formats/index.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('../helpers/crash-child.ts', import.meta.url));
+const ROUNDS = 20;
+
+async function verify(store: Store, scratch: string, round: number): Promise<void> {
+  const blobs = path.join(store.layout.root, 'blobs', 'sha256');
+  for (const name of readdirSync(blobs)) {
+    const hex = createHash('sha256')
+      .update(readFileSync(path.join(blobs, name)))
+      .digest('hex');
+    assert.equal(hex, name, `round ${round}: blob ${name} is whole`);
+  }
+  JSON.parse(readFileSync(store.layout.indexFile, 'utf8'));
+  const references = await store.references.all();
+  for (const id of await store.images.ids()) {
+    const target = path.join(scratch, `r${round}-${id.slice(7, 19)}`);
+    await unpackImage(store, id, target);
+    rmSync(target, { recursive: true, force: true });
+  }
+  for (const [ref, id] of Object.entries(references)) {
+    assert.ok(await store.images.get(id), `round ${round}: ${ref} names an existing image`);
+  }
+}
+
+test(`a store survives SIGKILL at ${ROUNDS} random points`, async () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'shale-crash-'));
+  execFileSync(process.execPath, [path.join(repo, 'scripts/demo.mjs'), path.join(work, 'demo')]);
+  const root = path.join(work, 'store');
+  let rounds = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CHILD,
+        root,
+        path.join(work, 'demo', 'oci'),
+        path.join(repo, 'examples', 'rootfs'),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (rounds += d.toString().split('\n').length - 1));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    await new Promise((r) => setTimeout(r, 300 + Math.random() * 1500));
+    child.kill('SIGKILL');
+    assert.equal(await exited, null, `the child was still working when killed (${stderr})`);
+    await verify(await openStore(root), work, i);
+  }
+  assert.ok(rounds > 0, 'the child completed some rounds between kills');
+  rmSync(work, { recursive: true, force: true });
+});
