@@ -1,0 +1,70 @@
+// shale load + unpack of an edge-case image equals umoci unpack of the same layout: types, modes,
+// owners, contents, link targets, hard-link groups, device numbers and xattrs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { snapshot } from '../helpers/changes-tree.ts';
+import { buildEdgeImage } from '../helpers/edge-image.ts';
+import { runShale } from '../helpers/shale.ts';
+
+/** Hard-link groups (paths sharing an inode) and device numbers, by path. */
+function linksAndDevices(root: string): { groups: string[][]; devices: Record<string, number> } {
+  const byInode = new Map<bigint, string[]>();
+  const devices: Record<string, number> = {};
+  const walk = (dir: Buffer, rel: string): void => {
+    for (const name of fs.readdirSync(dir, { encoding: 'buffer' })) {
+      const full = Buffer.concat([dir, Buffer.from('/'), name]);
+      const relPath = `${rel}/${name.toString('latin1')}`;
+      const st = fs.lstatSync(full, { bigint: true });
+      if (st.isDirectory()) walk(full, relPath);
+      else if (st.nlink > 1n) byInode.set(st.ino, [...(byInode.get(st.ino) ?? []), relPath]);
+      if (st.isCharacterDevice() || st.isBlockDevice()) devices[relPath] = Number(st.rdev);
+    }
+  };
+  walk(Buffer.from(root), '');
+  return { groups: [...byInode.values()].map((g) => g.sort()).sort(), devices };
+}
+
+function xattrs(root: string): string {
+  return execFileSync('getfattr', ['-R', '-d', '-m', '-', '-e', 'hex', '-h', '.'], {
+    cwd: root,
+    encoding: 'latin1',
+  });
+}
+
+test('unpack of an edge-case image equals umoci unpack', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'shale-umoci-'));
+  const layout = path.join(work, 'layout');
+  buildEdgeImage(path.join(work, 'trees'), layout);
+  const root = path.join(work, 'store');
+  const load = runShale(['--root', root, 'load', '-i', layout, '--name', 'peers/edge']);
+  assert.equal(load.status, 0, load.stderr);
+  const unpack = runShale(['--root', root, 'unpack', 'peers/edge:edge', path.join(work, 'shale')]);
+  assert.equal(unpack.status, 0, unpack.stderr);
+  execFileSync('umoci', ['unpack', '--image', `${layout}:edge`, path.join(work, 'bundle')]);
+  const ours = path.join(work, 'shale');
+  const theirs = path.join(work, 'bundle', 'rootfs');
+  assert.deepEqual(snapshot(ours), snapshot(theirs));
+  assert.deepEqual(linksAndDevices(ours), linksAndDevices(theirs));
+  assert.equal(xattrs(ours), xattrs(theirs));
+  assert.match(xattrs(ours), /user\.binary=0x00ff10/);
+  const { groups, devices } = linksAndDevices(ours);
+  assert.ok(
+    groups.some((g) => g.includes('/usr/lib/hl-b') && g.includes('/bin/hl-c')),
+    'hard links kept after a whiteout of one name',
+  );
+  if (process.getuid?.() === 0) assert.equal(Object.keys(devices).length, 1);
+  const tree = snapshot(ours);
+  assert.ok(
+    tree.has('/etc/delete-me') && !tree.has('/opt/remove-dir/sub'),
+    'whiteouts and re-additions applied',
+  );
+  assert.deepEqual(
+    [...tree.keys()].filter((k) => k.startsWith('/var/opaque/')),
+    ['/var/opaque/new-after-opq'],
+  );
+});
