@@ -11,6 +11,7 @@ import { openStore, prune, removeImage } from '../../src/store/index.ts';
 
 const [root, layout, tree] = process.argv.slice(2) as [string, string, string];
 const store = await openStore(root);
+process.stdout.write('ready\n');
 for (let round = 0; ; round++) {
   await loadOciLayout(store, layout);
   const imported = await importRootfs(store, tree, {

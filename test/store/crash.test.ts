@@ -57,14 +57,25 @@ test(`a store survives SIGKILL at ${ROUNDS} random points`, async () => {
       },
     );
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (rounds += d.toString().split('\n').length - 1));
+    let output = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) =>
       child.on('exit', (code) => resolve(code)),
     );
-    await new Promise((r) => setTimeout(r, 300 + Math.random() * 1500));
+    // Kill only once the child works: at a random point, except that the first kill waits for a
+    // whole round so that later kills land in a store with content.
+    const wanted = i === 0 ? /^round 0$/m : /^ready$/m;
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        if (wanted.test(output)) resolve();
+      });
+      void exited.then(() => reject(new Error(`the child exited early: ${stderr}`)));
+    });
+    await new Promise((r) => setTimeout(r, i === 0 ? 0 : Math.random() * 2000));
     child.kill('SIGKILL');
     assert.equal(await exited, null, `the child was still working when killed (${stderr})`);
+    rounds += (output.match(/^round /gm) ?? []).length;
     await verify(await openStore(root), work, i);
   }
   assert.ok(rounds > 0, 'the child completed some rounds between kills');
