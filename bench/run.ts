@@ -1,12 +1,13 @@
 /**
  * The benchmark runner: times shale against reference commands in the same run and prints a
- * Markdown table (also written to bench/results/latest.md and latest.json).
+ * Markdown table (also written to bench/results/latest.md and latest.json; `--cases unpack` alone
+ * writes unpack.md and unpack.json instead, `--results NAME` picks NAME.md/NAME.json).
  *
  *   npm run bench                      # builds, then: node --import tsx bench/run.ts
  *   node --import tsx bench/run.ts [--preset large] [--runs 5] [--warmup 1]
- *        [--cases tarsum,diffid,startup] [--layers N --files N --size S --seed N]
- *        [--data DIR] [--out DIR] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
- *        [--idle-wait SECONDS] [--nice N]
+ *        [--cases tarsum,diffid,startup,unpack] [--layers N --files N --size S --seed N]
+ *        [--data DIR] [--out DIR] [--results NAME] [--build | --no-build]
+ *        [--meter auto|gnu-time|proc-sampling] [--idle-wait SECONDS] [--nice N]
  *
  * See bench/README.md for what each row means.
  */
@@ -37,8 +38,8 @@ import {
 
 const USAGE = `usage: node --import tsx bench/run.ts [--preset small|large|many-small] [--runs N] [--warmup N]
          [--cases ${CASE_IDS.join(',')}] [--layers N] [--files N] [--size SIZE] [--seed N]
-         [--data DIR] [--out DIR] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
-         [--idle-wait SECONDS] [--nice N]`;
+         [--data DIR] [--out DIR] [--results NAME] [--build | --no-build]
+         [--meter auto|gnu-time|proc-sampling] [--idle-wait SECONDS] [--nice N]`;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -81,8 +82,8 @@ function firstLineOf(text: string): string {
   return (lines.find((l) => /error\b|^shale:/i.test(l)) ?? lines[0] ?? '').slice(0, 200);
 }
 
-/** Runs a variant once over all its inputs; throws with a short reason when anything is wrong. */
-async function runVariant(meter: Meter, v: Variant): Promise<Sample[]> {
+/** Runs a variant's invocations once, back to back; throws with a short reason when anything is wrong. */
+async function runInvocations(meter: Meter, v: Variant): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const [i, argv] of v.invocations.entries()) {
     const s = await meter.run(argv);
@@ -96,19 +97,43 @@ async function runVariant(meter: Meter, v: Variant): Promise<Sample[]> {
   return samples;
 }
 
+/**
+ * One run of a variant over all its inputs, between its untimed `before`/`after` hooks;
+ * `timed` wraps only the invocations.
+ */
+async function runVariant<T>(
+  meter: Meter,
+  v: Variant,
+  timed: (run: () => Promise<Sample[]>) => Promise<T>,
+): Promise<T> {
+  v.before?.();
+  let result: T;
+  try {
+    result = await timed(() => runInvocations(meter, v));
+  } catch (err) {
+    v.after?.(false);
+    throw err;
+  }
+  const problem = v.after?.(true);
+  if (problem) throw new Error(problem);
+  return result;
+}
+
 /** One timed run of a variant, with the CPU that other processes used meanwhile. */
 async function timedRun(meter: Meter, v: Variant, cores: number): Promise<RunFigures> {
-  const busy0 = machineBusySeconds();
-  const figures = combineRun(await runVariant(meter, v));
-  const busy1 = machineBusySeconds();
-  if (busy0 !== undefined && busy1 !== undefined) {
-    const other = busy1 - busy0 - figures.cpuSeconds;
-    figures.backgroundShare = Math.max(
-      0,
-      Math.round((other / (figures.wallSeconds * cores)) * 1000) / 1000,
-    );
-  }
-  return figures;
+  return runVariant(meter, v, async (run) => {
+    const busy0 = machineBusySeconds();
+    const figures = combineRun(await run());
+    const busy1 = machineBusySeconds();
+    if (busy0 !== undefined && busy1 !== undefined) {
+      const other = busy1 - busy0 - figures.cpuSeconds;
+      figures.backgroundShare = Math.max(
+        0,
+        Math.round((other / (figures.wallSeconds * cores)) * 1000) / 1000,
+      );
+    }
+    return figures;
+  });
 }
 
 interface RunOptions {
@@ -147,7 +172,8 @@ async function runCase(
   for (const v of c.variants) {
     try {
       let samples: Sample[] = [];
-      for (let w = 0; w < Math.max(1, warmup); w++) samples = await runVariant(meter, v);
+      for (let w = 0; w < Math.max(1, warmup); w++)
+        samples = await runVariant(meter, v, (run) => run());
       if (warmup === 0) results.get(v)!.runs.push(combineRun(samples)); // the check run counts
       if (v.group) {
         const printed = samples.map((s) => s.stdout.trim());
@@ -243,6 +269,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       data: { type: 'string' },
       out: { type: 'string' },
+      results: { type: 'string' },
       build: { type: 'boolean' },
       'no-build': { type: 'boolean' },
       meter: { type: 'string', default: 'auto' },
@@ -331,9 +358,17 @@ async function main(): Promise<void> {
   const cores = environment.machine.cores;
   try {
     for (const c of buildCases(ctx, cases as CaseId[])) {
-      const { variants, notes } = await runCase(meter, c, { runs, warmup, idleWait, cores });
-      c.notes.push(...notes);
-      result.cases.push(summarise(c, variants));
+      try {
+        if (c.setup) {
+          log(`${c.id}: setup (untimed)`);
+          c.setup();
+        }
+        const { variants, notes } = await runCase(meter, c, { runs, warmup, idleWait, cores });
+        c.notes.push(...notes);
+        result.cases.push(summarise(c, variants));
+      } finally {
+        c.teardown?.();
+      }
     }
   } finally {
     meter.close();
@@ -343,12 +378,15 @@ async function main(): Promise<void> {
   const table = markdown(result);
   const outDir = values.out ? path.resolve(values.out) : path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const mdFile = path.join(outDir, 'latest.md');
-  const jsonFile = path.join(outDir, 'latest.json');
+  // `--cases unpack` alone writes unpack.md/.json, so that latest.* keeps the tarsum table.
+  const base = values.results ?? (cases.every((id) => id === 'unpack') ? 'unpack' : 'latest');
+  if (!/^[\w.-]+$/.test(base)) throw new Error('--results needs a plain file name');
+  const mdFile = path.join(outDir, `${base}.md`);
+  const jsonFile = path.join(outDir, `${base}.json`);
   writeFileSync(mdFile, await prettify(mdFile, table));
   writeFileSync(jsonFile, await prettify(jsonFile, `${JSON.stringify(result, null, 2)}\n`));
   process.stdout.write(`\n${table}`);
-  log(`written ${path.relative(root, path.join(outDir, 'latest.md'))} and latest.json`);
+  log(`written ${path.relative(root, mdFile)} and ${base}.json`);
 }
 
 main().catch((err: unknown) => {

@@ -109,6 +109,21 @@ export function summarise(c: BenchCase, results: VariantResult[]): CaseResult {
   }
   const targets: TargetResult[] = [];
   const shale = results.find((v) => v.role === 'shale');
+  for (const t of c.targets ?? []) {
+    const ref = results.find((v) => v.id === t.reference);
+    const factor =
+      shale?.medianWallSeconds !== undefined && ref?.medianWallSeconds
+        ? shale.medianWallSeconds / ref.medianWallSeconds
+        : undefined;
+    targets.push({
+      name: `${c.id}: shale wall <= ${t.maxTimeFactor}x ${ref?.label ?? t.reference}`,
+      ok: factor !== undefined && factor <= t.maxTimeFactor,
+      detail:
+        factor === undefined
+          ? 'not measured'
+          : `${factor.toFixed(2)}x (${shale!.medianWallSeconds!.toFixed(2)} s vs ${ref!.medianWallSeconds!.toFixed(2)} s)`,
+    });
+  }
   if (c.target && shale) {
     const { minRatio, maxRssMiB } = c.target;
     if (minRatio !== undefined) {
