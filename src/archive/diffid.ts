@@ -17,11 +17,13 @@ export interface DiffIdResult {
 /** Hash the decompressed form of `source`. */
 export async function computeDiffId(
   source: Readable | AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
 ): Promise<DiffIdResult> {
   const { compression, stream } = await autoDecompress(source);
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    signal?.throwIfAborted();
     hash.update(chunk);
     size += chunk.length;
   }

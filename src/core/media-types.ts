@@ -27,6 +27,12 @@ export const MediaTypes = {
 
 export type MediaType = (typeof MediaTypes)[keyof typeof MediaTypes];
 
+/** Annotation keys naming an image in an OCI layout's index.json. */
+export const Annotations = {
+  refName: 'org.opencontainers.image.ref.name',
+  containerdName: 'io.containerd.image.name',
+} as const;
+
 const LAYER_TYPES: ReadonlySet<string> = new Set([
   MediaTypes.ociLayer,
   MediaTypes.ociLayerGzip,

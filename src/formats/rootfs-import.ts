@@ -63,10 +63,7 @@ export async function importRootfs(
       await checkTar(store, digest);
       layer = await store.layers.registerBlob(undefined, digest);
     } catch (err) {
-      if (!existed) {
-        await store.layers.forgetBlob(digest);
-        await store.content.delete(digest);
-      }
+      if (!existed) await store.layers.removeBlob(digest);
       throw err;
     }
     const created = (options.created ?? new Date()).toISOString();

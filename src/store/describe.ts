@@ -66,11 +66,21 @@ async function layerBytes(store: Store, topLayer: Digest | undefined): Promise<n
   return (await store.layers.chain(topLayer)).reduce((sum, layer) => sum + layer.size, 0);
 }
 
-export async function describeImage(store: Store, id: Digest): Promise<ImageInspect> {
+/** `references`: every reference of the store, when the caller has read them already. */
+export async function describeImage(
+  store: Store,
+  id: Digest,
+  references?: Record<string, Digest>,
+): Promise<ImageInspect> {
   const record = await store.images.get(id);
   if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
   const { config } = await store.images.config(id);
-  const { tags, digests } = shortForms(await store.references.referencesOf(id));
+  const refs = references
+    ? Object.keys(references)
+        .filter((ref) => references[ref] === id)
+        .sort()
+    : await store.references.referencesOf(id);
+  const { tags, digests } = shortForms(refs);
   return {
     Id: id,
     RepoTags: tags,
@@ -89,8 +99,9 @@ export async function describeImage(store: Store, id: Digest): Promise<ImageInsp
 /** Every image, newest first, as `docker images --json` would list it. */
 export async function listImages(store: Store): Promise<ImageSummary[]> {
   const summaries: ImageSummary[] = [];
+  const references = await store.references.all();
   for (const id of await store.images.ids()) {
-    const { Id, RepoTags, RepoDigests, Created, Size } = await describeImage(store, id);
+    const { Id, RepoTags, RepoDigests, Created, Size } = await describeImage(store, id, references);
     summaries.push({ Id, RepoTags, RepoDigests, Created, Size });
   }
   return summaries.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));

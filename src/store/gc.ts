@@ -78,10 +78,7 @@ export async function collectGarbage(
     if (((await modifiedAt(file)) ?? 0) >= protectedSince) continue;
     freed.blobs.push(blob);
     freed.bytes += (await store.content.size(blob)) ?? 0;
-    if (!options.dryRun) {
-      await store.layers.forgetBlob(blob);
-      await store.content.delete(blob);
-    }
+    if (!options.dryRun) await store.layers.removeBlob(blob);
   }
   return freed;
 }

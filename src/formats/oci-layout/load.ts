@@ -41,10 +41,7 @@ class Additions {
 
   async undo(store: Store): Promise<void> {
     for (const layer of this.layers.reverse()) await store.layers.delete(layer);
-    for (const blob of this.blobs) {
-      await store.layers.forgetBlob(blob);
-      await store.content.delete(blob);
-    }
+    for (const blob of this.blobs) await store.layers.removeBlob(blob);
   }
 }
 

@@ -3,18 +3,16 @@
  * when present, else `org.opencontainers.image.ref.name` when it contains `/`, `:` or `@`; a bare
  * word (`latest`) is a tag without a repository, applied only when `--name REPO` gives one.
  */
+import { Annotations } from '../../core/media-types.ts';
 import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
-
-export const REF_NAME = 'org.opencontainers.image.ref.name';
-export const CONTAINERD_NAME = 'io.containerd.image.name';
 
 export function referenceForEntry(
   annotations: Record<string, string> | undefined,
   repo?: string,
 ): NamedReference | undefined {
-  const containerd = annotations?.[CONTAINERD_NAME];
+  const containerd = annotations?.[Annotations.containerdName];
   if (containerd) return parseDockerRef(containerd);
-  const refName = annotations?.[REF_NAME];
+  const refName = annotations?.[Annotations.refName];
   if (!refName) return undefined;
   if (/[/:@]/.test(refName)) return parseDockerRef(refName);
   return repo === undefined ? undefined : parseDockerRef(`${repo}:${refName}`);

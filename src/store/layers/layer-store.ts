@@ -7,13 +7,13 @@
  * and `diffids/<alg>/<diffid hex>/<blob alg>-<blob hex>` (empty markers: a set that several
  * processes can add to without a lock).
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { digestSchema as digest } from '../../core/digest-schema.ts';
-import { autoDecompress, type Compression } from '../../archive/compression/index.ts';
-import { asDigest, digestOf, parseDigest, type Digest } from '../../core/digest.ts';
+import type { Compression } from '../../archive/compression/index.ts';
+import { computeDiffId } from '../../archive/diffid.ts';
+import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { chainIdStep } from '../../core/ids.ts';
 import type { ContentStore } from '../content/index.ts';
@@ -106,19 +106,8 @@ export class LayerStore {
     if (known) return known;
     if (!(await this.content.has(blob)))
       throw new ShaleError('ERR_NOT_FOUND', `blob ${blob} is not in the store`);
-    const { compression, stream } = await autoDecompress(this.content.open(blob));
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      signal?.throwIfAborted();
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    const info: BlobInfo = {
-      diffId: digestOf('sha256', hash.digest('hex')),
-      compression,
-      uncompressedSize: size,
-    };
+    const { diffId, size, compression } = await computeDiffId(this.content.open(blob), signal);
+    const info: BlobInfo = { diffId, compression, uncompressedSize: size };
     await writeJsonAtomic(digestFile(this.blobInfoDir, blob, '.json'), info);
     const { algorithm, hex } = parseDigest(blob);
     const markers = digestFile(this.diffIdsDir, info.diffId);
@@ -177,15 +166,17 @@ export class LayerStore {
     );
   }
 
-  /** Forget what is known about a blob (call when the blob itself is removed). */
-  async forgetBlob(blob: Digest): Promise<void> {
+  /** Remove a stored blob together with what is known about it (its DiffID mapping). */
+  async removeBlob(blob: Digest): Promise<void> {
     const info = await this.blobInfo(blob);
-    if (!info) return;
-    const { algorithm, hex } = parseDigest(blob);
-    await rm(path.join(digestFile(this.diffIdsDir, info.diffId), `${algorithm}-${hex}`), {
-      force: true,
-    });
-    await rm(digestFile(this.blobInfoDir, blob, '.json'), { force: true });
+    if (info) {
+      const { algorithm, hex } = parseDigest(blob);
+      await rm(path.join(digestFile(this.diffIdsDir, info.diffId), `${algorithm}-${hex}`), {
+        force: true,
+      });
+      await rm(digestFile(this.blobInfoDir, blob, '.json'), { force: true });
+    }
+    await this.content.delete(blob);
   }
 
   /** Every registered layer. */

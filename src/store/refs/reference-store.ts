@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Digest } from '../../core/digest.ts';
 import { digestSchema } from '../../core/digest-schema.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { MediaTypes } from '../../core/media-types.ts';
+import { Annotations, MediaTypes } from '../../core/media-types.ts';
 import type { NamedReference } from '../../core/reference.ts';
 import type { ImageStore } from '../images/index.ts';
 import type { Descriptor } from '../images/manifest.ts';
@@ -20,9 +20,6 @@ import path from 'node:path';
 
 const referencesSchema = z.object({ references: z.record(z.string(), digestSchema) });
 type References = Record<string, Digest>;
-
-const REF_NAME = 'org.opencontainers.image.ref.name';
-const CONTAINERD_NAME = 'io.containerd.image.name';
 
 export class ReferenceStore {
   private readonly file: string;
@@ -98,7 +95,10 @@ export class ReferenceStore {
     const manifests: (Descriptor & { annotations: Record<string, string> })[] = [];
     for (const [ref, id] of Object.entries(refs)) {
       const manifest = await this.images.manifestOf(id);
-      manifests.push({ ...manifest, annotations: { [REF_NAME]: ref, [CONTAINERD_NAME]: ref } });
+      manifests.push({
+        ...manifest,
+        annotations: { [Annotations.refName]: ref, [Annotations.containerdName]: ref },
+      });
     }
     await writeJsonAtomic(this.layout.indexFile, {
       schemaVersion: 2,
