@@ -14,6 +14,9 @@ export const ErrorCodes = [
   'ERR_LIMIT', // a safety limit was exceeded (PAX size, long-name length, decompression ratio)
   'ERR_INVALID_ARGUMENT', // a caller passed a bad value
   'ERR_NOT_FOUND', // a file, blob or image that does not exist
+  'ERR_REGISTRY', // a registry answered with an error (its code, e.g. MANIFEST_UNKNOWN, in the message)
+  'ERR_AUTH', // credentials missing, rejected or insufficient for the requested scope
+  'ERR_NETWORK', // a connection failed and retries were exhausted
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
