@@ -2,8 +2,20 @@
  * The per-entry work of applyLayer: whiteouts, opaque markers and each entry type, with every path
  * resolved inside the root and no pre-existing non-directory inode modified (copy-up instead).
  */
-import { constants, createReadStream } from 'node:fs';
-import fs from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  symlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { ShaleError } from '../../core/errors.ts';
 import {
   TypeFlag,
@@ -13,7 +25,7 @@ import {
   type TarHeader,
 } from '../tar/index.ts';
 import { cleanSegments, display } from './clean.ts';
-import { inodeKey, joinPath, lstatOrNull } from './fs-path.ts';
+import { errno, inodeKey, joinPath, lstatOrNull } from './fs-path.ts';
 import { applyMetadata, entryTimes, restampDirectories, type DirStamp } from './metadata.ts';
 import { copyUp, makeNode, removeAll, type NodeKind } from './nodes.ts';
 import { PlnkStash } from './plnk.ts';
@@ -47,6 +59,11 @@ export class Applier {
   readonly isRoot = process.getuid?.() === 0;
   /** AUFS `.wh..wh.plnk/<name>` sources, saved outside the root. */
   readonly plnk = new PlnkStash();
+  /**
+   * Parent directories resolved so far (entry path → real segments). Only a removal can change
+   * what an existing directory path resolves to, so every removal clears it.
+   */
+  private readonly parents = new Map<ByteString, ByteString[]>();
 
   constructor(
     root: string,
@@ -74,20 +91,18 @@ export class Applier {
     const wh = classifyWhiteout(segs);
     if (wh.kind === 'metadata') return;
     if (wh.kind === 'remove') {
-      const dir = await resolveDirInScope(this.root, wh.dir, false);
+      const dir = resolveDirInScope(this.root, wh.dir, false);
       if (dir === null) return; // nothing there to delete
-      await removeAll(joinPath(this.root, [...dir, wh.name]));
+      this.remove([...dir, wh.name]);
       return;
     }
     if (wh.kind === 'opaque') {
-      const dir = await resolveDirInScope(this.root, wh.dir, false);
+      const dir = resolveDirInScope(this.root, wh.dir, false);
       if (dir === null) return;
-      const dirPath = joinPath(this.root, dir);
       const prefix = dir.length === 0 ? '' : `${dir.join('/')}/`;
-      for (const child of await fs.readdir(dirPath, { encoding: 'buffer' })) {
-        const key = prefix + child.toString('latin1');
-        if (!this.unpacked.has(key))
-          await removeAll(joinPath(this.root, [...dir, child.toString('latin1')]));
+      for (const child of readdirSync(joinPath(this.root, dir), { encoding: 'buffer' })) {
+        const name = child.toString('latin1');
+        if (!this.unpacked.has(prefix + name)) this.remove([...dir, name]);
       }
       return;
     }
@@ -107,22 +122,15 @@ export class Applier {
         `entry ${display(header.name)} has unsupported type ${JSON.stringify(header.typeflag)}`,
       );
     }
-    const parent = await resolveDirInScope(this.root, segs.slice(0, -1), true, (real) => {
-      this.unpacked.add(real.join('/'));
-    });
+    const parent = this.resolveParent(segs);
     const name = segs[segs.length - 1]!;
-    const real = [...parent!, name];
+    const real = [...parent, name];
     const full = joinPath(this.root, real);
-    const existing = await lstatOrNull(full);
-    const isDir = header.typeflag === TypeFlag.directory;
-    if (existing !== null && !(existing.isDirectory() && isDir)) await removeAll(full);
     this.unpacked.add(real.join('/'));
 
     switch (header.typeflag) {
       case TypeFlag.directory:
-        if (existing === null || !existing.isDirectory()) {
-          await fs.mkdir(full, { mode: 0o700 });
-        }
+        this.replace(real, true, () => mkdirSync(full, { mode: 0o700 }));
         await this.applyMeta(real, header, 'dir');
         this.dirStamps.push({ segs: real, ...entryTimes(header) });
         return;
@@ -135,11 +143,11 @@ export class Applier {
         if (header.linkname === '') {
           throw new ShaleError('ERR_BAD_TAR', `symlink ${display(header.name)} has no target`);
         }
-        await fs.symlink(byteStringToBuffer(header.linkname), full);
-        this.ours.add(inodeKey(await fs.lstat(full)));
-        await this.applyMeta(real, header, 'symlink');
+        this.replace(real, false, () => symlinkSync(byteStringToBuffer(header.linkname), full));
+        await this.applyMeta(real, header, 'symlink', this.created(full));
         return;
       case TypeFlag.hardLink:
+        if (lstatOrNull(full) !== null) this.remove(real);
         await this.hardLink(real, header);
         return;
       case TypeFlag.fifo:
@@ -151,12 +159,13 @@ export class Applier {
             : header.typeflag === TypeFlag.charDevice
               ? 'char'
               : 'block';
+        if (lstatOrNull(full) !== null) this.remove(real);
         if (kind !== 'fifo' && !this.isRoot) {
           this.warn('WARN_DEVICE_SKIPPED', real, `${kind} device skipped: not running as root`);
           return;
         }
         const made = await makeNode(
-          joinPath(this.root, parent!),
+          joinPath(this.root, parent),
           byteStringToBuffer(name),
           kind,
           0o600,
@@ -168,8 +177,7 @@ export class Applier {
           this.warn('WARN_DEVICE_SKIPPED', real, `${kind} device skipped: ${made.message}`);
           return;
         }
-        this.ours.add(inodeKey(await fs.lstat(full)));
-        await this.applyMeta(real, header, 'file');
+        await this.applyMeta(real, header, 'file', this.created(full));
         return;
       }
       default:
@@ -180,30 +188,77 @@ export class Applier {
     }
   }
 
-  /** Create a regular file exclusively (never following or reusing what was there) and fill it. */
+  /** The real parent directory of the entry at `segs`, created (0755) where missing. */
+  private resolveParent(segs: readonly ByteString[]): ByteString[] {
+    const key = segs.slice(0, -1).join('/');
+    let parent = this.parents.get(key);
+    if (parent === undefined) {
+      parent = resolveDirInScope(this.root, segs.slice(0, -1), true, (real) => {
+        this.unpacked.add(real.join('/'));
+      })!;
+      this.parents.set(key, parent);
+    }
+    return parent;
+  }
+
+  /**
+   * Run `make`, which creates the entry at `real` exclusively. When something is already there it is
+   * removed and `make` runs again, unless it is a directory and `keepDir` is set (a directory entry
+   * over a directory only updates its metadata). Creating first and looking only on EEXIST saves
+   * an lstat per entry, most of which land on empty paths.
+   */
+  private replace(real: readonly ByteString[], keepDir: boolean, make: () => void): void {
+    try {
+      make();
+      return;
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw err;
+    }
+    if (keepDir && lstatSync(joinPath(this.root, real)).isDirectory()) return;
+    this.remove(real);
+    make();
+  }
+
+  private remove(real: readonly ByteString[]): void {
+    this.parents.clear();
+    removeAll(joinPath(this.root, real));
+  }
+
+  /** Stats of an inode this apply just created, which marks it as ours. */
+  private created(full: Buffer): Stats {
+    const st = lstatSync(full);
+    this.ours.add(inodeKey(st));
+    return st;
+  }
+
+  /**
+   * Create a regular file exclusively (never following or reusing what was there), fill it, and
+   * set its metadata through the descriptor.
+   */
   private async writeFile(
     real: ByteString[],
     header: TarHeader,
     body: AsyncIterable<Buffer>,
   ): Promise<void> {
-    const handle = await fs.open(joinPath(this.root, real), CREATE_FLAGS, 0o600);
+    const full = joinPath(this.root, real);
+    let fd = -1;
+    this.replace(real, false, () => (fd = openSync(full, CREATE_FLAGS, header.mode & 0o777)));
     try {
-      this.ours.add(inodeKey(await handle.stat()));
+      const created = fstatSync(fd);
+      this.ours.add(inodeKey(created));
       let written = 0;
       for await (const chunk of body) {
         this.options.signal?.throwIfAborted();
-        for (let off = 0; off < chunk.length;) {
-          off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
-        }
+        for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
         written += chunk.length;
       }
       if (written !== header.size) {
         throw new ShaleError('ERR_BAD_TAR', `entry ${display(header.name)} body is short`);
       }
+      await applyMetadata(this, real, header, 'file', { path: full, fd, created });
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await this.applyMeta(real, header, 'file');
   }
 
   async cleanup(): Promise<void> {
@@ -227,10 +282,10 @@ export class Applier {
       await this.writeFile(real, saved.header, createReadStream(saved.file));
       return;
     }
-    const targetDir = await resolveDirInScope(this.root, linkSegs.slice(0, -1), false);
+    const targetDir = resolveDirInScope(this.root, linkSegs.slice(0, -1), false);
     const targetName = linkSegs[linkSegs.length - 1]!;
     const targetPath = targetDir === null ? null : joinPath(this.root, [...targetDir, targetName]);
-    let st = targetPath === null ? null : await lstatOrNull(targetPath);
+    let st = targetPath === null ? null : lstatOrNull(targetPath);
     if (st === null || targetPath === null || targetDir === null) {
       throw new ShaleError(
         'ERR_BAD_TAR',
@@ -248,26 +303,32 @@ export class Applier {
       st = await copyUp(joinPath(this.root, targetDir), byteStringToBuffer(targetName), st);
       this.ours.add(inodeKey(st));
     }
-    const full = joinPath(this.root, real);
-    await fs.link(targetPath, full);
+    linkSync(targetPath, joinPath(this.root, real));
     await this.applyMeta(real, header, st.isSymbolicLink() ? 'symlink' : 'file');
   }
 
-  /** Header metadata, only ever on directories or inodes this apply created. */
+  /**
+   * Header metadata, only ever on directories or inodes this apply created (`created`: the inode
+   * was made just now, with these stats).
+   */
   private async applyMeta(
     real: ByteString[],
     header: TarHeader,
     kind: 'dir' | 'file' | 'symlink',
+    created?: Stats,
   ): Promise<void> {
-    const st = await fs.lstat(joinPath(this.root, real));
-    if (!st.isDirectory() && !this.ours.has(inodeKey(st))) {
-      throw new Error(`internal: refusing to modify a pre-existing inode at ${display(real)}`);
+    const path = joinPath(this.root, real);
+    if (created === undefined) {
+      const st = lstatSync(path);
+      if (!st.isDirectory() && !this.ours.has(inodeKey(st))) {
+        throw new Error(`internal: refusing to modify a pre-existing inode at ${display(real)}`);
+      }
     }
-    await applyMetadata(this, real, header, kind);
+    await applyMetadata(this, real, header, kind, { path, ...(created && { created }) });
   }
 
-  async finish(): Promise<void> {
-    await restampDirectories(this.root, this.dirStamps);
+  finish(): void {
+    restampDirectories(this.root, this.dirStamps);
   }
 }
 

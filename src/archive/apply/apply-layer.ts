@@ -67,7 +67,7 @@ export async function applyLayer(
         );
       }
     }
-    await applier.finish();
+    applier.finish();
   } finally {
     await applier.cleanup();
   }

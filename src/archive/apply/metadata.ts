@@ -1,15 +1,24 @@
 /**
- * Entry metadata on disk: owner, xattrs, mode and times in Docker's order (lchown before chmod,
- * since it clears set-id bits), and the final re-stamp of directory times after all entries.
+ * Entry metadata on disk: owner, xattrs, mode and times in Docker's order (chown before chmod,
+ * since it clears set-id bits), by path for what the applier did not open and by descriptor for
+ * the regular files it writes, and the final re-stamp of directory times after all entries.
  */
-import fs from 'node:fs/promises';
+import {
+  chmodSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  lutimesSync,
+  type Stats,
+} from 'node:fs';
 import type { ByteString, TarHeader } from '../tar/index.ts';
 import { display } from './clean.ts';
 import { errno, joinPath, lstatOrNull } from './fs-path.ts';
 import type { ApplyWarning } from './types.ts';
 import { setXattrs } from './xattr.ts';
 
-/** Times for lutimes: Node turns negative *numbers* into "now", so times before 1970 go as Dates. */
+/** Times for utimes: Node turns negative *numbers* into "now", so times before 1970 go as Dates. */
 type Time = number | Date;
 export function entryTimes(header: TarHeader): { atime: Time; mtime: Time } {
   const asTime = (seconds: number): Time =>
@@ -31,42 +40,63 @@ export interface MetadataContext {
   warn(code: ApplyWarning['code'], segs: readonly ByteString[], message: string): void;
 }
 
-/** Apply the header's owner, xattrs, mode (not on symlinks) and times to the entry at `real`. */
+/** Where metadata goes: a path (not following a final symlink) or a descriptor we opened. */
+export type MetadataTarget = { path: Buffer; fd?: number; created?: Stats };
+
+const PERMISSION_BITS = 0o7777;
+
+/**
+ * Apply the header's owner, xattrs, mode (not on symlinks) and times. `created` is the inode's
+ * state right after we created it: a chown or chmod that would change nothing is skipped.
+ */
 export async function applyMetadata(
   ctx: MetadataContext,
   real: ByteString[],
   header: TarHeader,
   kind: 'dir' | 'file' | 'symlink',
+  target: MetadataTarget,
 ): Promise<void> {
-  const full = joinPath(ctx.root, real);
-  if (ctx.sameOwner) {
+  const { path, fd, created } = target;
+  if (
+    ctx.sameOwner &&
+    !(created !== undefined && created.uid === header.uid && created.gid === header.gid)
+  ) {
     try {
-      await fs.lchown(full, header.uid, header.gid);
+      if (fd !== undefined) fchownSync(fd, header.uid, header.gid);
+      else lchownSync(path, header.uid, header.gid);
     } catch (err) {
       if (errno(err) !== 'EPERM' && errno(err) !== 'EINVAL') throw err;
       ctx.warn('WARN_OWNER_REFUSED', real, `lchown ${header.uid}:${header.gid} refused`);
     }
   }
-  for (const failure of await setXattrs(full, header.xattrs)) {
-    ctx.warn(
-      'WARN_XATTR_REFUSED',
-      real,
-      `xattr ${display(failure.name)} refused: ${failure.message}`,
-    );
+  if (header.xattrs.size > 0) {
+    for (const failure of await setXattrs(path, header.xattrs)) {
+      ctx.warn(
+        'WARN_XATTR_REFUSED',
+        real,
+        `xattr ${display(failure.name)} refused: ${failure.message}`,
+      );
+    }
   }
-  if (kind !== 'symlink') await fs.chmod(full, header.mode & 0o7777);
+  const mode = header.mode & PERMISSION_BITS;
+  // A fresh inode never has set-id bits, so a chown above cannot have changed its mode.
+  if (kind !== 'symlink' && (created === undefined || (created.mode & PERMISSION_BITS) !== mode)) {
+    if (fd !== undefined) fchmodSync(fd, mode);
+    else chmodSync(path, mode);
+  }
   const t = entryTimes(header);
-  await fs.lutimes(full, t.atime, t.mtime);
+  if (fd !== undefined) futimesSync(fd, t.atime, t.mtime);
+  else lutimesSync(path, t.atime, t.mtime);
 }
 
 /** Directory times again, after their children were created; skipped if no longer a real dir. */
-export async function restampDirectories(root: Buffer, stamps: readonly DirStamp[]): Promise<void> {
+export function restampDirectories(root: Buffer, stamps: readonly DirStamp[]): void {
   for (const stamp of stamps) {
     let ok = true;
     for (let i = 0; i <= stamp.segs.length && ok; i++) {
-      const st = await lstatOrNull(joinPath(root, stamp.segs.slice(0, i)));
+      const st = lstatOrNull(joinPath(root, stamp.segs.slice(0, i)));
       ok = st !== null && st.isDirectory();
     }
-    if (ok) await fs.lutimes(joinPath(root, stamp.segs), stamp.atime, stamp.mtime);
+    if (ok) lutimesSync(joinPath(root, stamp.segs), stamp.atime, stamp.mtime);
   }
 }

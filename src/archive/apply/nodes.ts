@@ -4,7 +4,7 @@
  * an O_PATH descriptor of the parent directory, and private copies ("copy-up") of shared inodes.
  */
 import { spawn } from 'node:child_process';
-import { constants, type Stats } from 'node:fs';
+import { constants, readdirSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { ShaleError } from '../../core/errors.ts';
@@ -14,16 +14,17 @@ import { readXattrs, setXattrs } from './xattr.ts';
 const O_PATH = 0o10000000;
 
 /** Remove whatever `p` names (a directory with its whole subtree); never follows symlinks. */
-export async function removeAll(p: Buffer): Promise<void> {
-  const st = await lstatOrNull(p);
+export function removeAll(p: Buffer): void {
+  const st = lstatOrNull(p);
   if (st === null) return;
   if (!st.isDirectory()) {
-    await fs.unlink(p);
+    unlinkSync(p);
     return;
   }
-  const children = await fs.readdir(p, { encoding: 'buffer' });
-  for (const child of children) await removeAll(Buffer.concat([p, Buffer.from('/'), child]));
-  await fs.rmdir(p);
+  for (const child of readdirSync(p, { encoding: 'buffer' })) {
+    removeAll(Buffer.concat([p, Buffer.from('/'), child]));
+  }
+  rmdirSync(p);
 }
 
 function tempName(): Buffer {

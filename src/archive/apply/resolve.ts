@@ -3,7 +3,7 @@
  * no openat2/chroot): parent components that are symlinks are followed with their targets rooted
  * at the layer root and `..` clamped there, so a resolved path can never leave the root.
  */
-import fs from 'node:fs/promises';
+import { chmodSync, mkdirSync, readlinkSync } from 'node:fs';
 import { ShaleError } from '../../core/errors.ts';
 import { toByteString, type ByteString } from '../tar/index.ts';
 import { display } from './clean.ts';
@@ -17,12 +17,12 @@ export const MAX_SYMLINK_HOPS = 255;
  * components are created (mode 0755) when `create` is set, otherwise the result is null. A
  * component that exists and is neither a directory nor a symlink is ERR_BAD_TAR.
  */
-export async function resolveDirInScope(
+export function resolveDirInScope(
   root: Buffer,
   segs: readonly ByteString[],
   create: boolean,
   onCreate?: (real: ByteString[]) => void,
-): Promise<ByteString[] | null> {
+): ByteString[] | null {
   const resolved: ByteString[] = [];
   const stack = segs.slice().reverse();
   let hops = 0;
@@ -35,11 +35,11 @@ export async function resolveDirInScope(
     }
     resolved.push(seg);
     const p = joinPath(root, resolved);
-    const st = await lstatOrNull(p);
+    const st = lstatOrNull(p);
     if (st === null) {
       if (!create) return null;
-      await fs.mkdir(p, { mode: 0o755 });
-      await fs.chmod(p, 0o755);
+      mkdirSync(p, { mode: 0o755 });
+      chmodSync(p, 0o755);
       onCreate?.(resolved.slice());
       continue;
     }
@@ -51,7 +51,7 @@ export async function resolveDirInScope(
           `too many levels of symbolic links resolving ${display(segs)} inside the layer root`,
         );
       }
-      const target = toByteString(await fs.readlink(p, { encoding: 'buffer' }));
+      const target = toByteString(readlinkSync(p, { encoding: 'buffer' }));
       resolved.pop();
       if (target.startsWith('/')) resolved.length = 0; // absolute targets are rooted at the root
       const parts = target.split('/');
