@@ -7,3 +7,4 @@ export * from './ids.ts';
 export * from './image-config.ts';
 export * from './manifest.ts';
 export * from './digest-schema.ts';
+export * from './legacy/index.ts';

@@ -88,3 +88,21 @@ export function platformMatches(candidate: Platform | undefined, wanted: Platfor
     (wanted.variant === undefined || candidate.variant === wanted.variant)
   );
 }
+
+/** `os/arch[/variant]` (as `--platform` takes it) → a Platform. */
+export function parsePlatform(text: string): Platform {
+  const parts = text.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/i.test(p))) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `platform ${JSON.stringify(text)} is not os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`,
+    );
+  }
+  const [os, architecture, variant] = parts as [string, string, string | undefined];
+  return { os, architecture, ...(variant !== undefined && { variant }) };
+}
+
+/** `os/arch[/variant]` for messages. */
+export function formatPlatform(p: Platform): string {
+  return [p.os, p.architecture, p.variant].filter((x) => x !== undefined).join('/');
+}

@@ -1,0 +1,36 @@
+/**
+ * @module shale/core/legacy — Docker 1.x image identity, byte-exact and without I/O: the strong
+ * IDs of 1.8.3/1.9 schema1 pulls (MakeImageConfig, probing), v1 JSON → 1.10 config conversion,
+ * CreateID for legacy save, the graph-migration computations, and schema1 signed manifests.
+ */
+export { isLegacyId, assertLegacyId, nextProbeId } from './legacy-id.ts';
+export { makeImageConfig, legacyIdOf, strongIdChain, type StrongIdLink } from './image-config.ts';
+export {
+  decodeV1Image,
+  historyFromV1Json,
+  makeConfigFromV1Config,
+  type ConfigHistoryEntry,
+} from './v1-config.ts';
+export { createV1Id, legacySaveLayers, type LegacySaveLayer } from './create-id.ts';
+export {
+  legacyParentOf,
+  migrateLegacyImage,
+  migrateLegacyTags,
+  type MigratedImage,
+  type MigratedReference,
+} from './migration.ts';
+export { compareDockerVersions } from './go-version.ts';
+export { formatGoTime, parseGoTime, ZERO_TIME, type GoTime } from './go-time.ts';
+export {
+  parseSchema1Manifest,
+  checkSchema1Manifest,
+  verifySchema1Digest,
+  type Schema1Manifest,
+  type Schema1Signature,
+  type ParsedSchema1,
+} from './schema1/manifest.ts';
+export { verifySchema1Signatures, type Schema1Signer } from './schema1/jws.ts';
+export { libtrustKeyId, publicKeyFromJwk } from './schema1/libtrust-key.ts';
+export { generateSchema1SigningKey, signSchema1Manifest } from './schema1/sign.ts';
+export { fixManifestLayers, isThrowaway } from './schema1/fix-layers.ts';
+export { schema1LayersToFetch, schema1ImageConfig } from './schema1/to-config.ts';
