@@ -10,6 +10,9 @@ import { registerImages } from './commands/images.ts';
 import { registerImport } from './commands/import.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerLoad } from './commands/load.ts';
+import { registerLogin } from './commands/login.ts';
+import { registerPull } from './commands/pull.ts';
+import { registerPush } from './commands/push.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerRmi } from './commands/rmi.ts';
 import { registerTag } from './commands/tag.ts';
@@ -29,6 +32,9 @@ function buildProgram(): Command {
     .configureOutput({ writeErr: () => undefined })
     .option('--root <dir>', 'store root (default: $SHALE_ROOT, else $XDG_DATA_HOME/shale)');
   const context = new CliContext(program);
+  registerPull(program, context);
+  registerPush(program, context);
+  registerLogin(program);
   registerImages(program, context);
   registerInspect(program, context);
   registerHistory(program, context);

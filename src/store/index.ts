@@ -8,6 +8,7 @@ export * from './refs/index.ts';
 export * from './describe.ts';
 export * from './gc.ts';
 export { withLease, touch } from './leases.ts';
+export { Additions } from './additions.ts';
 export { SnapshotStore } from './snapshots.ts';
 export { CheckoutStore } from './checkouts.ts';
 export type { Descriptor } from './images/manifest.ts';

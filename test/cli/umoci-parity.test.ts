@@ -11,33 +11,9 @@ import path from 'node:path';
 import { ensureFixture } from '../../bench/fixtures/image.ts';
 import { DEFAULTS, PRESETS } from '../../bench/fixtures/presets.ts';
 import { snapshot } from '../helpers/changes-tree.ts';
+import { linksAndDevices, xattrs } from '../helpers/tree-facts.ts';
 import { buildEdgeImage } from '../helpers/edge-image.ts';
 import { runShale } from '../helpers/shale.ts';
-
-/** Hard-link groups (paths sharing an inode) and device numbers, by path. */
-function linksAndDevices(root: string): { groups: string[][]; devices: Record<string, number> } {
-  const byInode = new Map<bigint, string[]>();
-  const devices: Record<string, number> = {};
-  const walk = (dir: Buffer, rel: string): void => {
-    for (const name of fs.readdirSync(dir, { encoding: 'buffer' })) {
-      const full = Buffer.concat([dir, Buffer.from('/'), name]);
-      const relPath = `${rel}/${name.toString('latin1')}`;
-      const st = fs.lstatSync(full, { bigint: true });
-      if (st.isDirectory()) walk(full, relPath);
-      else if (st.nlink > 1n) byInode.set(st.ino, [...(byInode.get(st.ino) ?? []), relPath]);
-      if (st.isCharacterDevice() || st.isBlockDevice()) devices[relPath] = Number(st.rdev);
-    }
-  };
-  walk(Buffer.from(root), '');
-  return { groups: [...byInode.values()].map((g) => g.sort()).sort(), devices };
-}
-
-function xattrs(root: string): string {
-  return execFileSync('getfattr', ['-R', '-d', '-m', '-', '-e', 'hex', '-h', '.'], {
-    cwd: root,
-    encoding: 'latin1',
-  });
-}
 
 test('unpack of an edge-case image equals umoci unpack', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'shale-umoci-'));

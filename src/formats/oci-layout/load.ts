@@ -19,7 +19,7 @@ import {
   type Platform,
 } from '../../core/manifest.ts';
 import { isImageManifest, isIndex } from '../../core/media-types.ts';
-import { touch, withLease, type Store } from '../../store/index.ts';
+import { Additions, touch, withLease, type Store } from '../../store/index.ts';
 import { referenceForEntry } from './names.ts';
 
 export interface LoadOptions {
@@ -32,17 +32,6 @@ export interface LoadOptions {
 export interface LoadedImage {
   id: Digest;
   references: string[];
-}
-
-/** What this load added, to undo on failure. */
-class Additions {
-  readonly blobs: Digest[] = [];
-  readonly layers: Digest[] = [];
-
-  async undo(store: Store): Promise<void> {
-    for (const layer of this.layers.reverse()) await store.layers.delete(layer);
-    for (const blob of this.blobs) await store.layers.removeBlob(blob);
-  }
 }
 
 class LayoutReader {

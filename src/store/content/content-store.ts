@@ -11,6 +11,7 @@ import { parseDigest, digestOf, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { StoreLayout } from '../layout.ts';
 import { ingestBlob, type Expected, type IngestResult } from './ingest.ts';
+import { PartialBlob, type PartialOptions } from './partial.ts';
 
 export class ContentStore {
   constructor(private readonly layout: StoreLayout) {}
@@ -55,6 +56,14 @@ export class ContentStore {
       },
     );
     return ingestBlob(this, source, expected, signal);
+  }
+
+  /** Start or resume a resumable write of one expected blob (see PartialBlob). */
+  async openPartial(
+    expected: { digest: Digest; size: number },
+    options?: PartialOptions,
+  ): Promise<PartialBlob> {
+    return PartialBlob.open(this, expected, options);
   }
 
   /** Store a small in-memory blob (configs, manifests). */

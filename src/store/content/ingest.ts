@@ -28,9 +28,10 @@ export interface IngestTarget {
   blobPath(digest: Digest): string;
 }
 
-const BLOB_MODE = 0o444;
+/** Stored blobs are read-only. */
+export const BLOB_MODE = 0o444;
 
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

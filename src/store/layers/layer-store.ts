@@ -39,6 +39,8 @@ const blobInfoSchema = z.object({
   diffId: digest,
   compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']),
   uncompressedSize: z.number().int().nonnegative(),
+  /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */
+  sources: z.array(z.string()).optional(),
 });
 export type BlobInfo = z.infer<typeof blobInfoSchema> & { compression: Compression };
 
@@ -108,12 +110,26 @@ export class LayerStore {
       throw new ShaleError('ERR_NOT_FOUND', `blob ${blob} is not in the store`);
     const { diffId, size, compression } = await computeDiffId(this.content.open(blob), signal);
     const info: BlobInfo = { diffId, compression, uncompressedSize: size };
-    await writeJsonAtomic(digestFile(this.blobInfoDir, blob, '.json'), info);
+    await this.recordBlobInfo(blob, info);
+    return info;
+  }
+
+  /**
+   * Record what a stored blob holds, computed by the caller while it wrote the blob (a pull hashes
+   * the decompressed stream as it downloads). Sources are merged with those already known.
+   */
+  async recordBlobInfo(blob: Digest, info: BlobInfo): Promise<void> {
+    const sources = [
+      ...new Set([...((await this.blobInfo(blob))?.sources ?? []), ...(info.sources ?? [])]),
+    ];
+    await writeJsonAtomic(digestFile(this.blobInfoDir, blob, '.json'), {
+      ...info,
+      ...(sources.length > 0 && { sources: sources.sort() }),
+    });
     const { algorithm, hex } = parseDigest(blob);
     const markers = digestFile(this.diffIdsDir, info.diffId);
     await mkdir(markers, { recursive: true });
     await writeFile(path.join(markers, `${algorithm}-${hex}`), '');
-    return info;
   }
 
   /** Register the layer held by `blob` on top of `parent`; idempotent. */

@@ -1,0 +1,41 @@
+/** `shale push SRC [DEST]`: a stored image to a registry. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { progressMode, progressRenderer } from '../progress.ts';
+import {
+  clientOptions,
+  parseConcurrency,
+  withProgressOptions,
+  withRegistryOptions,
+  type ProgressFlags,
+  type RegistryFlags,
+} from '../registry-flags.ts';
+
+interface PushFlags extends RegistryFlags, ProgressFlags {
+  concurrency?: string;
+}
+
+export function registerPush(program: Command, context: CliContext): void {
+  const command = program
+    .command('push')
+    .description('push an image to a registry (blobs it has are skipped, known ones mounted)')
+    .argument('<src>', 'local image: reference or ID')
+    .argument('[dest]', 'where to push (default: SRC, which must then name a registry)')
+    .option('--concurrency <n>', 'blobs uploading at once', '3');
+  withRegistryOptions(withProgressOptions(command)).action(
+    async (src: string, dest: string | undefined, flags: PushFlags) => {
+      const { RegistryClient } = await import('../../registry/client.ts');
+      const { pushImage } = await import('../../registry/push/push.ts');
+      const client = new RegistryClient(clientOptions(flags));
+      try {
+        const result = await pushImage(await context.store(), client, src, dest ?? src, {
+          concurrency: parseConcurrency(flags.concurrency),
+          onProgress: progressRenderer(progressMode(flags)),
+        });
+        process.stdout.write(`${result.reference}@${result.digest}\n`);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+}

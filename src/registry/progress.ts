@@ -1,0 +1,30 @@
+/**
+ * Progress of pulls and pushes as typed events: what the CLI draws as per-layer bars or prints as
+ * JSON lines, and what library callers receive through `onProgress`.
+ */
+import type { Digest } from '../core/digest.ts';
+
+export type LayerStatus =
+  | 'waiting'
+  | 'downloading'
+  | 'verifying'
+  | 'extracting'
+  | 'pushing'
+  | 'mounted'
+  | 'exists'
+  | 'done';
+
+export type TransferEvent =
+  | { type: 'resolving'; reference: string }
+  | { type: 'resolved'; reference: string; digest: Digest }
+  | {
+      type: 'layer';
+      digest: Digest;
+      status: LayerStatus;
+      /** Bytes transferred so far and the blob's size, while downloading or pushing. */
+      current?: number;
+      total?: number;
+    }
+  | { type: 'done'; reference: string; id: Digest; digest: Digest };
+
+export type ProgressListener = (event: TransferEvent) => void;

@@ -1,0 +1,89 @@
+/**
+ * Resolving what to pull: a tag through HEAD (`Docker-Content-Digest`) then the manifest by
+ * digest, verified against that digest; an index or manifest list narrowed to one platform.
+ */
+import { digestOf, type Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import {
+  formatPlatform,
+  parseImageIndex,
+  parseImageManifest,
+  platformMatches,
+  type ImageManifest,
+  type Platform,
+} from '../../core/manifest.ts';
+import { isImageManifest, isIndex, isSchema1 } from '../../core/media-types.ts';
+import type { RemoteRepository } from '../repository.ts';
+import { createHash } from 'node:crypto';
+
+export interface ResolvedManifest {
+  /** Digest of the image manifest (for an index: of the chosen platform's manifest). */
+  digest: Digest;
+  mediaType: string;
+  bytes: Buffer;
+  manifest: ImageManifest;
+  /** Digest the tag or digest reference named (the index's, when it named an index). */
+  named: Digest;
+}
+
+function sha256(bytes: Uint8Array): Digest {
+  return digestOf('sha256', createHash('sha256').update(bytes).digest('hex'));
+}
+
+async function fetchVerified(
+  repo: RemoteRepository,
+  digest: Digest,
+): Promise<{ bytes: Buffer; mediaType: string }> {
+  const got = await repo.getManifest(digest);
+  const actual = sha256(got.bytes);
+  if (actual !== digest) {
+    throw new ShaleError(
+      'ERR_DIGEST_MISMATCH',
+      `manifest ${digest} from ${repo.displayName} hashes to ${actual}; refusing it`,
+    );
+  }
+  return got;
+}
+
+/** The image manifest that `reference` (a tag or a digest) names for `platform`. */
+export async function resolveManifest(
+  repo: RemoteRepository,
+  reference: string,
+  platform: Platform,
+): Promise<ResolvedManifest> {
+  const named = reference.includes(':')
+    ? (reference as Digest)
+    : await repo.headManifest(reference);
+  let { bytes, mediaType } = await fetchVerified(repo, named);
+  let digest = named;
+  if (isIndex(mediaType)) {
+    const index = parseImageIndex(bytes, `index ${named}`);
+    const match = index.manifests.find(
+      (m) => isImageManifest(m.mediaType) && platformMatches(m.platform, platform),
+    );
+    if (!match) {
+      const offered = index.manifests
+        .map((m) => (m.platform ? formatPlatform(m.platform) : '?'))
+        .join(', ');
+      throw new ShaleError(
+        'ERR_NOT_FOUND',
+        `${repo.displayName}:${reference} has no image for ${formatPlatform(platform)} (it offers ${offered}); pick one with --platform`,
+      );
+    }
+    digest = match.digest;
+    ({ bytes, mediaType } = await fetchVerified(repo, digest));
+  }
+  if (isSchema1(mediaType)) {
+    throw new ShaleError(
+      'ERR_UNSUPPORTED',
+      `${repo.displayName}:${reference} is a schema1 manifest, which shale cannot pull yet`,
+    );
+  }
+  if (!isImageManifest(mediaType)) {
+    throw new ShaleError(
+      'ERR_UNSUPPORTED',
+      `${repo.displayName}:${reference} has unsupported manifest type ${mediaType}`,
+    );
+  }
+  return { digest, mediaType, bytes, manifest: parseImageManifest(bytes), named };
+}

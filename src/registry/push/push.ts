@@ -1,0 +1,103 @@
+/**
+ * `push`: a stored image to a registry. Each blob (layers, then the config) is skipped when the
+ * registry has it, mounted from another repository of the same registry when the store knows it
+ * came from there, and uploaded otherwise; then the manifest goes up under the tag, and the
+ * digest the registry reports must be the one computed here.
+ */
+import type { Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import type { ManifestDescriptor } from '../../core/manifest.ts';
+import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
+import { resolveImage, type Store } from '../../store/index.ts';
+import type { RegistryClient } from '../client.ts';
+import { runPool } from '../pool.ts';
+import type { ProgressListener } from '../progress.ts';
+import { RemoteRepository } from '../repository.ts';
+import { publishableManifest } from './publishable.ts';
+
+export interface PushOptions {
+  /** Blobs uploading at once (default 3). */
+  concurrency?: number;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface PushResult {
+  /** The reference pushed to, and the manifest digest the registry now serves under it. */
+  reference: string;
+  digest: Digest;
+}
+
+/** Push the image `source` names (a reference or image ID) to `destination` (default: source). */
+export async function pushImage(
+  store: Store,
+  client: RegistryClient,
+  source: string,
+  destination: string = source,
+  options: PushOptions = {},
+): Promise<PushResult> {
+  const id = await resolveImage(store, source);
+  const dest = parseDockerRef(destination);
+  if (dest.digest !== undefined) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `cannot push to ${destination}: a push names a tag, not a digest`,
+    );
+  }
+  const repo = new RemoteRepository(client, dest, ['pull', 'push']);
+  const image = await publishableManifest(store, id, options.signal);
+  const blobs = [...(image.manifest.layers as ManifestDescriptor[]), image.manifest.config];
+  await runPool(blobs.length, options.concurrency ?? 3, (i) =>
+    pushBlob(store, repo, blobs[i]!, options),
+  );
+  const digest = await repo.putManifest(dest.tag ?? 'latest', image.mediaType, image.bytes);
+  if (digest !== image.digest) {
+    throw new ShaleError(
+      'ERR_DIGEST_MISMATCH',
+      `${repo.displayName} stored the manifest as ${digest}, expected ${image.digest}`,
+    );
+  }
+  options.onProgress?.({ type: 'done', reference: dest.toString(), id, digest });
+  return { reference: dest.toString(), digest };
+}
+
+async function pushBlob(
+  store: Store,
+  repo: RemoteRepository,
+  blob: ManifestDescriptor,
+  options: PushOptions,
+): Promise<void> {
+  const { digest, size } = blob;
+  const progress = options.onProgress;
+  if (await repo.hasBlob(digest, options.signal)) {
+    progress?.({ type: 'layer', digest, status: 'exists' });
+    return;
+  }
+  for (const from of await mountCandidates(store, digest, repo)) {
+    if (await repo.mountBlob(digest, from, options.signal)) {
+      progress?.({ type: 'layer', digest, status: 'mounted' });
+      return;
+    }
+  }
+  progress?.({ type: 'layer', digest, status: 'pushing', current: 0, total: size });
+  await repo.uploadBlob(
+    digest,
+    size,
+    () => store.content.open(digest),
+    (current) => progress?.({ type: 'layer', digest, status: 'pushing', current, total: size }),
+    options.signal,
+  );
+  progress?.({ type: 'layer', digest, status: 'done' });
+}
+
+/** Repositories on the destination's registry that the blob was pulled from. */
+async function mountCandidates(
+  store: Store,
+  digest: Digest,
+  repo: RemoteRepository,
+): Promise<NamedReference[]> {
+  const sources = (await store.layers.blobInfo(digest))?.sources ?? [];
+  return sources
+    .map((s) => parseDockerRef(s))
+    .filter((r) => r.domain === repo.domain && r.path !== repo.path);
+}

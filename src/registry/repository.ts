@@ -1,0 +1,220 @@
+/**
+ * One repository on one registry, as pull and push use it: manifests by tag or digest, blobs
+ * (whole, from an offset, or just whether they exist), cross-repository mounts, uploads and
+ * manifest puts — each a distribution API call through the RegistryClient.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { asDigest, type Digest } from '../core/digest.ts';
+import { ShaleError } from '../core/errors.ts';
+import { MediaTypes } from '../core/media-types.ts';
+import type { NamedReference } from '../core/reference.ts';
+import { repositoryScope, type Action } from './auth/scope.ts';
+import type { RegistryClient } from './client.ts';
+
+/** Manifest types shale reads, most wanted first. */
+const MANIFEST_ACCEPT = [
+  MediaTypes.ociIndex,
+  MediaTypes.dockerManifestList,
+  MediaTypes.ociManifest,
+  MediaTypes.dockerManifest,
+  MediaTypes.dockerSchema1Signed,
+  MediaTypes.dockerSchema1,
+].join(', ');
+
+const MAX_MANIFEST_BYTES = 4 << 20;
+
+export interface BlobStream {
+  /** Where the body starts in the blob: the requested offset, or 0 when the server sent it all. */
+  offset: number;
+  body: AsyncIterable<Uint8Array>;
+}
+
+export class RemoteRepository {
+  readonly domain: string;
+  readonly path: string;
+
+  constructor(
+    private readonly client: RegistryClient,
+    ref: NamedReference,
+    private readonly actions: readonly Action[],
+  ) {
+    this.domain = ref.domain;
+    this.path = ref.path;
+  }
+
+  /** `host/path`, for messages. */
+  get displayName(): string {
+    return `${this.domain}/${this.path}`;
+  }
+
+  /** The name recorded as a blob's source, for later mounts (same as displayName). */
+  get sourceName(): string {
+    return this.displayName;
+  }
+
+  private base(method: string, path: string, signal?: AbortSignal) {
+    return {
+      host: this.domain,
+      repository: this.path,
+      method,
+      path,
+      actions: this.actions,
+      ...(signal && { signal }),
+    };
+  }
+
+  /**
+   * The digest a tag points at: HEAD and its `Docker-Content-Digest`. When HEAD says nothing
+   * useful (404 has no body to name the error; some registries omit the header), a GET answers:
+   * with the registry's error (MANIFEST_UNKNOWN, …) or the manifest, whose hash is the digest.
+   */
+  async headManifest(tag: string, signal?: AbortSignal): Promise<Digest> {
+    const head = await this.client.request({
+      ...this.base('HEAD', `manifests/${tag}`, signal),
+      headers: { accept: MANIFEST_ACCEPT },
+      acceptStatus: [404],
+    });
+    await head.discard();
+    const header = head.header('docker-content-digest');
+    if (head.status !== 404 && header !== undefined) return asDigest(header);
+    const { bytes } = await this.client.fetchBytes(
+      { ...this.base('GET', `manifests/${tag}`, signal), headers: { accept: MANIFEST_ACCEPT } },
+      MAX_MANIFEST_BYTES,
+    );
+    return asDigest(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+  }
+
+  /** A manifest's bytes and media type (the body's `mediaType`, else Content-Type). */
+  async getManifest(
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: Buffer; mediaType: string }> {
+    const { response, bytes } = await this.client.fetchBytes(
+      {
+        ...this.base('GET', `manifests/${reference}`, signal),
+        headers: { accept: MANIFEST_ACCEPT },
+      },
+      MAX_MANIFEST_BYTES,
+    );
+    let declared: unknown;
+    try {
+      declared = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+    } catch {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `manifest ${reference} from ${this.displayName} is not JSON`,
+      );
+    }
+    const header = response.header('content-type')?.split(';')[0]?.trim();
+    const mediaType = typeof declared === 'string' ? declared : header;
+    if (mediaType === undefined) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `manifest ${reference} from ${this.displayName} has no media type`,
+      );
+    }
+    return { bytes, mediaType };
+  }
+
+  /** A blob's bytes from `offset` on (a Range request when offset > 0). */
+  async getBlob(digest: Digest, offset: number, signal?: AbortSignal): Promise<BlobStream> {
+    const response = await this.client.request({
+      ...this.base('GET', `blobs/${digest}`, signal),
+      ...(offset > 0 && { headers: { range: `bytes=${offset}-` } }),
+    });
+    const range = /^bytes (\d+)-/.exec(response.header('content-range') ?? '');
+    const start = response.status === 206 && range ? Number(range[1]) : 0;
+    return { offset: start, body: response.body };
+  }
+
+  /** A small blob (a config) whole, at most `size` bytes. */
+  async readBlob(digest: Digest, size: number, signal?: AbortSignal): Promise<Buffer> {
+    const { bytes } = await this.client.fetchBytes(
+      this.base('GET', `blobs/${digest}`, signal),
+      size,
+    );
+    return bytes;
+  }
+
+  async hasBlob(digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const response = await this.client.request({
+      ...this.base('HEAD', `blobs/${digest}`, signal),
+      acceptStatus: [404],
+    });
+    await response.discard();
+    return response.status === 200;
+  }
+
+  /** Ask the registry to link a blob from another of its repositories; true when it did. */
+  async mountBlob(digest: Digest, from: NamedReference, signal?: AbortSignal): Promise<boolean> {
+    const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.path)}`;
+    const response = await this.client.request({
+      ...this.base('POST', `blobs/uploads/?${query}`, signal),
+      extraScopes: [repositoryScope(from.path, ['pull'])],
+      acceptStatus: [401, 403, 404],
+    });
+    await response.discard();
+    if (response.status === 201) return true;
+    // 202: the registry started an ordinary upload instead; abandon it (it expires).
+    return false;
+  }
+
+  /** Upload a blob: POST for a session, then one PUT with the bytes and the digest. */
+  async uploadBlob(
+    digest: Digest,
+    size: number,
+    open: () => Readable,
+    onProgress: (sent: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const started = await this.client.request(this.base('POST', 'blobs/uploads/', signal));
+    await started.discard();
+    const location = started.header('location');
+    if (location === undefined) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `${this.displayName} started an upload without a Location`,
+      );
+    }
+    const url = new URL(location, started.url);
+    url.searchParams.set('digest', digest);
+    const body = (): Readable => {
+      let sent = 0;
+      const stream = open();
+      stream.on('data', (chunk: Buffer) => onProgress((sent += chunk.length)));
+      return stream;
+    };
+    const done = await this.client.request({
+      ...this.base('PUT', '', signal),
+      url: url.toString(),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body,
+      retryable: true,
+    });
+    await done.discard();
+  }
+
+  /** Put a manifest under `tag`; resolves to the digest the registry reports. */
+  async putManifest(
+    tag: string,
+    mediaType: string,
+    bytes: Buffer,
+    signal?: AbortSignal,
+  ): Promise<Digest> {
+    const response = await this.client.request({
+      ...this.base('PUT', `manifests/${tag}`, signal),
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    });
+    await response.discard();
+    const header = response.header('docker-content-digest');
+    if (header === undefined) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `${this.displayName} accepted the manifest without reporting its digest`,
+      );
+    }
+    return asDigest(header);
+  }
+}

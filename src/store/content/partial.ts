@@ -1,0 +1,191 @@
+/**
+ * Resumable blob writes (downloads): the bytes of one expected blob accumulate in
+ * `ingest/partial-<alg>-<hex>` across attempts and processes until they verify, then the file is
+ * renamed into `blobs/`. One writer per blob at a time, across processes (a lock file beside the
+ * partial, taken over when its holder has died). Nothing under `blobs/` changes before `commit`.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import { BLOB_MODE, syncDirectory, type IngestResult, type IngestTarget } from './ingest.ts';
+
+export interface PartialOptions {
+  signal?: AbortSignal;
+  /**
+   * Called with every byte of the blob in order, the bytes already on disk first (for consumers
+   * such as a DiffID computation that must see the whole blob). Awaited: it may apply backpressure.
+   */
+  onBytes?: (chunk: Uint8Array) => Promise<void> | void;
+}
+
+const LOCK_POLL_MS = 100;
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+/** Take the lock on `file`, waiting (without limit, abortable) while another process holds it. */
+async function lockExclusively(file: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+  for (;;) {
+    signal?.throwIfAborted();
+    try {
+      return await lockfile.lock(file, { realpath: false, stale: 10_000 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
+export class PartialBlob {
+  private constructor(
+    private readonly target: IngestTarget,
+    readonly digest: Digest,
+    readonly size: number,
+    private readonly file: string,
+    private readonly handle: FileHandle,
+    private readonly unlock: () => Promise<void>,
+    private hash: Hash,
+    private written: number,
+    private readonly options: PartialOptions,
+  ) {}
+
+  /**
+   * Open (or resume) the partial write of the blob `digest` of `size` bytes. Waits while another
+   * process writes the same blob; re-reads what earlier attempts left, so `offset` bytes are done.
+   */
+  static async open(
+    target: IngestTarget,
+    expected: { digest: Digest; size: number },
+    options: PartialOptions = {},
+  ): Promise<PartialBlob> {
+    const { algorithm, hex } = parseDigest(expected.digest);
+    await mkdir(target.ingestDir, { recursive: true });
+    const file = path.join(target.ingestDir, `partial-${algorithm}-${hex}`);
+    const unlock = await lockExclusively(file, options.signal);
+    try {
+      const handle = await open(file, 'a+', 0o644);
+      const partial = new PartialBlob(
+        target,
+        expected.digest,
+        expected.size,
+        file,
+        handle,
+        unlock,
+        createHash(algorithm),
+        0,
+        options,
+      );
+      await partial.replayExisting();
+      return partial;
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+  }
+
+  /** Bytes already written; a download resumes with `Range: bytes=<offset>-`. */
+  get offset(): number {
+    return this.written;
+  }
+
+  get complete(): boolean {
+    return this.written === this.size;
+  }
+
+  private async replayExisting(): Promise<void> {
+    const existing = await sizeOf(this.file);
+    if (existing > this.size) {
+      await this.restart(); // longer than the blob can be: junk from something else
+      return;
+    }
+    if (existing === 0) return;
+    for await (const chunk of createReadStream(this.file, { highWaterMark: 1 << 20 })) {
+      await this.consume(chunk as Buffer);
+    }
+  }
+
+  private async consume(chunk: Uint8Array): Promise<void> {
+    this.options.signal?.throwIfAborted();
+    this.written += chunk.length;
+    if (this.written > this.size) {
+      throw new ShaleError(
+        'ERR_SIZE_MISMATCH',
+        `blob ${this.digest} is larger than the expected ${this.size} bytes`,
+      );
+    }
+    this.hash.update(chunk);
+    await this.options.onBytes?.(chunk);
+  }
+
+  /** Append the next bytes of the blob (what follows `offset`). */
+  async append(source: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of source) {
+      await this.consume(chunk);
+      await this.handle.write(chunk);
+    }
+  }
+
+  /** Start from byte 0 again (the server ignored a Range request, or the bytes were junk). */
+  async restart(): Promise<void> {
+    await this.handle.truncate(0);
+    this.hash = createHash(parseDigest(this.digest).algorithm);
+    this.written = 0;
+  }
+
+  /**
+   * Check size and digest. A blob that does not verify is deleted (its bytes are wrong, resuming
+   * cannot help) and ERR_SIZE_MISMATCH / ERR_DIGEST_MISMATCH thrown.
+   */
+  async verify(): Promise<void> {
+    const { algorithm } = parseDigest(this.digest);
+    const actual = digestOf(algorithm, this.hash.copy().digest('hex'));
+    if (this.written === this.size && actual === this.digest) return;
+    await this.discard();
+    throw this.written !== this.size
+      ? new ShaleError(
+          'ERR_SIZE_MISMATCH',
+          `blob ${this.digest} is ${this.written} bytes, expected ${this.size}`,
+        )
+      : new ShaleError(
+          'ERR_DIGEST_MISMATCH',
+          `blob content hashes to ${actual}, expected ${this.digest}`,
+        );
+  }
+
+  /** Verify, then move the blob into the store. */
+  async commit(): Promise<IngestResult> {
+    await this.verify();
+    await this.handle.chmod(BLOB_MODE);
+    await this.handle.sync();
+    const final = this.target.blobPath(this.digest);
+    await mkdir(path.dirname(final), { recursive: true });
+    const existed = await stat(final).then(
+      () => true,
+      () => false,
+    );
+    await rename(this.file, final);
+    await syncDirectory(path.dirname(final));
+    return { digest: this.digest, size: this.size, existed };
+  }
+
+  /** Delete the partial bytes (they cannot become this blob). */
+  async discard(): Promise<void> {
+    await rm(this.file, { force: true });
+  }
+
+  /** Let go of the lock and the file; the bytes stay for a later attempt unless committed. */
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await this.unlock().catch(() => undefined);
+  }
+}

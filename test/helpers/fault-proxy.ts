@@ -1,0 +1,103 @@
+// A loopback reverse proxy for fault injection in front of a registry: rules make the first K
+// matching requests fail (connection reset after N body bytes, or a given status such as 500, or
+// 429 with Retry-After), and the proxy counts the body bytes it served per path so a test can
+// prove how much a resumed download fetched. The Host header is passed through, so Location
+// headers the registry builds point back at the proxy.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Fault =
+  { kind: 'reset'; afterBytes: number } | { kind: 'status'; status: number; retryAfter?: string };
+
+export interface FaultRule {
+  method?: string;
+  /** Matched against the request path (query included). */
+  path: RegExp;
+  /** How many matching requests fail; later ones pass. */
+  times: number;
+  fault: Fault;
+}
+
+export interface FaultProxy {
+  /** `127.0.0.1:PORT`: use as the registry host. */
+  host: string;
+  addRule(rule: FaultRule): void;
+  /** Body bytes sent to clients per path (no query), faulty answers included. */
+  bytesServed: Map<string, number>;
+  /** Requests seen per path (no query). */
+  requestCount: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const [upstreamHost, upstreamPort] = upstream.split(':') as [string, string];
+  const rules: FaultRule[] = [];
+  const bytesServed = new Map<string, number>();
+  const requestCount = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, n: number) =>
+    map.set(key, (map.get(key) ?? 0) + n);
+
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    const pathOnly = url.split('?')[0]!;
+    add(requestCount, pathOnly, 1);
+    const rule = rules.find(
+      (r) => r.times > 0 && r.path.test(url) && (r.method ?? req.method) === req.method,
+    );
+    if (rule !== undefined) rule.times--;
+    const fault = rule?.fault;
+    if (fault?.kind === 'status') {
+      const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected fault' }] });
+      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
+      if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+      res.writeHead(fault.status, headers).end(body);
+      req.resume();
+      return;
+    }
+    if (fault?.kind === 'reset' && fault.afterBytes === 0) {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    const forward = http.request(
+      {
+        host: upstreamHost,
+        port: Number(upstreamPort),
+        method: req.method,
+        path: url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        let budget = fault?.kind === 'reset' ? fault.afterBytes : Infinity;
+        answer.on('data', (chunk: Buffer) => {
+          if (budget <= 0) return;
+          const part = chunk.subarray(0, Math.min(chunk.length, budget));
+          budget -= part.length;
+          add(bytesServed, pathOnly, part.length);
+          if (budget > 0) {
+            res.write(part);
+            return;
+          }
+          answer.destroy();
+          res.write(part, () => res.socket?.resetAndDestroy());
+        });
+        answer.on('end', () => budget > 0 && res.end());
+      },
+    );
+    forward.on('error', () => res.socket?.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    addRule: (rule) => rules.push({ ...rule }),
+    bytesServed,
+    requestCount,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
