@@ -18,6 +18,7 @@ const PACKAGES = {
   'docker-registry': 'the real Distribution registry',
   skopeo: 'peer: copies images to and from registries and layouts',
   umoci: 'peer: unpacks OCI layouts',
+  'docker.io': 'peer: a private dockerd for docker save/load tests',
 };
 
 function installed(pkg) {

@@ -15,6 +15,7 @@ import { registerPull } from './commands/pull.ts';
 import { registerPush } from './commands/push.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerRmi } from './commands/rmi.ts';
+import { registerSave } from './commands/save.ts';
 import { registerTag } from './commands/tag.ts';
 import { registerUnpack } from './commands/unpack.ts';
 import { registerWorktree } from './commands/worktree.ts';
@@ -40,6 +41,7 @@ function buildProgram(): Command {
   registerHistory(program, context);
   registerTag(program, context);
   registerLoad(program, context);
+  registerSave(program, context);
   registerImport(program, context);
   registerUnpack(program, context);
   registerWorktree(program, context);

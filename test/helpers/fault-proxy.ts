@@ -1,13 +1,16 @@
 // A loopback reverse proxy for fault injection in front of a registry: rules make the first K
 // matching requests fail (connection reset after N body bytes, or a given status such as 500, or
-// 429 with Retry-After), and the proxy counts the body bytes it served per path so a test can
+// 429 with Retry-After) or crawl (throttled), and the proxy counts the body bytes it served per path so a test can
 // prove how much a resumed download fetched. The Host header is passed through, so Location
 // headers the registry builds point back at the proxy.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
-  { kind: 'reset'; afterBytes: number } | { kind: 'status'; status: number; retryAfter?: string };
+  | { kind: 'reset'; afterBytes: number }
+  | { kind: 'status'; status: number; retryAfter?: string }
+  // Forward the answer at most this fast (a slow link, to interrupt a transfer mid-way).
+  | { kind: 'throttle'; bytesPerSecond: number };
 
 export interface FaultRule {
   method?: string;
@@ -68,6 +71,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.on('close', () => answer.destroy()); // the client went away: stop sending (and counting)
         let budget = fault?.kind === 'reset' ? fault.afterBytes : Infinity;
         answer.on('data', (chunk: Buffer) => {
           if (budget <= 0) return;
@@ -76,6 +80,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           add(bytesServed, pathOnly, part.length);
           if (budget > 0) {
             res.write(part);
+            if (fault?.kind === 'throttle') {
+              answer.pause();
+              setTimeout(() => answer.resume(), (part.length / fault.bytesPerSecond) * 1000);
+            }
             return;
           }
           answer.destroy();

@@ -37,9 +37,9 @@ before(async () => {
     log: () => undefined,
   });
   registry = await startRegistry();
-  publish(path.join(smallLayout, 'oci'), 'small', `${registry.host}/peers/small:v1`, 'oci');
-  publish(layout, 'edge', `${registry.host}/peers/edge:v2s2`, 'v2s2');
-  publish(layout, 'edge', `${registry.host}/peers/edge:oci`, 'oci');
+  await publish(path.join(smallLayout, 'oci'), 'small', `${registry.host}/peers/small:v1`, 'oci');
+  await publish(layout, 'edge', `${registry.host}/peers/edge:v2s2`, 'v2s2');
+  await publish(layout, 'edge', `${registry.host}/peers/edge:oci`, 'oci');
 });
 
 after(async () => {
@@ -76,7 +76,7 @@ function visibleState(root: string): string[] {
 }
 
 for (const format of ['v2s2', 'oci'] as const) {
-  test(`pull (${format}) then unpack equals umoci unpack of the same image`, () => {
+  test(`pull (${format}) then unpack equals umoci unpack of the same image`, async () => {
     const root = freshStore();
     const ref = `${registry.host}/peers/edge:${format}`;
     const id = shale(root, 'pull', '-q', ref);
@@ -89,18 +89,20 @@ for (const format of ['v2s2', 'oci'] as const) {
       { Id: string; RepoDigests: string[] },
     ];
     assert.equal(inspect[0].Id, id);
-    assert.deepEqual(inspect[0].RepoDigests, [`${registry.host}/peers/edge@${remoteDigest(ref)}`]);
+    assert.deepEqual(inspect[0].RepoDigests, [
+      `${registry.host}/peers/edge@${await remoteDigest(ref)}`,
+    ]);
   });
 
-  test(`push (${format}) to another repository keeps the manifest digest`, () => {
+  test(`push (${format}) to another repository keeps the manifest digest`, async () => {
     const root = freshStore();
     const source = `${registry.host}/peers/edge:${format}`;
     const dest = `${registry.host}/copies/edge-${format}:again`;
     shale(root, 'pull', '-q', source);
     const pushed = shale(root, 'push', '-q', source, dest);
-    const original = remoteDigest(source);
+    const original = await remoteDigest(source);
     assert.equal(pushed, `${dest}@${original}`);
-    assert.equal(remoteDigest(dest), original);
+    assert.equal(await remoteDigest(dest), original);
     const back = path.join(work, `copied-back-${format}`);
     execFileSync('skopeo', [
       'copy',
@@ -141,8 +143,8 @@ test('a second push skips every blob, and a push to a new repository mounts them
 test('an index with two platforms: --platform picks one; a missing platform is a clear error', async () => {
   const root = freshStore();
   // Two images of the registry become the linux/amd64 and linux/arm64 entries of one index.
-  publish(path.join(smallLayout, 'oci'), 'small', `${registry.host}/multi/app:arm`, 'oci');
-  publish(layout, 'edge', `${registry.host}/multi/app:amd`, 'oci');
+  await publish(path.join(smallLayout, 'oci'), 'small', `${registry.host}/multi/app:arm`, 'oci');
+  await publish(layout, 'edge', `${registry.host}/multi/app:amd`, 'oci');
   const descriptor = async (tag: string, architecture: string) => {
     const res = await fetch(`http://${registry.host}/v2/multi/app/manifests/${tag}`, {
       headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
@@ -186,7 +188,7 @@ test('an index with two platforms: --platform picks one; a missing platform is a
 test('a tampered blob in the registry fails the pull with a digest error and changes nothing', async () => {
   const root = freshStore();
   const other = `${registry.host}/tamper/edge:v1`;
-  publish(layout, 'edge', other, 'v2s2');
+  await publish(layout, 'edge', other, 'v2s2');
   // The store already holds another image, which must stay exactly as it is.
   shale(root, 'pull', '-q', `${registry.host}/peers/small:v1`);
   const before = visibleState(root);

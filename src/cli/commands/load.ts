@@ -1,8 +1,12 @@
-/** `shale load -i DIR`: load the images of an OCI image layout directory. */
+/**
+ * `shale load -i FILE|DIR|-`: load images from an archive (docker-archive, dual docker/OCI,
+ * oci-archive; plain or gzip/xz/bzip2/zstd compressed) or an OCI image layout directory.
+ */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../format.ts';
+import { openInput } from '../input.ts';
 
 interface LoadFlags {
   input?: string;
@@ -13,16 +17,24 @@ interface LoadFlags {
 export function registerLoad(program: Command, context: CliContext): void {
   program
     .command('load')
-    .description('load images from an OCI image layout directory (every blob verified)')
-    .option('-i, --input <dir>', 'OCI image layout directory')
-    .option('--name <repo>', 'repository for images named only by a tag')
+    .description(
+      'load images from a docker-archive, an oci-archive (any compression) or an OCI layout directory, every blob verified',
+    )
+    .option('-i, --input <file|dir|->', 'archive file, OCI layout directory, or - for stdin')
+    .option('--name <repo>', 'repository for OCI images named only by a tag')
     .option('--json', 'print [{Id, RepoTags}]')
     .action(async (flags: LoadFlags) => {
-      if (!flags.input)
-        throw new ShaleError('ERR_INVALID_ARGUMENT', 'load needs -i DIR (an OCI image layout)');
+      const input = flags.input ?? '-';
+      if (input === '-' && process.stdin.isTTY) {
+        throw new ShaleError(
+          'ERR_INVALID_ARGUMENT',
+          'load reads an archive from standard input, which is a terminal: give -i FILE|DIR or pipe one in',
+        );
+      }
       const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
-      const { loadOciLayout } = await import('../../formats/oci-layout/index.ts');
-      const loaded = await loadOciLayout(await context.store(), flags.input, { name: flags.name });
+      const { loadImages } = await import('../../formats/load/index.ts');
+      const source = input === '-' ? openInput('-') : input;
+      const loaded = await loadImages(await context.store(), source, { name: flags.name });
       if (flags.json) {
         printJson(
           loaded.map((l) => ({

@@ -1,3 +1,9 @@
-/** OCI image layout directories: loading (saving comes with the formats issue). */
-export { loadOciLayout, type LoadOptions, type LoadedImage } from './load.ts';
+/** OCI image layouts: loading from a directory, and the staging an oci-archive load shares. */
+export {
+  loadOciLayout,
+  stageOciImages,
+  type BlobSource,
+  type LoadOptions,
+  type LoadedImage,
+} from './load.ts';
 export { referenceForEntry } from './names.ts';

@@ -1,14 +1,15 @@
 /**
- * Loading an OCI image layout directory into the store. Every blob is copied with its digest and
- * size verified, every layer's DiffID checked against the config, all before any image or
- * reference is created; a failure removes what this load added, so the store is as it was.
+ * Loading OCI image layouts into the store: from a directory here, from an oci-archive through
+ * another `BlobSource`. Every blob is copied with its digest and size verified, every layer's
+ * DiffID checked against the config, all before any image or reference is created; a failure
+ * removes what this load added, so the store is as it was.
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { DecompressOptions } from '../../archive/compression/index.ts';
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { chainIdStep } from '../../core/ids.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import {
   hostPlatform,
@@ -19,22 +20,29 @@ import {
   type Platform,
 } from '../../core/manifest.ts';
 import { isImageManifest, isIndex } from '../../core/media-types.ts';
-import { Additions, touch, withLease, type Store } from '../../store/index.ts';
+import { touch, type Additions, type Store } from '../../store/index.ts';
+import { registerLayers } from '../load/register-layers.ts';
+import { loadStaged, type LoadedImage, type StagedImage } from '../load/staged.ts';
 import { referenceForEntry } from './names.ts';
 
 export interface LoadOptions {
   /** Repository for entries named by a bare tag (`latest`). */
   name?: string;
   platform?: Platform;
+  /** Decompression-bomb guard for layers (default DEFAULT_LOAD_LIMITS). */
+  limits?: DecompressOptions;
   signal?: AbortSignal;
 }
 
-export interface LoadedImage {
-  id: Digest;
-  references: string[];
+export type { LoadedImage };
+
+/** Where a layout's blobs come from; `copy` puts one into the store, verified. */
+export interface BlobSource {
+  copy(descriptor: ManifestDescriptor): Promise<void>;
 }
 
-class LayoutReader {
+/** Blobs of a layout directory (`blobs/<alg>/<hex>`). */
+class DirectoryBlobs implements BlobSource {
   constructor(
     private readonly dir: string,
     private readonly store: Store,
@@ -47,7 +55,6 @@ class LayoutReader {
     return path.join(this.dir, 'blobs', algorithm, hex);
   }
 
-  /** Copy one blob into the store, verified against its descriptor. */
   async copy(descriptor: ManifestDescriptor): Promise<void> {
     const { digest, size } = descriptor;
     if (await this.store.content.has(digest)) {
@@ -66,11 +73,15 @@ class LayoutReader {
     }
     this.added.blobs.push(digest);
   }
+}
 
-  async read(descriptor: ManifestDescriptor): Promise<Buffer> {
-    await this.copy(descriptor);
-    return this.store.content.read(descriptor.digest);
-  }
+async function readBlob(
+  store: Store,
+  blobs: BlobSource,
+  descriptor: ManifestDescriptor,
+): Promise<Buffer> {
+  await blobs.copy(descriptor);
+  return store.content.read(descriptor.digest);
 }
 
 async function readIndex(dir: string): Promise<ManifestDescriptor[]> {
@@ -84,7 +95,8 @@ async function readIndex(dir: string): Promise<ManifestDescriptor[]> {
 }
 
 async function selectManifest(
-  reader: LayoutReader,
+  store: Store,
+  blobs: BlobSource,
   entry: ManifestDescriptor,
   platform: Platform,
 ): Promise<ManifestDescriptor> {
@@ -94,7 +106,8 @@ async function selectManifest(
       'ERR_UNSUPPORTED',
       `index entry ${entry.digest} has unsupported media type ${entry.mediaType}`,
     );
-  const nested = parseImageIndex(await reader.read(entry)).manifests as ManifestDescriptor[];
+  const nested = parseImageIndex(await readBlob(store, blobs, entry))
+    .manifests as ManifestDescriptor[];
   const match = nested.find(
     (m) => isImageManifest(m.mediaType) && platformMatches(m.platform, platform),
   );
@@ -106,40 +119,48 @@ async function selectManifest(
   return match;
 }
 
-interface Staged {
-  entry: ManifestDescriptor;
-  manifest: ManifestDescriptor;
-  config: Buffer;
-}
-
 async function stageImage(
-  reader: LayoutReader,
   store: Store,
+  blobs: BlobSource,
   added: Additions,
   entry: ManifestDescriptor,
-  platform: Platform,
-): Promise<Staged> {
-  const manifestDescriptor = await selectManifest(reader, entry, platform);
-  const manifest = parseImageManifest(await reader.read(manifestDescriptor));
-  const config = await reader.read(manifest.config);
+  options: LoadOptions,
+): Promise<StagedImage> {
+  const manifestDescriptor = await selectManifest(
+    store,
+    blobs,
+    entry,
+    options.platform ?? hostPlatform(),
+  );
+  const manifest = parseImageManifest(await readBlob(store, blobs, manifestDescriptor));
+  const config = await readBlob(store, blobs, manifest.config);
   const { config: parsed } = parseImageConfig(config);
-  if (parsed.rootfs.diff_ids.length !== manifest.layers.length) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `image ${manifestDescriptor.digest}: the manifest lists ${manifest.layers.length} layers but the config ${parsed.rootfs.diff_ids.length} diff_ids`,
-    );
-  }
-  let parent: Digest | undefined;
-  for (const [i, layer] of (manifest.layers as ManifestDescriptor[]).entries()) {
-    await reader.copy(layer);
-    const existed = await store.layers.get(chainIdStep(parent, parsed.rootfs.diff_ids[i]!));
-    const record = await store.layers.registerBlob(parent, layer.digest, {
-      expectedDiffId: parsed.rootfs.diff_ids[i],
-    });
-    if (!existed) added.layers.push(record.chainId);
-    parent = record.chainId;
-  }
-  return { entry, manifest: manifestDescriptor, config };
+  const layers = manifest.layers as ManifestDescriptor[];
+  for (const layer of layers) await blobs.copy(layer);
+  await registerLayers(
+    store,
+    added,
+    `image ${manifestDescriptor.digest}`,
+    layers.map((l, i) => ({ blob: l.digest, origin: `layer ${i + 1}` })),
+    parsed.rootfs.diff_ids,
+    options,
+  );
+  const ref = referenceForEntry(entry.annotations, options.name);
+  const { mediaType, digest, size } = manifestDescriptor;
+  return { config, manifest: { mediaType, digest, size }, references: ref ? [ref] : [] };
+}
+
+/** Stage every image an OCI index lists, its blobs coming from `blobs`. */
+export async function stageOciImages(
+  store: Store,
+  blobs: BlobSource,
+  added: Additions,
+  entries: ManifestDescriptor[],
+  options: LoadOptions,
+): Promise<StagedImage[]> {
+  const staged: StagedImage[] = [];
+  for (const entry of entries) staged.push(await stageImage(store, blobs, added, entry, options));
+  return staged;
 }
 
 /** Load every image of the layout at `dir`; returns each image with the references set for it. */
@@ -148,39 +169,13 @@ export async function loadOciLayout(
   dir: string,
   options: LoadOptions = {},
 ): Promise<LoadedImage[]> {
-  return withLease(store.layout, () => loadUnderLease(store, dir, options));
-}
-
-async function loadUnderLease(
-  store: Store,
-  dir: string,
-  options: LoadOptions,
-): Promise<LoadedImage[]> {
-  const platform = options.platform ?? hostPlatform();
-  const entries = await readIndex(dir);
-  const added = new Additions();
-  const reader = new LayoutReader(dir, store, added, options.signal);
-  const staged: Staged[] = [];
-  try {
-    for (const entry of entries)
-      staged.push(await stageImage(reader, store, added, entry, platform));
-  } catch (err) {
-    await added.undo(store);
-    throw err;
-  }
-  const loaded: LoadedImage[] = [];
-  for (const { entry, manifest, config } of staged) {
-    const image = await store.images.create(config, {
-      manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
-    });
-    const ref = referenceForEntry(entry.annotations, options.name);
-    if (ref) await store.references.set(ref, image.id);
-    const existing = loaded.find((l) => l.id === image.id);
-    if (existing) {
-      if (ref) existing.references.push(ref.toString());
-    } else {
-      loaded.push({ id: image.id, references: ref ? [ref.toString()] : [] });
-    }
-  }
-  return loaded;
+  return loadStaged(store, async (added) =>
+    stageOciImages(
+      store,
+      new DirectoryBlobs(dir, store, added, options.signal),
+      added,
+      await readIndex(dir),
+      options,
+    ),
+  );
 }

@@ -1,14 +1,23 @@
 /**
  * Resumable blob writes (downloads): the bytes of one expected blob accumulate in
  * `ingest/partial-<alg>-<hex>` across attempts and processes until they verify, then the file is
- * renamed into `blobs/`. One writer per blob at a time, across processes (a lock file beside the
- * partial, taken over when its holder has died). Nothing under `blobs/` changes before `commit`.
+ * renamed into `blobs/`. One writer per blob at a time, across processes: a lock file beside the
+ * partial names its holder's PID and is taken over as soon as that process is gone (so a killed
+ * pull is resumed at once). Nothing under `blobs/` changes before `commit`.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { BLOB_MODE, syncDirectory, type IngestResult, type IngestTarget } from './ingest.ts';
@@ -33,14 +42,34 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-/** Take the lock on `file`, waiting (without limit, abortable) while another process holds it. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take the lock `<file>.lock`, waiting (without limit, abortable) while a live process holds it.
+ * Resolves to the release function.
+ */
 async function lockExclusively(file: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+  const lock = `${file}.lock`;
+  const release = () => rm(lock, { force: true });
   for (;;) {
     signal?.throwIfAborted();
     try {
-      return await lockfile.lock(file, { realpath: false, stale: 10_000 });
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      return release;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+      await rm(lock, { force: true }); // its holder died: whoever removes it first retries first
+      continue;
     }
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }

@@ -1,0 +1,74 @@
+/**
+ * `shale save REF… -o FILE|- [--format docker|oci|oci-dir]`: write images as a docker-archive
+ * (default; the Docker 25+ dual layout), an oci-archive, or an OCI layout directory. A file is
+ * written under a temporary name and renamed when complete.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { Option, type Command } from 'commander';
+import { ShaleError } from '../../core/errors.ts';
+import type { SaveFormat } from '../../formats/save/index.ts';
+import type { CliContext } from '../context.ts';
+
+interface SaveFlags {
+  output?: string;
+  format: SaveFormat;
+}
+
+async function toStdout(save: (output: Writable) => Promise<void>): Promise<void> {
+  if (process.stdout.isTTY) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      'refusing to write an archive to a terminal: give -o FILE or redirect standard output',
+    );
+  }
+  await save(process.stdout);
+}
+
+async function toFile(file: string, save: (output: Writable) => Promise<void>): Promise<void> {
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const output = createWriteStream(temp, { flags: 'wx' });
+  try {
+    await save(output);
+    output.end();
+    await finished(output);
+    await rename(temp, file);
+  } catch (err) {
+    output.destroy();
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+export function registerSave(program: Command, context: CliContext): void {
+  program
+    .command('save')
+    .description('write images to an archive or an OCI layout directory')
+    .argument('<image...>', 'references, IDs or ID prefixes')
+    .option('-o, --output <file|dir|->', 'archive file, - for stdout, or the directory for oci-dir')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'docker (Docker 25+ dual layout), oci (oci-archive) or oci-dir',
+      )
+        .choices(['docker', 'oci', 'oci-dir'])
+        .default('docker'),
+    )
+    .action(async (names: string[], flags: SaveFlags) => {
+      const { saveImages } = await import('../../formats/save/index.ts');
+      const store = await context.store();
+      if (flags.format === 'oci-dir') {
+        if (!flags.output || flags.output === '-')
+          throw new ShaleError('ERR_INVALID_ARGUMENT', 'save --format oci-dir needs -o DIR');
+        await saveImages(store, names, { format: 'oci-dir', dir: flags.output });
+        return;
+      }
+      const format = flags.format;
+      const save = (output: Writable) => saveImages(store, names, { format, output });
+      const target = flags.output ?? '-';
+      await (target === '-' ? toStdout(save) : toFile(target, save));
+    });
+}

@@ -1,0 +1,46 @@
+/**
+ * Staging the images of a docker-archive (1.10+ and the Docker 25+ dual layout) from a spooled
+ * archive: manifest.json names each image's config and layer tars by archive path (resolved in
+ * scope); every layer's DiffID must be the one its config lists; `RepoTags` are applied as given.
+ */
+import type { DecompressOptions } from '../../archive/compression/index.ts';
+import { parseImageConfig } from '../../core/image-config.ts';
+import { parseDockerRef } from '../../core/reference.ts';
+import type { Additions, Store } from '../../store/index.ts';
+import { registerLayers } from '../load/register-layers.ts';
+import type { SpooledArchive } from '../load/spool.ts';
+import type { StagedImage } from '../load/staged.ts';
+import { MANIFEST_JSON, parseDockerManifest } from './manifest-json.ts';
+
+/** Largest config accepted (the image store's own read limit). */
+const MAX_CONFIG_BYTES = 16 << 20;
+
+export interface DockerArchiveOptions {
+  limits?: DecompressOptions;
+  signal?: AbortSignal;
+}
+
+export async function stageDockerArchive(
+  store: Store,
+  archive: SpooledArchive,
+  added: Additions,
+  options: DockerArchiveOptions = {},
+): Promise<StagedImage[]> {
+  const manifest = archive.find(MANIFEST_JSON, 'the archive');
+  const items = parseDockerManifest(await store.content.read(manifest.digest));
+  const staged: StagedImage[] = [];
+  for (const [n, item] of items.entries()) {
+    const what = `${MANIFEST_JSON} item ${n + 1}`;
+    const configFile = archive.take(item.Config, `${what} (Config)`);
+    const config = await store.content.read(configFile.digest, MAX_CONFIG_BYTES);
+    const { config: parsed } = parseImageConfig(config);
+    const references = (item.RepoTags ?? []).map((tag) => parseDockerRef(tag));
+    const layers = item.Layers.map((name, i) => ({
+      blob: archive.take(name, `${what} (Layers[${i}])`).digest,
+      origin: name,
+    }));
+    await registerLayers(store, added, what, layers, parsed.rootfs.diff_ids, options);
+    staged.push({ config, references });
+  }
+  return staged;
+}

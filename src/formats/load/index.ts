@@ -1,0 +1,34 @@
+/**
+ * `load`: images into the store from whatever a user has — an OCI layout directory, or an
+ * archive file or stream (docker-archive, dual docker/OCI, oci-archive; compressed or not).
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { ShaleError } from '../../core/errors.ts';
+import type { Store } from '../../store/index.ts';
+import { loadOciLayout, type LoadOptions } from '../oci-layout/index.ts';
+import { loadArchive } from './archive.ts';
+import type { LoadedImage } from './staged.ts';
+
+export { loadArchive } from './archive.ts';
+export { DEFAULT_LOAD_LIMITS } from './layer-blob.ts';
+export { MAX_ARCHIVE_ENTRIES } from './spool.ts';
+export type { LoadedImage, StagedImage } from './staged.ts';
+
+/** Load from a path (an OCI layout directory or an archive file) or from a byte stream. */
+export async function loadImages(
+  store: Store,
+  input: string | Readable,
+  options: LoadOptions = {},
+): Promise<LoadedImage[]> {
+  if (typeof input !== 'string') return loadArchive(store, input, options);
+  let info;
+  try {
+    info = await stat(input);
+  } catch {
+    throw new ShaleError('ERR_NOT_FOUND', `cannot load ${input}: no such file or directory`);
+  }
+  if (info.isDirectory()) return loadOciLayout(store, input, options);
+  return loadArchive(store, createReadStream(input, { highWaterMark: 1 << 20 }), options);
+}

@@ -1,0 +1,62 @@
+/**
+ * A layer as the uncompressed tar its DiffID names, streamed from whichever stored blob holds it
+ * (the plain tar when there is one, else a compressed blob decompressed as recorded) and verified
+ * as it goes: a stream that does not hash to the DiffID fails at its end.
+ */
+import { createHash } from 'node:crypto';
+import { decompressStream, type Compression } from '../../archive/compression/index.ts';
+import { digestOf, type Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import type { LayerRecord, Store } from '../../store/index.ts';
+
+interface LayerBlob {
+  digest: Digest;
+  compression: Compression;
+}
+
+async function pickBlob(store: Store, diffId: Digest): Promise<LayerBlob> {
+  const candidates: LayerBlob[] = [];
+  for (const digest of await store.layers.blobsOf(diffId)) {
+    const info = await store.layers.blobInfo(digest);
+    if (info && (await store.content.has(digest)))
+      candidates.push({ digest, compression: info.compression });
+  }
+  const best = candidates.find((c) => c.compression === 'none') ?? candidates[0];
+  if (!best) throw new ShaleError('ERR_NOT_FOUND', `layer ${diffId} has no blob in the store`);
+  return best;
+}
+
+/** Check up front that every layer can be streamed (so a save fails before writing anything). */
+export async function checkLayerBlobs(store: Store, layers: readonly LayerRecord[]): Promise<void> {
+  for (const layer of layers) await pickBlob(store, layer.diffId);
+}
+
+/** The uncompressed tar of `layer` (exactly `layer.size` bytes, hashing to `layer.diffId`). */
+export async function* layerTar(
+  store: Store,
+  layer: LayerRecord,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const { digest, compression } = await pickBlob(store, layer.diffId);
+  const blob = store.content.open(digest);
+  const stream = compression === 'none' ? blob : decompressStream(blob, compression);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted();
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  } finally {
+    stream.destroy();
+  }
+  const actual = digestOf('sha256', hash.digest('hex'));
+  if (actual !== layer.diffId || size !== layer.size) {
+    throw new ShaleError(
+      'ERR_DIGEST_MISMATCH',
+      `stored layer ${layer.diffId} reads back as ${actual} (${size} bytes): the store is damaged`,
+    );
+  }
+}
