@@ -1,6 +1,6 @@
 /**
- * The registry layer: HTTP transport, authentication and the `RegistryClient` that pull and push
- * are built on.
+ * @module shale/registry — talking to registries: HTTP transport, authentication, the
+ * `RegistryClient`, and `pullImage` / `pushImage` with their progress events.
  */
 export * from './transport/index.ts';
 export * from './auth/index.ts';
@@ -12,3 +12,7 @@ export {
   type RequestTarget,
 } from './errors.ts';
 export { RegistryClient, type RegistryClientOptions, type RegistryRequest } from './client.ts';
+export { pullImage, type PullOptions, type PullResult } from './pull/pull.ts';
+export { pushImage, type PushOptions, type PushResult } from './push/push.ts';
+export { RemoteRepository } from './repository.ts';
+export type { TransferEvent, LayerStatus, ProgressListener } from './progress.ts';

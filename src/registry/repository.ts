@@ -146,6 +146,20 @@ export class RemoteRepository {
     return response.status === 200;
   }
 
+  /** A blob's size (HEAD, Content-Length), for manifests that do not state it (schema1). */
+  async blobSize(digest: Digest, signal?: AbortSignal): Promise<number> {
+    const response = await this.client.request(this.base('HEAD', `blobs/${digest}`, signal));
+    await response.discard();
+    const size = Number(response.header('content-length'));
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `${this.displayName} gave no size for blob ${digest}`,
+      );
+    }
+    return size;
+  }
+
   /** Ask the registry to link a blob from another of its repositories; true when it did. */
   async mountBlob(digest: Digest, from: NamedReference, signal?: AbortSignal): Promise<boolean> {
     const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from.path)}`;

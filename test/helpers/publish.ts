@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export type PublishFormat = 'v2s2' | 'oci';
+export type PublishFormat = 'v2s1' | 'v2s2' | 'oci';
 
 /** `skopeo copy oci:LAYOUT:TAG docker://HOST/REPO:DEST_TAG` in the given manifest format. */
 export async function publish(

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DiffIdSink, type DiffIdResult } from '../../archive/diffid.ts';
 import { isShaleError } from '../../core/errors.ts';
-import type { ManifestDescriptor } from '../../core/manifest.ts';
+import type { Digest } from '../../core/digest.ts';
 import type { PartialBlob, Store } from '../../store/index.ts';
 import type { ProgressListener } from '../progress.ts';
 import type { RemoteRepository } from '../repository.ts';
@@ -37,7 +37,7 @@ function transient(err: unknown): boolean {
 export async function downloadBlob(
   store: Store,
   repo: RemoteRepository,
-  descriptor: ManifestDescriptor,
+  descriptor: { digest: Digest; size: number },
   options: DownloadOptions = {},
 ): Promise<Downloaded> {
   const { digest, size } = descriptor;

@@ -1,6 +1,7 @@
 /**
  * Resolving what to pull: a tag through HEAD (`Docker-Content-Digest`) then the manifest by
- * digest, verified against that digest; an index or manifest list narrowed to one platform.
+ * digest, verified against that digest (for signed schema1, the digest of the signed payload);
+ * an index or manifest list narrowed to one platform.
  */
 import { digestOf, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -12,11 +13,20 @@ import {
   type ImageManifest,
   type Platform,
 } from '../../core/manifest.ts';
+import {
+  checkSchema1Manifest,
+  fixManifestLayers,
+  parseSchema1Manifest,
+  verifySchema1Digest,
+  verifySchema1Signatures,
+  type ParsedSchema1,
+} from '../../core/legacy/index.ts';
 import { isImageManifest, isIndex, isSchema1 } from '../../core/media-types.ts';
 import type { RemoteRepository } from '../repository.ts';
 import { createHash } from 'node:crypto';
 
 export interface ResolvedManifest {
+  kind: 'schema2';
   /** Digest of the image manifest (for an index: of the chosen platform's manifest). */
   digest: Digest;
   mediaType: string;
@@ -24,6 +34,14 @@ export interface ResolvedManifest {
   manifest: ImageManifest;
   /** Digest the tag or digest reference named (the index's, when it named an index). */
   named: Digest;
+}
+
+/** A schema1 manifest: signatures verified, layers fixed as Docker fixes them (spec §3.1). */
+export interface ResolvedSchema1 {
+  kind: 'schema1';
+  digest: Digest;
+  named: Digest;
+  parsed: ParsedSchema1;
 }
 
 function sha256(bytes: Uint8Array): Digest {
@@ -35,6 +53,7 @@ async function fetchVerified(
   digest: Digest,
 ): Promise<{ bytes: Buffer; mediaType: string }> {
   const got = await repo.getManifest(digest);
+  if (isSchema1(got.mediaType)) return got; // its digest covers the signed payload: checked later
   const actual = sha256(got.bytes);
   if (actual !== digest) {
     throw new ShaleError(
@@ -50,7 +69,7 @@ export async function resolveManifest(
   repo: RemoteRepository,
   reference: string,
   platform: Platform,
-): Promise<ResolvedManifest> {
+): Promise<ResolvedManifest | ResolvedSchema1> {
   const named = reference.includes(':')
     ? (reference as Digest)
     : await repo.headManifest(reference);
@@ -73,17 +92,34 @@ export async function resolveManifest(
     digest = match.digest;
     ({ bytes, mediaType } = await fetchVerified(repo, digest));
   }
-  if (isSchema1(mediaType)) {
-    throw new ShaleError(
-      'ERR_UNSUPPORTED',
-      `${repo.displayName}:${reference} is a schema1 manifest, which shale cannot pull yet`,
-    );
-  }
+  if (isSchema1(mediaType)) return resolveSchema1(repo, reference, bytes, digest, named);
   if (!isImageManifest(mediaType)) {
     throw new ShaleError(
       'ERR_UNSUPPORTED',
       `${repo.displayName}:${reference} has unsupported manifest type ${mediaType}`,
     );
   }
-  return { digest, mediaType, bytes, manifest: parseImageManifest(bytes), named };
+  return { kind: 'schema2', digest, mediaType, bytes, manifest: parseImageManifest(bytes), named };
+}
+
+function resolveSchema1(
+  repo: RemoteRepository,
+  reference: string,
+  bytes: Buffer,
+  digest: Digest,
+  named: Digest,
+): ResolvedSchema1 {
+  const parsed = parseSchema1Manifest(bytes);
+  verifySchema1Digest(parsed, digest);
+  if (parsed.signatures.length > 0) verifySchema1Signatures(parsed);
+  checkSchema1Manifest(parsed.manifest, {
+    name: repo.path,
+    ...(!reference.includes(':') && { tag: reference }),
+  });
+  return {
+    kind: 'schema1',
+    digest,
+    named,
+    parsed: { ...parsed, manifest: fixManifestLayers(parsed.manifest) },
+  };
 }

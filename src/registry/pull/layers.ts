@@ -1,0 +1,111 @@
+/**
+ * Getting every layer of an image ready to commit: found in the store (by blob digest, or by
+ * DiffID in another compression) or downloaded in parallel into verified partials. Each distinct
+ * blob is fetched once even when the manifest lists it twice. Known DiffIDs (from a config) are
+ * checked; unknown ones (schema1) are learned from the bytes.
+ */
+import type { Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import type { BlobInfo, Store } from '../../store/index.ts';
+import { touch } from '../../store/index.ts';
+import { runPool } from '../pool.ts';
+import type { ProgressListener } from '../progress.ts';
+import type { RemoteRepository } from '../repository.ts';
+import { downloadBlob, type Downloaded } from './download.ts';
+
+export interface LayerWanted {
+  digest: Digest;
+  /** Blob size, when the manifest gives it (schema1 does not: it is asked for with HEAD). */
+  size?: number;
+  /** The DiffID the image config names, when there is a config to check against. */
+  diffId?: Digest;
+}
+
+/** A layer ready to commit: the blob that holds it, what it holds, and its download if any. */
+export interface LayerSource {
+  blob: Digest;
+  info: BlobInfo;
+  downloaded?: Downloaded;
+}
+
+export interface FetchOptions {
+  concurrency?: number;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+/** Every layer present or downloaded and verified, in order; on failure, every download closed. */
+export async function fetchLayers(
+  store: Store,
+  repo: RemoteRepository,
+  wanted: readonly LayerWanted[],
+  options: FetchOptions,
+): Promise<LayerSource[]> {
+  const distinct = [...new Map(wanted.map((w) => [w.digest, w])).values()];
+  const byDigest = new Map<Digest, LayerSource>();
+  const fetchOne = async (i: number): Promise<void> => {
+    const layer = distinct[i]!;
+    const present = await presentBlob(store, layer, options.signal);
+    if (present !== undefined) {
+      byDigest.set(layer.digest, present);
+      options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'exists' });
+      return;
+    }
+    const size = layer.size ?? (await repo.blobSize(layer.digest, options.signal));
+    const downloaded = await downloadBlob(
+      store,
+      repo,
+      { digest: layer.digest, size },
+      { ...options, diffId: true },
+    );
+    const { diffId, compression, size: uncompressedSize } = downloaded.diffId!;
+    byDigest.set(layer.digest, {
+      blob: layer.digest,
+      info: { diffId, compression, uncompressedSize },
+      downloaded,
+    });
+    checkDiffId(layer, diffId);
+  };
+  try {
+    await runPool(distinct.length, options.concurrency ?? 3, fetchOne);
+  } catch (err) {
+    for (const source of byDigest.values()) await source.downloaded?.partial.close();
+    throw err;
+  }
+  return wanted.map((w) => byDigest.get(w.digest)!);
+}
+
+function checkDiffId(layer: LayerWanted, actual: Digest): void {
+  if (layer.diffId !== undefined && actual !== layer.diffId) {
+    throw new ShaleError(
+      'ERR_DIGEST_MISMATCH',
+      `layer ${layer.digest} uncompresses to ${actual}, but the image config says ${layer.diffId}`,
+    );
+  }
+}
+
+/**
+ * A stored blob holding this layer: the manifest's own blob, or another compression of the same
+ * DiffID (then the download is skipped and the image gets a manifest naming the blob we have).
+ */
+async function presentBlob(
+  store: Store,
+  layer: LayerWanted,
+  signal?: AbortSignal,
+): Promise<LayerSource | undefined> {
+  if (await store.content.has(layer.digest)) {
+    const info = await store.layers.describeBlob(layer.digest, signal);
+    checkDiffId(layer, info.diffId);
+    await touch(store.content.blobPath(layer.digest)); // keep it out of a concurrent prune
+    return { blob: layer.digest, info };
+  }
+  if (layer.diffId === undefined) return undefined;
+  for (const other of await store.layers.blobsOf(layer.diffId)) {
+    const info = await store.layers.blobInfo(other);
+    if (info && (await store.content.has(other))) {
+      await touch(store.content.blobPath(other));
+      return { blob: other, info };
+    }
+  }
+  return undefined;
+}
