@@ -280,3 +280,32 @@ test('pulling a missing tag or repository names the registry error', () => {
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^shale: /);
 });
+
+test('an imported image (plain layer) is gzip-compressed once at push; a second push reuses it', async () => {
+  const root = freshStore();
+  const tar = path.join(work, 'rootfs.tar');
+  execFileSync('tar', ['-C', path.join(work, 'bundle', 'rootfs'), '-cf', tar, '.']);
+  const ref = `${registry.host}/imported/app:v1`;
+  shale(root, 'import', tar, ref);
+  const first = runShale(['--root', root, 'push', '--progress', 'plain', ref]);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /Pushing/);
+  const again = runShale(['--root', root, 'push', '--progress', 'plain', ref]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /Pushing/);
+  assert.equal(again.stdout, first.stdout, 'the same manifest digest both times');
+  const manifest = (await (
+    await fetch(`http://${registry.host}/v2/imported/app/manifests/v1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    })
+  ).json()) as { layers: { mediaType: string }[] };
+  assert.deepEqual(
+    manifest.layers.map((l) => l.mediaType),
+    ['application/vnd.oci.image.layer.v1.tar+gzip'],
+  );
+  const other = freshStore();
+  shale(other, 'pull', '-q', ref);
+  const out = path.join(work, 'imported-back');
+  shale(other, 'unpack', ref, out);
+  assert.deepEqual(snapshot(out), snapshot(path.join(work, 'bundle', 'rootfs')));
+});
