@@ -2,8 +2,9 @@
 // `npm run demo`: the main job on a bundled example. Packs examples/rootfs into a layer with the
 // library, shows its DiffID and TarSum through the `shale` CLI, compresses it, and writes a
 // one-layer OCI image layout whose image ID is the sha256 of its config. Then, in a store of its
-// own: load that layout, check it out, change it, diff, commit and unpack the new image.
-// Usage: node scripts/demo.mjs [OUT_DIR]   (default: a new temporary directory)
+// own: load that layout, check it out, change it, diff, commit and unpack the new image; and
+// through a local registry: push it, remove it, pull it back.
+// Usage: node --import tsx scripts/demo.mjs [OUT_DIR]   (default: a new temporary directory)
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -141,3 +142,24 @@ console.log(
   `$ cat $DEMO/rootfs/etc/motd\n${readFileSync(path.join(out, 'rootfs', 'etc', 'motd'), 'utf8').trim()}`,
 );
 show('--root', root, 'images');
+
+// 5. A registry of its own (Debian's docker-registry on 127.0.0.1): push, remove, pull back.
+console.log('\n--- through a registry ---');
+const { startRegistry } = await import('../test/helpers/registry.ts');
+const registry = await startRegistry();
+try {
+  const remote = `${registry.host}/demo/shale-demo:edited`;
+  const [{ Id: edited }] = JSON.parse(
+    shale('--root', root, 'inspect', '--json', 'shale-demo:edited'),
+  );
+  show('--root', root, 'push', '-q', 'shale-demo:edited', remote);
+  show('--root', root, 'rmi', 'shale-demo:edited');
+  show('--root', root, 'pull', '-q', remote);
+  console.log(
+    `pulled back the same image: ${shale('--root', root, 'pull', '-q', remote) === edited}`,
+  );
+  show('--root', root, 'unpack', remote, path.join(out, 'rootfs-pulled'));
+  show('--root', root, 'images');
+} finally {
+  await registry.stop();
+}

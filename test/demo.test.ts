@@ -13,9 +13,13 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 test('the demo image is read by skopeo and unpacked by umoci to examples/rootfs', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'shale-demo-test-'));
   try {
-    const out = execFileSync(process.execPath, [path.join(repo, 'scripts/demo.mjs'), work], {
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(repo, 'scripts/demo.mjs'), work],
+      {
+        encoding: 'utf8',
+      },
+    );
     const manifest = /^manifest:\s+(sha256:[0-9a-f]{64})$/m.exec(out)?.[1];
     const diffIds = [...out.matchAll(/^\$ shale diffid .*\n(sha256:[0-9a-f]{64})$/gm)].map(
       (m) => m[1],
@@ -24,6 +28,11 @@ test('the demo image is read by skopeo and unpacked by umoci to examples/rootfs'
     assert.equal(diffIds.length, 2);
     assert.equal(new Set(diffIds).size, 1, 'diffid of layer.tar and layer.tar.gz agree');
     assert.match(out, /^\$ cat \$DEMO\/rootfs\/etc\/motd\nbuilt with shale$/m);
+    assert.match(out, /^pulled back the same image: true$/m);
+    assert.equal(
+      readFileSync(path.join(work, 'rootfs-pulled', 'etc', 'motd'), 'utf8'),
+      'built with shale\n',
+    );
 
     const ref = `oci:${work}/oci:docker.io/library/shale-demo:latest`;
     const inspect = JSON.parse(execFileSync('skopeo', ['inspect', ref], { encoding: 'utf8' })) as {
