@@ -11,6 +11,7 @@ import { registerImport } from './commands/import.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerLoad } from './commands/load.ts';
 import { registerLogin } from './commands/login.ts';
+import { registerMigrate } from './commands/migrate.ts';
 import { registerPull } from './commands/pull.ts';
 import { registerPush } from './commands/push.ts';
 import { registerPrune } from './commands/prune.ts';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   registerWorktree(program, context);
   registerRmi(program, context);
   registerPrune(program, context);
+  registerMigrate(program, context);
   registerTarsum(program);
   registerDiffid(program);
   for (const command of program.commands)

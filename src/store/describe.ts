@@ -10,17 +10,17 @@ import { familiarString, parseAnyReference, parseDockerRef } from '../core/refer
 import type { Store } from './store.ts';
 
 /**
- * The image `text` names, tried in docker's order: a full ID, a reference (`alpine` =
- * `docker.io/library/alpine:latest`), a unique ID prefix.
+ * The image `text` names, tried in docker's order: a full ID, a full legacy (v1) ID, a reference
+ * (`alpine` = `docker.io/library/alpine:latest`), a unique ID prefix, a unique legacy-ID prefix.
  */
 export async function resolveImage(store: Store, text: string): Promise<Digest> {
   if (/^(sha256:)?[a-f0-9]{64}$/.test(text)) {
-    const id = await store.images.resolveId(text);
+    const id = (await store.images.resolveId(text)) ?? (await store.legacy.resolve(text));
     if (id) return id;
   }
   const byReference = await referencedImage(store, text);
   if (byReference) return byReference;
-  const byPrefix = await store.images.resolveId(text);
+  const byPrefix = (await store.images.resolveId(text)) ?? (await store.legacy.resolve(text));
   if (byPrefix) return byPrefix;
   throw new ShaleError('ERR_NOT_FOUND', `no such image: ${text}`);
 }
@@ -92,7 +92,7 @@ export async function describeImage(
     Os: config.os,
     RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
     Size: await layerBytes(store, record.topLayer),
-    LegacyIds: [],
+    LegacyIds: await store.legacy.idsOf(id),
   };
 }
 

@@ -2,7 +2,7 @@
  * Removing images and collecting garbage. Nothing is reference-counted on disk (counts could
  * drift when a process dies); instead what is live is recomputed from the images: their config
  * and manifest blobs, their layer chains and every blob of those layers. Everything else is
- * garbage, except what a live lease protects (see leases.ts).
+ * garbage, except what a live lease protects (see leases.ts). Legacy IDs of removed images go too.
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -53,6 +53,17 @@ async function liveSets(
   return { layers, blobs };
 }
 
+/** Forget the legacy entries of images that are gone (or counted as gone). */
+async function dropLegacyOfRemovedImages(
+  store: Store,
+  excluding: ReadonlySet<Digest>,
+): Promise<void> {
+  for (const image of await store.legacy.images()) {
+    if (excluding.has(image) || !(await store.images.get(image)))
+      await store.legacy.deleteImage(image);
+  }
+}
+
 /**
  * Remove every layer and blob that no image references (with dryRun: only list them). Images in
  * `excluding` count as already gone.
@@ -64,6 +75,7 @@ export async function collectGarbage(
   const protectedSince = (await oldestLiveLease(store.layout)) ?? Infinity;
   const live = await liveSets(store, options.excluding ?? new Set());
   const freed: Freed = { images: [], layers: [], blobs: [], bytes: 0 };
+  if (!options.dryRun) await dropLegacyOfRemovedImages(store, options.excluding ?? new Set());
   for await (const layer of store.layers.list()) {
     if (live.layers.has(layer.chainId)) continue;
     freed.layers.push(layer.chainId);

@@ -5,6 +5,7 @@ export * from './content/index.ts';
 export * from './layers/index.ts';
 export * from './images/index.ts';
 export * from './refs/index.ts';
+export * from './legacy/index.ts';
 export * from './describe.ts';
 export * from './gc.ts';
 export { withLease, touch } from './leases.ts';

@@ -1,8 +1,12 @@
-/** One store root with its parts wired together: content, layers, images, references, snapshots and checkouts. */
+/**
+ * One store root with its parts wired together: content, layers, images, references, snapshots,
+ * checkouts and the legacy (v1) ID index.
+ */
 import { CheckoutStore } from './checkouts.ts';
 import { ContentStore } from './content/index.ts';
 import { ImageStore } from './images/index.ts';
 import { LayerStore } from './layers/index.ts';
+import { LegacyStore } from './legacy/index.ts';
 import { openStoreLayout, resolveStoreRoot, type StoreLayout } from './layout.ts';
 import { ReferenceStore } from './refs/index.ts';
 import { SnapshotStore } from './snapshots.ts';
@@ -15,6 +19,7 @@ export interface Store {
   references: ReferenceStore;
   snapshots: SnapshotStore;
   checkouts: CheckoutStore;
+  legacy: LegacyStore;
 }
 
 /** Open (creating when needed) the store at `root`, or at the default root. */
@@ -31,5 +36,6 @@ export async function openStore(root?: string): Promise<Store> {
     references: new ReferenceStore(layout, images),
     snapshots: new SnapshotStore(layout, content, layers),
     checkouts: new CheckoutStore(layout),
+    legacy: new LegacyStore(layout),
   };
 }

@@ -1,7 +1,8 @@
 // Hostile and broken archives: each load fails with a clear `shale: …` error (exit 1) and leaves
 // the store exactly as it was — entries outside the archive root, links leading out of it,
 // manifest.json naming missing files, layer counts and DiffIDs that disagree with the config,
-// truncated archives, decompression bombs (whole archive and single layer), legacy archives.
+// truncated archives, decompression bombs (whole archive and single layer), legacy archives with
+// IDs that are not legacy IDs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -194,8 +195,8 @@ test('an OCI blob that is not what its name says is refused', async () => {
   );
 });
 
-test('the legacy 1.6–1.9 layout is recognised and refused as unsupported', async () => {
-  const id = 'a'.repeat(64);
+test('a legacy 1.6–1.9 archive with IDs that are not 64 lowercase hex is refused', async () => {
+  const id = 'A'.repeat(64);
   expectRefused(
     await tarOf([
       { name: `${id}/VERSION`, body: '1.0' },
@@ -203,7 +204,7 @@ test('the legacy 1.6–1.9 layout is recognised and refused as unsupported', asy
       { name: `${id}/layer.tar`, body: layer },
       { name: 'repositories', body: JSON.stringify({ busybox: { latest: id } }) },
     ]),
-    /legacy docker-archive .* not supported yet/,
+    /invalid legacy image directory in the archive "A{64}": expected 64 lowercase hex/,
   );
   expectRefused(await tarOf([{ name: 'README', body: 'hi' }]), /not an image archive/);
 });

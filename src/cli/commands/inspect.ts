@@ -1,4 +1,7 @@
-/** `shale inspect`: docker inspect's JSON for each named image (always a JSON array). */
+/**
+ * `shale inspect`: docker inspect's JSON for each named image (always a JSON array), with the
+ * legacy (v1) IDs it is known by; an image may also be named by a legacy ID or its unique prefix.
+ */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
 import type { ImageInspect } from '../../store/index.ts';
@@ -9,7 +12,7 @@ export function registerInspect(program: Command, context: CliContext): void {
   program
     .command('inspect')
     .description('show details of images, as docker inspect')
-    .argument('<image...>', 'references, IDs or ID prefixes')
+    .argument('<image...>', 'references, IDs, legacy IDs or their unique prefixes')
     .option('--json', 'JSON output (the default; accepted for symmetry)')
     .action(async (names: string[]) => {
       const { describeImage, resolveImage } = await import('../../store/index.ts');

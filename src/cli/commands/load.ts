@@ -1,6 +1,7 @@
 /**
  * `shale load -i FILE|DIR|-`: load images from an archive (docker-archive, dual docker/OCI,
- * oci-archive; plain or gzip/xz/bzip2/zstd compressed) or an OCI image layout directory.
+ * legacy docker-archive, oci-archive; plain or gzip/xz/bzip2/zstd compressed) or an OCI image
+ * layout directory. Warnings (a legacy checksum mismatch) go to stderr and keep exit status 0.
  */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
@@ -34,7 +35,10 @@ export function registerLoad(program: Command, context: CliContext): void {
       const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
       const { loadImages } = await import('../../formats/load/index.ts');
       const source = input === '-' ? openInput('-') : input;
-      const loaded = await loadImages(await context.store(), source, { name: flags.name });
+      const loaded = await loadImages(await context.store(), source, {
+        name: flags.name,
+        onWarning: (message) => process.stderr.write(`shale: warning: ${message}\n`),
+      });
       if (flags.json) {
         printJson(
           loaded.map((l) => ({

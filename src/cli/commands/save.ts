@@ -1,6 +1,7 @@
 /**
- * `shale save REF… -o FILE|- [--format docker|oci|oci-dir]`: write images as a docker-archive
- * (default; the Docker 25+ dual layout), an oci-archive, or an OCI layout directory. A file is
+ * `shale save REF… -o FILE|- [--format docker|docker-legacy|oci|oci-dir]`: write images as a
+ * docker-archive (default; the Docker 25+ dual layout), a legacy docker-archive (Docker 1.6–1.9),
+ * an oci-archive, or an OCI layout directory. A file is
  * written under a temporary name and renamed when complete.
  */
 import { randomBytes } from 'node:crypto';
@@ -52,9 +53,9 @@ export function registerSave(program: Command, context: CliContext): void {
     .addOption(
       new Option(
         '--format <format>',
-        'docker (Docker 25+ dual layout), oci (oci-archive) or oci-dir',
+        'docker (Docker 25+ dual layout), docker-legacy (Docker 1.6–1.9), oci (oci-archive) or oci-dir',
       )
-        .choices(['docker', 'oci', 'oci-dir'])
+        .choices(['docker', 'docker-legacy', 'oci', 'oci-dir'])
         .default('docker'),
     )
     .action(async (names: string[], flags: SaveFlags) => {

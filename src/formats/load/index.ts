@@ -1,26 +1,27 @@
 /**
  * `load`: images into the store from whatever a user has — an OCI layout directory, or an
- * archive file or stream (docker-archive, dual docker/OCI, oci-archive; compressed or not).
+ * archive file or stream (docker-archive, dual docker/OCI, legacy docker-archive, oci-archive;
+ * compressed or not).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ShaleError } from '../../core/errors.ts';
 import type { Store } from '../../store/index.ts';
-import { loadOciLayout, type LoadOptions } from '../oci-layout/index.ts';
-import { loadArchive } from './archive.ts';
+import { loadOciLayout } from '../oci-layout/index.ts';
+import { loadArchive, type ArchiveLoadOptions } from './archive.ts';
 import type { LoadedImage } from './staged.ts';
 
-export { loadArchive } from './archive.ts';
+export { loadArchive, type ArchiveLoadOptions } from './archive.ts';
 export { DEFAULT_LOAD_LIMITS } from './layer-blob.ts';
 export { MAX_ARCHIVE_ENTRIES } from './spool.ts';
-export type { LoadedImage, StagedImage } from './staged.ts';
+export type { LoadedImage, StagedImage, StagedLegacyId } from './staged.ts';
 
 /** Load from a path (an OCI layout directory or an archive file) or from a byte stream. */
 export async function loadImages(
   store: Store,
   input: string | Readable,
-  options: LoadOptions = {},
+  options: ArchiveLoadOptions = {},
 ): Promise<LoadedImage[]> {
   if (typeof input !== 'string') return loadArchive(store, input, options);
   let info;

@@ -1,11 +1,20 @@
 /**
  * The two phases every load shares: stage (copy blobs, register and verify layers) under a lease,
  * undoing exactly what staging added when it fails; then create the images and set their
- * references, so that no image becomes visible before all of its parts are in place.
+ * references and legacy IDs, so that no image becomes visible before all of its parts are in place.
  */
 import type { Digest } from '../../core/digest.ts';
 import type { NamedReference } from '../../core/reference.ts';
-import { Additions, withLease, type Descriptor, type Store } from '../../store/index.ts';
+import {
+  Additions,
+  withLease,
+  type Descriptor,
+  type NewLegacyEntry,
+  type Store,
+} from '../../store/index.ts';
+
+/** A legacy (v1) ID the image is to be known by, once it exists. */
+export type StagedLegacyId = Omit<NewLegacyEntry, 'image'>;
 
 /** An image whose blobs and layers are in the store; only the image record is still missing. */
 export interface StagedImage {
@@ -13,6 +22,9 @@ export interface StagedImage {
   /** The manifest it arrived with (OCI layouts); docker archives have none. */
   manifest?: Descriptor;
   references: NamedReference[];
+  /** The image it was built on (legacy loads: the parent legacy image's image, created first). */
+  parent?: Digest;
+  legacyIds?: StagedLegacyId[];
 }
 
 export interface LoadedImage {
@@ -40,8 +52,13 @@ export async function loadStaged(
 
 async function createStaged(store: Store, staged: StagedImage[]): Promise<LoadedImage[]> {
   const loaded: LoadedImage[] = [];
-  for (const { config, manifest, references } of staged) {
-    const image = await store.images.create(config, manifest ? { manifest } : {});
+  for (const { config, manifest, references, parent, legacyIds } of staged) {
+    const image = await store.images.create(config, {
+      ...(manifest && { manifest }),
+      ...(parent && { parent }),
+    });
+    for (const legacyId of legacyIds ?? [])
+      await store.legacy.add({ ...legacyId, image: image.id });
     for (const ref of references) await store.references.set(ref, image.id);
     let entry = loaded.find((l) => l.id === image.id);
     if (!entry) loaded.push((entry = { id: image.id, references: [] }));

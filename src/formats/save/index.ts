@@ -1,6 +1,6 @@
 /**
- * `save`: images out of the store as a docker-archive (the Docker 25+ dual layout), an
- * oci-archive, or an OCI layout directory. Archives are streamed into any writable (a file,
+ * `save`: images out of the store as a docker-archive (the Docker 25+ dual layout), a legacy
+ * docker-archive (Docker 1.6–1.9), an oci-archive, or an OCI layout directory. Archives are streamed into any writable (a file,
  * stdout) with constant memory; a directory must be absent or empty.
  */
 import { readdir, rm } from 'node:fs/promises';
@@ -11,18 +11,20 @@ import { TarWriter } from '../../archive/tar/index.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { Store } from '../../store/index.ts';
 import { writeDockerArchive } from '../docker-archive/write.ts';
+import { writeLegacyArchive } from '../docker-legacy/write.ts';
 import { writeOciLayout } from '../oci-archive/write.ts';
 import { selectImages, type SaveItem } from './select.ts';
 import { DirectorySink, TarSink } from './sink.ts';
 
 export { selectImages, type SaveItem } from './select.ts';
 
-export const SAVE_FORMATS = ['docker', 'oci', 'oci-dir'] as const;
+export const SAVE_FORMATS = ['docker', 'docker-legacy', 'oci', 'oci-dir'] as const;
 export type SaveFormat = (typeof SAVE_FORMATS)[number];
 
 /** Where the images go: an archive stream (left open for the caller to close) or a directory. */
 export type SaveTarget =
-  { format: 'docker' | 'oci'; output: Writable } | { format: 'oci-dir'; dir: string };
+  | { format: 'docker' | 'docker-legacy' | 'oci'; output: Writable }
+  | { format: 'oci-dir'; dir: string };
 
 export interface SaveOptions {
   signal?: AbortSignal;
@@ -88,6 +90,11 @@ export async function saveImages(
     case 'docker':
       return saveArchive(
         (sink) => writeDockerArchive(store, items, sink, options.signal),
+        target.output,
+      );
+    case 'docker-legacy':
+      return saveArchive(
+        (sink) => writeLegacyArchive(store, items, sink, options.signal),
         target.output,
       );
     case 'oci':

@@ -4,31 +4,14 @@
  * as it goes: a stream that does not hash to the DiffID fails at its end.
  */
 import { createHash } from 'node:crypto';
-import { decompressStream, type Compression } from '../../archive/compression/index.ts';
-import { digestOf, type Digest } from '../../core/digest.ts';
+import { decompressStream } from '../../archive/compression/index.ts';
+import { digestOf } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import type { LayerRecord, Store } from '../../store/index.ts';
-
-interface LayerBlob {
-  digest: Digest;
-  compression: Compression;
-}
-
-async function pickBlob(store: Store, diffId: Digest): Promise<LayerBlob> {
-  const candidates: LayerBlob[] = [];
-  for (const digest of await store.layers.blobsOf(diffId)) {
-    const info = await store.layers.blobInfo(digest);
-    if (info && (await store.content.has(digest)))
-      candidates.push({ digest, compression: info.compression });
-  }
-  const best = candidates.find((c) => c.compression === 'none') ?? candidates[0];
-  if (!best) throw new ShaleError('ERR_NOT_FOUND', `layer ${diffId} has no blob in the store`);
-  return best;
-}
+import { pickLayerBlob, type LayerRecord, type Store } from '../../store/index.ts';
 
 /** Check up front that every layer can be streamed (so a save fails before writing anything). */
 export async function checkLayerBlobs(store: Store, layers: readonly LayerRecord[]): Promise<void> {
-  for (const layer of layers) await pickBlob(store, layer.diffId);
+  for (const layer of layers) await pickLayerBlob(store, layer.diffId);
 }
 
 /** The uncompressed tar of `layer` (exactly `layer.size` bytes, hashing to `layer.diffId`). */
@@ -37,7 +20,7 @@ export async function* layerTar(
   layer: LayerRecord,
   signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  const { digest, compression } = await pickBlob(store, layer.diffId);
+  const { digest, compression } = await pickLayerBlob(store, layer.diffId);
   const blob = store.content.open(digest);
   const stream = compression === 'none' ? blob : decompressStream(blob, compression);
   const hash = createHash('sha256');

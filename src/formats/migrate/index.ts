@@ -1,0 +1,8 @@
+/** Migration of a Docker 1.x graph root (vfs driver) into the store, with Docker 1.10's image IDs. */
+export {
+  migrateDockerRoot,
+  type MigrateOptions,
+  type MigratedLegacyImage,
+  type MigrationResult,
+} from './migrate.ts';
+export { LegacyGraph, type GraphImage } from './graph.ts';
