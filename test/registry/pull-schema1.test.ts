@@ -57,6 +57,22 @@ test('a schema1 pull gets the image ID Docker computes and the same tree as umoc
   const dockerId = daemon.docker(['image', 'inspect', '--format', '{{.Id}}', ref]).trim();
   assert.equal(pulled.stdout.trim(), dockerId);
 
+  // Every history entry got a legacy ID (strong IDs, spec §3.2); a second pull keeps them.
+  const inspect = () =>
+    (
+      JSON.parse(runShale(['--root', root, 'inspect', '--json', ref]).stdout) as [
+        { LegacyIds: string[] },
+      ]
+    )[0].LegacyIds;
+  const legacyIds = inspect();
+  const { history } = (await manifest.json()) as { history: unknown[] };
+  assert.equal(legacyIds.length, history.length);
+  for (const id of legacyIds) assert.match(id, /^[0-9a-f]{64}$/);
+  assert.equal(runShale(['--root', root, 'pull', '-q', ref]).stdout, pulled.stdout);
+  assert.deepEqual(inspect(), legacyIds);
+  const byLegacy = runShale(['--root', root, 'inspect', '--json', legacyIds[0]!]);
+  assert.equal(byLegacy.status, 0, byLegacy.stderr);
+
   const out = path.join(work, 'unpacked');
   const unpack = runShale(['--root', root, 'unpack', ref, out]);
   assert.equal(unpack.status, 0, unpack.stderr);

@@ -4,7 +4,8 @@
  * partials, each verified by digest, size and DiffID — and only then does anything become
  * visible (commit.ts), all under a lease. A failure leaves the store as it was; partial downloads
  * stay in the ingest area for the next attempt. Schema1 images get their config from the
- * manifest's v1 history (spec §4.4), with DiffIDs learned from the layers.
+ * manifest's v1 history (spec §4.4), with DiffIDs learned from the layers, and their legacy IDs
+ * recorded (legacy-ids.ts).
  */
 import { createHash } from 'node:crypto';
 import { asDigest, digestOf, type Digest } from '../../core/digest.ts';
@@ -24,6 +25,7 @@ import type { ProgressListener } from '../progress.ts';
 import { RemoteRepository } from '../repository.ts';
 import { commitPull, type PulledImage } from './commit.ts';
 import { fetchLayers, type LayerSource } from './layers.ts';
+import { recordSchema1LegacyIds } from './legacy-ids.ts';
 import { resolveManifest, type ResolvedManifest, type ResolvedSchema1 } from './resolve.ts';
 
 export interface PullOptions {
@@ -72,6 +74,9 @@ export async function pullImage(
         : await fetchSchema1(store, repo, resolved, options);
     try {
       const record = await commitPull(store, { ...image, references }, options);
+      if (resolved.kind === 'schema1') {
+        await recordSchema1LegacyIds(store, resolved.parsed.manifest, record.id, image.diffIds);
+      }
       options.onProgress?.({
         type: 'done',
         reference: ref.toString(),

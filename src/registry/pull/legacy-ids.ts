@@ -1,0 +1,54 @@
+/**
+ * The legacy (v1) identity of a schema1 pull (spec §3.2–3.4): every history entry of the manifest
+ * gets its strong ID (or, when an image already stored under the remote legacy ID validates, that
+ * ID; when a computed ID is taken by something that does not validate, the next probe), recorded
+ * in the store's legacy index with its MakeImageConfig JSON, v1Compatibility and blob checksum.
+ */
+import { chainIdStep } from '../../core/ids.ts';
+import { isThrowaway, strongIdChain, type Schema1Manifest } from '../../core/legacy/index.ts';
+import type { Digest } from '../../core/digest.ts';
+import { findReusableOrFreeId, type Store } from '../../store/index.ts';
+
+const utf8 = new TextEncoder();
+
+/** Record the legacy IDs of `manifest` (fixed, verified) for the pulled image `image`. */
+export async function recordSchema1LegacyIds(
+  store: Store,
+  manifest: Schema1Manifest,
+  image: Digest,
+  diffIds: readonly Digest[],
+): Promise<string[]> {
+  const links = strongIdChain(
+    manifest.fsLayers.map((layer, i) => ({
+      blobSum: layer.blobSum,
+      v1Compatibility: utf8.encode(manifest.history[i]!.v1Compatibility),
+    })),
+  );
+  // The layer (ChainID) each position ends with, base first; throwaways add none.
+  const layers: (Digest | undefined)[] = [];
+  let chain: Digest | undefined;
+  let next = 0;
+  for (let i = manifest.history.length - 1; i >= 0; i--) {
+    if (!isThrowaway(manifest.history[i]!.v1Compatibility))
+      chain = chainIdStep(chain, diffIds[next++]!);
+    layers[i] = chain;
+  }
+  return store.legacy.withLock(async () => {
+    const chosen = await findReusableOrFreeId(store.legacy, links);
+    for (let i = chosen.length - 1; i >= 0; i--) {
+      const { id, parent, exists } = chosen[i]!;
+      const layer = layers[i];
+      if (exists || layer === undefined) continue;
+      await store.legacy.add({
+        id,
+        ...(parent !== undefined && { parent }),
+        layer,
+        image,
+        json: links[i]!.config,
+        v1Compatibility: utf8.encode(manifest.history[i]!.v1Compatibility),
+        checksum: manifest.fsLayers[i]!.blobSum,
+      });
+    }
+    return chosen.map((c) => c.id);
+  });
+}
