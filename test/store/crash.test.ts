@@ -38,7 +38,12 @@ async function verify(store: Store, scratch: string, round: number): Promise<voi
 
 test(`a store survives SIGKILL at ${ROUNDS} random points`, async () => {
   const work = mkdtempSync(path.join(tmpdir(), 'shale-crash-'));
-  execFileSync(process.execPath, [path.join(repo, 'scripts/demo.mjs'), path.join(work, 'demo')]);
+  execFileSync(process.execPath, [
+    '--import',
+    'tsx',
+    path.join(repo, 'scripts/demo.mjs'),
+    path.join(work, 'demo'),
+  ]);
   const root = path.join(work, 'store');
   let rounds = 0;
   for (let i = 0; i < ROUNDS; i++) {
