@@ -42,9 +42,11 @@ export function describeEnvironment(node: string): Environment {
     ['sha256sum', 'sha256sum', ['--version']],
     ['tar', 'tar', ['--version']],
     ['gzip', 'gzip', ['--version']],
-    ['openssl', 'openssl', ['version']],
-    ['pigz', 'pigz', ['--version']],
-    ['bash', 'bash', ['--version']],
+    ['skopeo', 'skopeo', ['--version']],
+    ['umoci', 'umoci', ['--version']],
+    ['dockerd', 'dockerd', ['--version']],
+    ['registry', '/usr/bin/docker-registry', ['--version']],
+    ['podman', 'podman', ['--version']],
   ];
   for (const [name, command, args] of peers) {
     const line = firstLine(command, args);

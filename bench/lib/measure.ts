@@ -205,13 +205,6 @@ async function pickMeter(prefer: 'auto' | 'gnu-time' | 'proc-sampling'): Promise
   return procSamplingMeter();
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** Machine-wide CPU time spent busy so far (all cores, seconds), from /proc/stat; undefined off Linux. */
 export function machineBusySeconds(): number | undefined {
   try {

@@ -1,0 +1,43 @@
+/** Every case by name, in the order the table shows them; each is run on every fixture. */
+import type { BenchImage } from '../lib/image.ts';
+import type { Services } from '../lib/services.ts';
+import type { BenchCase, SkippedCase } from '../lib/side.ts';
+import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
+import { diffidCase, tarsumCase } from './hashing.ts';
+import { pullCase, pushCase } from './registry.ts';
+import { unpackCase } from './unpack.ts';
+
+type MakeCase = (image: BenchImage, services: Services) => BenchCase | SkippedCase;
+
+const CASES: Record<string, MakeCase> = {
+  tarsum: tarsumCase,
+  diffid: diffidCase,
+  unpack: unpackCase,
+  pull: pullCase,
+  'pull-unpack': pullUnpackCase,
+  push: pushCase,
+  save: saveCase,
+  load: loadCase,
+};
+
+export const CASE_NAMES = Object.keys(CASES);
+
+/** Which services the chosen cases need. */
+export function servicesFor(names: readonly string[]) {
+  const any = (...wanted: string[]) => names.some((n) => wanted.includes(n));
+  return {
+    registry: any('pull', 'pull-unpack', 'push'),
+    docker: any('pull-unpack', 'save', 'load'),
+    podman: any('pull-unpack'),
+  };
+}
+
+export function makeCase(
+  name: string,
+  image: BenchImage,
+  services: Services,
+): BenchCase | SkippedCase {
+  const make = CASES[name];
+  if (!make) throw new Error(`unknown case ${JSON.stringify(name)}`);
+  return make(image, services);
+}
