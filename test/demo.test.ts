@@ -7,19 +7,14 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runDemo } from './helpers/demo.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
 test('the demo image is read by skopeo and unpacked by umoci to examples/rootfs', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'shale-demo-test-'));
   try {
-    const out = execFileSync(
-      process.execPath,
-      ['--import', 'tsx', path.join(repo, 'scripts/demo.mjs'), work],
-      {
-        encoding: 'utf8',
-      },
-    );
+    const out = runDemo(work);
     const manifest = /^manifest:\s+(sha256:[0-9a-f]{64})$/m.exec(out)?.[1];
     const diffIds = [...out.matchAll(/^\$ shale diffid .*\n(sha256:[0-9a-f]{64})$/gm)].map(
       (m) => m[1],

@@ -4,7 +4,7 @@
  * manifest puts — each a distribution API call through the RegistryClient.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { asDigest, type Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import { MediaTypes } from '../core/media-types.ts';
@@ -193,11 +193,16 @@ export class RemoteRepository {
     }
     const url = new URL(location, started.url);
     url.searchParams.set('digest', digest);
+    // A counting Transform, not a 'data' listener: that would start the flow before undici reads.
     const body = (): Readable => {
       let sent = 0;
-      const stream = open();
-      stream.on('data', (chunk: Buffer) => onProgress((sent += chunk.length)));
-      return stream;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          onProgress((sent += chunk.length));
+          done(null, chunk);
+        },
+      });
+      return pipeline(open(), counter, () => undefined);
     };
     const done = await this.client.request({
       ...this.base('PUT', '', signal),

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runDemo } from '../helpers/demo.ts';
 import { fileURLToPath } from 'node:url';
 import { snapshot } from '../helpers/changes-tree.ts';
 import { runShale } from '../helpers/shale.ts';
@@ -76,7 +77,7 @@ test('importing something that is not a tar fails and leaves the store as it was
 
 test('unpack of a loaded image equals umoci unpack of the same layout', () => {
   const dir = work();
-  execFileSync(process.execPath, [path.join(repo, 'scripts/demo.mjs'), path.join(dir, 'demo')]);
+  runDemo(path.join(dir, 'demo'));
   const layout = path.join(dir, 'demo', 'oci');
   const root = path.join(dir, 'store');
   shale(root, 'load', '-i', layout);

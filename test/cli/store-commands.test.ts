@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runDemo } from '../helpers/demo.ts';
 import { fileURLToPath } from 'node:url';
 import { runShale } from '../helpers/shale.ts';
 
@@ -13,11 +14,7 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 function demoLayout(): { work: string; layout: string; diffId: string } {
   const work = mkdtempSync(path.join(tmpdir(), 'shale-cli-store-'));
-  const out = execFileSync(
-    process.execPath,
-    [path.join(repo, 'scripts/demo.mjs'), path.join(work, 'demo')],
-    { encoding: 'utf8' },
-  );
+  const out = runDemo(path.join(work, 'demo'));
   return {
     work,
     layout: path.join(work, 'demo', 'oci'),

@@ -3,11 +3,12 @@
 // and the metadata parses. Nothing half-written is visible.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runDemo } from '../helpers/demo.ts';
 import { fileURLToPath } from 'node:url';
 import { unpackImage } from '../../src/formats/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
@@ -38,12 +39,7 @@ async function verify(store: Store, scratch: string, round: number): Promise<voi
 
 test(`a store survives SIGKILL at ${ROUNDS} random points`, async () => {
   const work = mkdtempSync(path.join(tmpdir(), 'shale-crash-'));
-  execFileSync(process.execPath, [
-    '--import',
-    'tsx',
-    path.join(repo, 'scripts/demo.mjs'),
-    path.join(work, 'demo'),
-  ]);
+  runDemo(path.join(work, 'demo'));
   const root = path.join(work, 'store');
   let rounds = 0;
   for (let i = 0; i < ROUNDS; i++) {
