@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { digestOf, type Digest } from '../core/digest.ts';
-import { autoDecompress, type Compression } from './compression/index.ts';
+import { autoDecompress, type Compression, type DecompressOptions } from './compression/index.ts';
 
 export interface DiffIdResult {
   diffId: Digest;
@@ -19,8 +19,9 @@ export interface DiffIdResult {
 export async function computeDiffId(
   source: Readable | AsyncIterable<Uint8Array>,
   signal?: AbortSignal,
+  limits?: DecompressOptions,
 ): Promise<DiffIdResult> {
-  const { compression, stream } = await autoDecompress(source);
+  const { compression, stream } = await autoDecompress(source, limits);
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {

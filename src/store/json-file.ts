@@ -20,12 +20,18 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   }
 }
 
-/** The parsed content of `file`, or undefined when it does not exist. */
-export async function readJsonFile(file: string): Promise<unknown> {
+/** The bytes of `file`, or undefined when it does not exist. */
+export async function readFileIfExists(file: string): Promise<Buffer | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8'));
+    return await readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** The parsed content of `file`, or undefined when it does not exist. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  const bytes = await readFileIfExists(file);
+  return bytes === undefined ? undefined : JSON.parse(bytes.toString('utf8'));
 }

@@ -16,7 +16,8 @@ function leasesDir(layout: StoreLayout): string {
   return path.join(layout.metaDir, 'leases');
 }
 
-function alive(pid: number): boolean {
+/** True while process `pid` exists (EPERM: it exists but is not ours to signal). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -55,7 +56,7 @@ export async function oldestLiveLease(layout: StoreLayout): Promise<number | und
       await readJsonFile(path.join(leasesDir(layout), name)).catch(() => undefined),
     );
     if (!parsed.success) continue;
-    if (!alive(parsed.data.pid)) {
+    if (!processAlive(parsed.data.pid)) {
       await rm(path.join(leasesDir(layout), name), { force: true });
       continue;
     }

@@ -3,14 +3,10 @@
  * decompression-bomb limits before the layer store is asked to register it. An uncompressed sha256
  * blob is its own DiffID; anything else is decompressed once, with the limits, and hashed.
  */
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import {
-  autoDecompress,
-  sniffCompression,
-  type DecompressOptions,
-} from '../../archive/compression/index.ts';
-import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
+import { computeDiffId } from '../../archive/diffid.ts';
+import { sniffCompression, type DecompressOptions } from '../../archive/compression/index.ts';
+import { parseDigest, type Digest } from '../../core/digest.ts';
 import type { Store } from '../../store/index.ts';
 
 /**
@@ -44,14 +40,6 @@ export async function describeLayerBlob(
     await store.layers.recordBlobInfo(blob, { diffId: blob, compression, uncompressedSize: size });
     return;
   }
-  const { stream } = await autoDecompress(store.content.open(blob), limits);
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    signal?.throwIfAborted();
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  const diffId = digestOf('sha256', hash.digest('hex'));
+  const { diffId, size } = await computeDiffId(store.content.open(blob), signal, limits);
   await store.layers.recordBlobInfo(blob, { diffId, compression, uncompressedSize: size });
 }

@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ShaleError } from '../../core/errors.ts';
 import { isLegacyId, legacyParentOf } from '../../core/legacy/index.ts';
+import { readFileIfExists } from '../../store/json-file.ts';
 
 export interface GraphImage {
   id: string;
@@ -17,15 +18,6 @@ export interface GraphImage {
   v1Compatibility?: Buffer;
   /** The image's whole root filesystem (vfs driver). */
   rootfs: string;
-}
-
-async function readOptional(file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 export class LegacyGraph {
@@ -58,10 +50,10 @@ export class LegacyGraph {
   async image(id: string): Promise<GraphImage> {
     const dir = path.join(this.graphDir, id);
     const json = await readFile(path.join(dir, 'json'));
-    const parentFile = (await readOptional(path.join(dir, 'parent')))?.toString('utf8');
+    const parentFile = (await readFileIfExists(path.join(dir, 'parent')))?.toString('utf8');
     const parent = legacyParentOf(json, parentFile);
-    const checksum = (await readOptional(path.join(dir, 'checksum')))?.toString('utf8').trim();
-    const v1Compatibility = await readOptional(path.join(dir, 'v1Compatibility'));
+    const checksum = (await readFileIfExists(path.join(dir, 'checksum')))?.toString('utf8').trim();
+    const v1Compatibility = await readFileIfExists(path.join(dir, 'v1Compatibility'));
     return {
       id,
       json,
@@ -74,6 +66,6 @@ export class LegacyGraph {
 
   /** The legacy tag store, when there is one. */
   repositories(): Promise<Buffer | undefined> {
-    return readOptional(path.join(this.root, 'repositories-vfs'));
+    return readFileIfExists(path.join(this.root, 'repositories-vfs'));
   }
 }

@@ -20,6 +20,7 @@ import {
 import path from 'node:path';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
+import { processAlive } from '../leases.ts';
 import { BLOB_MODE, syncDirectory, type IngestResult, type IngestTarget } from './ingest.ts';
 
 export interface PartialOptions {
@@ -42,15 +43,6 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Take the lock `<file>.lock`, waiting (without limit, abortable) while a live process holds it.
  * Resolves to the release function.
@@ -67,7 +59,7 @@ async function lockExclusively(file: string, signal?: AbortSignal): Promise<() =
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
       await rm(lock, { force: true }); // its holder died: whoever removes it first retries first
       continue;
     }

@@ -8,7 +8,7 @@
  * `images/<alg>/<image hex>/<id>` list the legacy IDs of each image without a scan.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { digestSchema } from '../../core/digest-schema.ts';
@@ -18,6 +18,7 @@ import { assertLegacyId, isLegacyId } from '../../core/legacy/index.ts';
 import { readJsonFile } from '../json-file.ts';
 import type { StoreLayout } from '../layout.ts';
 import { withLock } from '../lock.ts';
+import { readFileIfExists } from '../json-file.ts';
 
 const legacyIdSchema = z.string().refine(isLegacyId, { message: 'not a legacy image ID' });
 
@@ -53,15 +54,6 @@ async function writeSynced(file: string, bytes: Uint8Array | string): Promise<vo
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-async function readOptional(file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
   }
 }
 
@@ -142,18 +134,18 @@ export class LegacyStore {
 
   /** The v1 image JSON bytes of `id`. */
   async json(id: string): Promise<Buffer> {
-    const bytes = await readOptional(path.join(this.entryDir(id), JSON_FILE));
+    const bytes = await readFileIfExists(path.join(this.entryDir(id), JSON_FILE));
     if (!bytes) throw new ShaleError('ERR_NOT_FOUND', `legacy image ${id} is not in the store`);
     return bytes;
   }
 
   async v1Compatibility(id: string): Promise<Buffer | undefined> {
-    return readOptional(path.join(this.entryDir(id), V1_COMPATIBILITY_FILE));
+    return readFileIfExists(path.join(this.entryDir(id), V1_COMPATIBILITY_FILE));
   }
 
   /** The checksum file beside the JSON; undefined when it was never written. */
   async checksum(id: string): Promise<string | undefined> {
-    return (await readOptional(path.join(this.entryDir(id), CHECKSUM_FILE)))?.toString('utf8');
+    return (await readFileIfExists(path.join(this.entryDir(id), CHECKSUM_FILE)))?.toString('utf8');
   }
 
   /** Write (or replace) the checksum file of `id` atomically. */
