@@ -6,8 +6,8 @@
  *        [--fixtures large,many-small] [--runs N] [--warmup N] [--scaling-runs N]
  *        [--idle-wait SECONDS] [--results NAME] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
  *
- * Names for --only: the cases (tarsum diffid unpack pull pull-unpack push save load), a case on
- * one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
+ * Names for --only: the cases (tarsum diffid unpack pull pull-unpack push save load load-oci),
+ * a case on one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,16 +35,27 @@ const MiB = 2 ** 20;
 
 /** Full and quick runs: fixtures, rounds, and the base of the scaling series. */
 const MODES = {
-  full: { overrides: {} as Overrides, warmup: 1, runs: 5, scalingRuns: 3 },
-  // A reduced `large` (1/8: 128 MiB, 6,250 files) and `many-small` (1/16: 8 MiB, 12,500 files).
+  full: {
+    overrides: {} as Overrides,
+    warmup: 1,
+    runs: 5,
+    scalingRuns: 3,
+    idleWait: 5,
+    scaling: true,
+  },
+  // The same >= 5 counted rounds on a reduced `large` (1/16: 64 MiB, 3,125 files) and
+  // `many-small` (1/32: 4 MiB, 6,250 files), no wait for a quiet machine (`--idle-wait S` sets
+  // one), and no scaling series unless `--only scaling` asks for it: under 10 minutes on 2 cores.
   quick: {
     overrides: {
-      large: { bytes: 128 * MiB, files: 6_250 },
-      'many-small': { bytes: 8 * MiB, files: 12_500 },
+      large: { bytes: 64 * MiB, files: 3_125 },
+      'many-small': { bytes: 4 * MiB, files: 6_250 },
     } as Record<string, Overrides>,
     warmup: 1,
-    runs: 3,
+    runs: 5,
     scalingRuns: 1,
+    idleWait: 0,
+    scaling: false,
   },
 };
 
@@ -100,8 +111,8 @@ async function main(): Promise<void> {
       runs: { type: 'string' },
       warmup: { type: 'string' },
       'scaling-runs': { type: 'string' },
-      'idle-wait': { type: 'string', default: '5' },
-      results: { type: 'string', default: 'latest' },
+      'idle-wait': { type: 'string' },
+      results: { type: 'string' },
       build: { type: 'boolean' },
       'no-build': { type: 'boolean' },
       meter: { type: 'string', default: 'auto' },
@@ -124,19 +135,20 @@ async function main(): Promise<void> {
   const warmup = intOption(values.warmup, 'warmup', 0) ?? mode.warmup;
   const runs = intOption(values.runs, 'runs', 1) ?? mode.runs;
   const scalingRuns = intOption(values['scaling-runs'], 'scaling-runs', 1) ?? mode.scalingRuns;
-  const idleWait = intOption(values['idle-wait'], 'idle-wait', 0)!;
+  const idleWait = intOption(values['idle-wait'], 'idle-wait', 0) ?? mode.idleWait;
   if (!/^(auto|gnu-time|proc-sampling)$/.test(values.meter))
     throw new Error('--meter: auto, gnu-time or proc-sampling');
-  if (!values.results || !/^[\w.-]+$/.test(values.results))
-    throw new Error('--results needs a plain file name');
+  // A quick run does not overwrite the full run's figures (latest.*).
+  const resultsName = values.results ?? (values.quick ? 'quick' : 'latest');
+  if (!/^[\w.-]+$/.test(resultsName)) throw new Error('--results needs a plain file name');
 
   const root = repoRoot();
-  const cli = path.join(root, 'dist', 'cli', 'main.js');
+  const cli = path.join(root, 'dist', 'cli', 'shale.js');
   if (values.build || (!values['no-build'] && !existsSync(cli))) {
     log('building (npm run build)');
     spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   }
-  if (!existsSync(cli)) throw new Error('dist/cli/main.js is missing: run npm run build');
+  if (!existsSync(cli)) throw new Error('dist/cli/shale.js is missing: run npm run build');
 
   const overridesOf = (p: PresetName): Overrides =>
     values.quick ? (MODES.quick.overrides[p] ?? {}) : {};
@@ -146,11 +158,11 @@ async function main(): Promise<void> {
     const { name, params } = resolveFixture(p, overridesOf(p));
     fixtures.push({
       preset: p,
-      fixture: await ensureFixture({ dir: defaultDataDir(root, name), name, params }),
+      fixture: await ensureFixture({ dir: defaultDataDir(name), name, params }),
     });
   }
   const caseNames = CASE_NAMES.filter((n) => presets.some((p) => wanted(p, n)));
-  const scaling = !only || only.has('scaling');
+  const scaling = only ? only.has('scaling') : mode.scaling;
   spawnSync('sync');
 
   const environment = describeEnvironment(process.execPath);
@@ -177,6 +189,7 @@ async function main(): Promise<void> {
       const image = await prepareImage(fixture, work, {
         ...tools,
         archive: names.some((n) => n === 'load' || n === 'save'),
+        ociArchive: names.includes('load-oci'),
       });
       for (const name of names) {
         const c = makeCase(name, image, services);
@@ -201,7 +214,6 @@ async function main(): Promise<void> {
       const result = await runScaling({
         base,
         overrides: overridesOf(base),
-        root,
         work,
         meter,
         warmup: 1,
@@ -224,7 +236,7 @@ async function main(): Promise<void> {
   const report: Report = {
     title: 'shale against its peers',
     mode: values.quick
-      ? 'quick (reduced fixtures: large at 1/8, many-small at 1/16; 3 runs) — not the published figures'
+      ? `quick (reduced fixtures: large at 1/16, many-small at 1/32; ${runs} runs; no scaling unless --only scaling) — not the published figures`
       : 'full',
     environment,
     meter: meter.description,
@@ -238,12 +250,12 @@ async function main(): Promise<void> {
   const table = markdown(report);
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const mdFile = path.join(outDir, `${values.results}.md`);
+  const mdFile = path.join(outDir, `${resultsName}.md`);
   writeFileSync(mdFile, await prettify(mdFile, table));
-  const jsonFile = path.join(outDir, `${values.results}.json`);
+  const jsonFile = path.join(outDir, `${resultsName}.json`);
   writeFileSync(jsonFile, await prettify(jsonFile, `${JSON.stringify(report, null, 2)}\n`));
   process.stdout.write(`\n${table}`);
-  log(`written ${path.relative(root, mdFile)} and ${values.results}.json`);
+  log(`written ${path.relative(root, mdFile)} and ${resultsName}.json`);
 }
 
 main().catch((err: unknown) => {

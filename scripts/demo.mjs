@@ -26,7 +26,7 @@ import { compressStream, packDirectory } from 'shale/archive';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const rootfs = path.join(repo, 'examples', 'rootfs');
 const shale = (...args) =>
-  execFileSync(process.execPath, [path.join(repo, 'dist/cli/main.js'), ...args], {
+  execFileSync(process.execPath, [path.join(repo, 'dist/cli/shale.js'), ...args], {
     encoding: 'utf8',
   }).trim();
 const show = (...args) =>

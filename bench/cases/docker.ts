@@ -10,8 +10,7 @@ import path from 'node:path';
 import type { BenchImage } from '../lib/image.ts';
 import { dockerCommand, type Services } from '../lib/services.ts';
 import type { BenchCase, Peer, Side, SkippedCase } from '../lib/side.ts';
-import { freshDir } from '../lib/workdir.ts';
-import { noRegistry } from './registry.ts';
+import { caseHead, freshStoreSide, noRegistry } from './common.ts';
 
 type Docker = (args: string[]) => string[];
 
@@ -56,18 +55,15 @@ export function pullUnpackCase(image: BenchImage, services: Services): BenchCase
       }
     : { label: 'podman pull REF', missing: services.missing.podman ?? 'podman not installed' };
   return {
-    name: 'pull-unpack',
-    fixture: image.name,
-    title: 'pull the image and unpack its layers into the store',
-    basis: 'gz',
-    basisBytes: image.gzBytes,
-    inputs: [services.registry!.storageDir],
-    shale: {
-      label: 'shale pull --unpack REF (fresh store)',
-      prepare: () => freshDir(store, false),
-      commands: () => [image.shale('--root', store, 'pull', '-q', '--unpack', ref)],
-      finish: () => freshDir(store, false),
-    },
+    ...caseHead('pull-unpack', image, 'pull the image and unpack its layers into the store', 'gz', [
+      services.registry!.storageDir,
+    ]),
+    shale: freshStoreSide('shale pull --unpack REF (fresh store)', image, store, [
+      'pull',
+      '-q',
+      '--unpack',
+      ref,
+    ]),
     peers: [
       dockerPeer(services, 'docker pull REF (no image before)', (docker) => ({
         prepare: () => emptyDaemon(services),
@@ -82,12 +78,9 @@ export function pullUnpackCase(image: BenchImage, services: Services): BenchCase
 export function saveCase(image: BenchImage, services: Services): BenchCase {
   const out = path.join(image.work, 'saved.tar');
   return {
-    name: 'save',
-    fixture: image.name,
-    title: 'save the image from the store to a docker-archive file',
-    basis: 'tar',
-    basisBytes: image.tarBytes,
-    inputs: [image.store],
+    ...caseHead('save', image, 'save the image from the store to a docker-archive file', 'tar', [
+      image.store,
+    ]),
     shale: {
       label: 'shale save -o FILE REF',
       commands: () => [image.shale('--root', image.store, 'save', '-o', out, image.localRef)],
@@ -110,18 +103,18 @@ export function saveCase(image: BenchImage, services: Services): BenchCase {
 export function loadCase(image: BenchImage, services: Services): BenchCase {
   const store = path.join(image.work, 'load-store');
   return {
-    name: 'load',
-    fixture: image.name,
-    title: 'load a docker-archive (uncompressed layers) into an empty store',
-    basis: 'tar',
-    basisBytes: image.tarBytes,
-    inputs: [image.archive],
-    shale: {
-      label: 'shale load -i ARCHIVE (fresh store)',
-      prepare: () => freshDir(store, false),
-      commands: () => [image.shale('--root', store, 'load', '-i', image.archive)],
-      finish: () => freshDir(store, false),
-    },
+    ...caseHead(
+      'load',
+      image,
+      'load a docker-archive (uncompressed layers) into an empty store',
+      'tar',
+      [image.archive],
+    ),
+    shale: freshStoreSide('shale load -i ARCHIVE (fresh store)', image, store, [
+      'load',
+      '-i',
+      image.archive,
+    ]),
     peers: [
       dockerPeer(services, 'docker load -i ARCHIVE (no image before)', (docker) => ({
         prepare: () => emptyDaemon(services),

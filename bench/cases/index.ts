@@ -4,6 +4,7 @@ import type { Services } from '../lib/services.ts';
 import type { BenchCase, SkippedCase } from '../lib/side.ts';
 import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
 import { diffidCase, tarsumCase } from './hashing.ts';
+import { loadOciCase } from './oci-archive.ts';
 import { pullCase, pushCase } from './registry.ts';
 import { unpackCase } from './unpack.ts';
 
@@ -18,6 +19,7 @@ const CASES: Record<string, MakeCase> = {
   push: pushCase,
   save: saveCase,
   load: loadCase,
+  'load-oci': loadOciCase,
 };
 
 export const CASE_NAMES = Object.keys(CASES);

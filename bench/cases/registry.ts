@@ -6,23 +6,11 @@
  * before) under a fresh repository name.
  */
 import path from 'node:path';
-import { hasCommand } from '../lib/env.ts';
 import type { BenchImage } from '../lib/image.ts';
 import type { Services } from '../lib/services.ts';
-import type { BenchCase, Peer, Side, SkippedCase } from '../lib/side.ts';
+import type { BenchCase, SkippedCase } from '../lib/side.ts';
 import { freshDir } from '../lib/workdir.ts';
-
-const SKOPEO = ['skopeo', '--insecure-policy', 'copy', '-q'];
-
-const skopeoPeer = (label: string, side: Omit<Side, 'label'>): Peer =>
-  hasCommand('skopeo') ? { label, ...side } : { label, missing: 'skopeo not installed' };
-
-/** The case as skipped when no registry runs here. */
-export const noRegistry = (name: string, image: BenchImage, services: Services): SkippedCase => ({
-  name,
-  fixture: image.name,
-  skipped: services.missing.registry ?? 'no registry',
-});
+import { caseHead, freshStoreSide, noRegistry, SKOPEO, skopeoPeer } from './common.ts';
 
 export function pullCase(image: BenchImage, services: Services): BenchCase | SkippedCase {
   const ref = image.remoteRef;
@@ -30,18 +18,10 @@ export function pullCase(image: BenchImage, services: Services): BenchCase | Ski
   const store = path.join(image.work, 'pull-store');
   const layout = path.join(image.work, 'pull-oci');
   return {
-    name: 'pull',
-    fixture: image.name,
-    title: 'pull the image from the registry (no unpack)',
-    basis: 'gz',
-    basisBytes: image.gzBytes,
-    inputs: [services.registry!.storageDir],
-    shale: {
-      label: 'shale pull REF (fresh store)',
-      prepare: () => freshDir(store, false),
-      commands: () => [image.shale('--root', store, 'pull', '-q', ref)],
-      finish: () => freshDir(store, false),
-    },
+    ...caseHead('pull', image, 'pull the image from the registry (no unpack)', 'gz', [
+      services.registry!.storageDir,
+    ]),
+    shale: freshStoreSide('shale pull REF (fresh store)', image, store, ['pull', '-q', ref]),
     peers: [
       skopeoPeer(`skopeo copy docker://REF oci:DIR:${image.tag}`, {
         prepare: () => freshDir(layout, false),
@@ -64,12 +44,10 @@ export function pushCase(image: BenchImage, services: Services): BenchCase | Ski
     run++;
   };
   return {
-    name: 'push',
-    fixture: image.name,
-    title: 'push the image to an empty registry, fresh repository name',
-    basis: 'gz',
-    basisBytes: image.gzBytes,
-    inputs: [image.store, image.ociDir],
+    ...caseHead('push', image, 'push the image to an empty registry, fresh repository name', 'gz', [
+      image.store,
+      image.ociDir,
+    ]),
     shale: {
       label: 'shale push REF HOST/bench/push-N',
       prepare: emptyRegistry,

@@ -1,9 +1,10 @@
 /**
  * One fixture made ready for the cases (untimed, once per run): loaded into a private shale store,
- * pushed to the source registry by `skopeo copy oci:… docker://…`, and written as a
- * docker-archive (the input of the `load` case, shale and docker alike).
+ * pushed to the source registry by `skopeo copy oci:… docker://…`, written as a docker-archive
+ * (the input of the `load` case, shale and docker alike) and as an oci-archive (`load-oci`'s:
+ * the OCI layout tarred by GNU tar, blobs as they are).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { runCommand, type Fixture } from '../fixtures/image.ts';
 import { hasCommand } from './env.ts';
@@ -25,11 +26,13 @@ export interface BenchImage {
   store: string;
   /** docker-archive of the image (uncompressed layers), unless asked not to write it. */
   archive: string;
+  /** oci-archive of the image (`X.oci.tar`: the OCI layout tarred), unless asked not to write it. */
+  ociArchive: string;
   tars: string[];
   blobs: string[];
   tarBytes: number;
   gzBytes: number;
-  /** `node dist/cli/main.js ARGS…` */
+  /** `node dist/cli/shale.js ARGS…` */
   shale(...args: string[]): string[];
 }
 
@@ -40,12 +43,21 @@ export interface ImageTools {
   log: (m: string) => void;
   /** Also write the docker-archive (default true). */
   archive?: boolean;
+  /** Also write the oci-archive (default false). */
+  ociArchive?: boolean;
 }
 
 export async function prepareImage(
   fixture: Fixture,
   work: string,
-  { node, cli, services, log, archive: wantArchive = true }: ImageTools,
+  {
+    node,
+    cli,
+    services,
+    log,
+    archive: wantArchive = true,
+    ociArchive: wantOciArchive = false,
+  }: ImageTools,
 ): Promise<BenchImage> {
   const name = fixture.name;
   const tag = fixture.oci?.tag ?? name;
@@ -58,11 +70,12 @@ export async function prepareImage(
   const localRef = `${repository}:${tag}`;
   const store = path.join(dir, 'store');
   const archive = path.join(dir, 'image.tar');
+  const ociArchive = path.join(dir, 'image.oci.tar');
   const skopeo = ['skopeo', '--insecure-policy', 'copy', '-q'];
   const haveSkopeo = hasCommand('skopeo');
 
   log(
-    `${name}: loading the image into a shale store and the registry${wantArchive ? ' and a docker-archive' : ''} (untimed)`,
+    `${name}: loading the image into a shale store and the registry${wantArchive ? ', a docker-archive' : ''}${wantOciArchive ? ', an oci-archive' : ''} (untimed)`,
   );
   await run(shale('--root', store, 'load', '-i', ociDir, '--name', repository));
   const host = services.registry?.host;
@@ -81,6 +94,19 @@ export async function prepareImage(
         : shale('--root', store, 'save', '-o', archive, localRef),
     );
   }
+  if (wantOciArchive) {
+    const entries = readdirSync(ociDir).sort();
+    await run([
+      'tar',
+      '--format=posix',
+      '--sort=name',
+      '-cf',
+      ociArchive,
+      '-C',
+      ociDir,
+      ...entries,
+    ]);
+  }
   return {
     fixture,
     name,
@@ -91,6 +117,7 @@ export async function prepareImage(
     work: dir,
     store,
     archive,
+    ociArchive,
     tars: fixture.layers.map((l) => fixture.abs(l.tar)),
     blobs: fixture.layers.map((l) => fixture.abs(l.blob!)),
     tarBytes: fixture.layers.reduce((s, l) => s + l.tarBytes, 0),

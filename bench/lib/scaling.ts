@@ -23,7 +23,6 @@ export interface ScalingOptions {
   base: PresetName;
   /** The base's overrides (the quick mode's reduced size). */
   overrides: Overrides;
-  root: string;
   work: string;
   meter: Meter;
   warmup: number;
@@ -64,7 +63,7 @@ export async function runScaling(
       files: one.files * scale,
       bytes: one.bytes * scale,
     });
-    const dataDir = defaultDataDir(o.root, name);
+    const dataDir = defaultDataDir(name);
     const cached = await loadFixture(dataDir, params, true);
     const need = roomNeeded(params.bytes);
     const diskFree = freeBytes(path.dirname(dataDir));

@@ -40,10 +40,30 @@ export function workParent(wantBytes: number): string {
 
 export const makeWorkDir = (parent: string) => mkdtempSync(path.join(parent, 'shale-bench-'));
 
-/** Removes `dir`, syncs (no write-back of a previous run during the next one), and creates it empty. */
+const TMPFS_MAGIC = 0x01021994;
+const tmpfsDirs = new Map<string, boolean>();
+
+/** Whether `dir` is on tmpfs, where nothing written goes to a disk (asked once a directory). */
+function onTmpfs(dir: string): boolean {
+  let known = tmpfsDirs.get(dir);
+  if (known === undefined) {
+    try {
+      known = statfsSync(dir).type === TMPFS_MAGIC;
+    } catch {
+      known = false;
+    }
+    tmpfsDirs.set(dir, known);
+  }
+  return known;
+}
+
+/**
+ * Removes `dir`, syncs (no write-back of a previous run during the next one; skipped on tmpfs,
+ * which writes nothing back), and creates it empty.
+ */
 export function freshDir(dir: string, create = true): void {
   rmSync(dir, { recursive: true, force: true });
-  spawnSync('sync');
+  if (!onTmpfs(path.dirname(dir))) spawnSync('sync');
   if (create) mkdirSync(dir, { recursive: true });
 }
 

@@ -1,10 +1,12 @@
 /**
  * DiffID: the sha256 digest of a layer's uncompressed tar stream, whatever compression the
- * blob arrived in (sniffed, never trusted from a media type).
+ * blob arrived in (sniffed, never trusted from a media type) — computed on its own, as a tap on a
+ * stream something else consumes (an extraction), or from bytes pushed in as they download.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { digestOf, type Digest } from '../core/digest.ts';
 import { autoDecompress, type Compression, type DecompressOptions } from './compression/index.ts';
 
@@ -15,6 +17,53 @@ export interface DiffIdResult {
   compression: Compression;
 }
 
+/**
+ * Hashes an uncompressed layer stream as it passes through to a consumer. The consumer may stop
+ * early (a tar reader stops at the end-of-archive blocks): `result` reads the rest, because the
+ * DiffID covers every byte.
+ */
+export class DiffIdTap extends Transform {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private readonly piped: Promise<void>;
+
+  constructor(
+    source: Readable,
+    private readonly compression: Compression,
+    private readonly signal?: AbortSignal,
+  ) {
+    super({ readableHighWaterMark: 1 << 20 });
+    this.piped = pipeline(source, this);
+    this.piped.catch(() => undefined); // surfaced by result() or the consumer's read
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.signal?.aborted) return done(this.signal.reason as Error);
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+
+  /** The stream for the consumer: leaving its loop early does not end the tap. */
+  reader(): AsyncIterable<Uint8Array> {
+    return this.iterator({ destroyOnReturn: false });
+  }
+
+  /** Drain what the consumer left unread; the DiffID of the whole stream. */
+  async result(): Promise<DiffIdResult> {
+    if (!this.readableEnded) {
+      this.resume();
+      await finished(this, { writable: false });
+    }
+    await this.piped;
+    return {
+      diffId: digestOf('sha256', this.hash.digest('hex')),
+      size: this.size,
+      compression: this.compression,
+    };
+  }
+}
+
 /** Hash the decompressed form of `source`. */
 export async function computeDiffId(
   source: Readable | AsyncIterable<Uint8Array>,
@@ -22,14 +71,7 @@ export async function computeDiffId(
   limits?: DecompressOptions,
 ): Promise<DiffIdResult> {
   const { compression, stream } = await autoDecompress(source, limits);
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    signal?.throwIfAborted();
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { diffId: digestOf('sha256', hash.digest('hex')), size, compression };
+  return new DiffIdTap(stream, compression, signal).result();
 }
 
 /**

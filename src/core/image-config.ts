@@ -19,8 +19,10 @@ const historyEntry = z.looseObject({
 });
 
 const imageConfigSchema = z.looseObject({
-  architecture: z.string().min(1),
-  os: z.string().min(1),
+  // Required by OCI, yet absent from configs Docker made from v1 JSON (a 1.x graph's lower images,
+  // older schema1 history), which Docker accepts: shown as empty.
+  architecture: z.string().optional(),
+  os: z.string().optional(),
   variant: z.string().optional(),
   created: z.string().optional(),
   author: z.string().optional(),

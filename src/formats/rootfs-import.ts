@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { autoDecompress, peekCompression } from '../archive/compression/index.ts';
 import { packDirectory } from '../archive/pack.ts';
 import { parseTar } from '../archive/tar/index.ts';
+import { tarsum } from '../archive/tarsum/index.ts';
 import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import { hostPlatform } from '../core/manifest.ts';
@@ -49,6 +50,15 @@ async function checkTar(store: Store, blob: Digest): Promise<void> {
   });
 }
 
+async function layerTarsum(store: Store, blob: Digest): Promise<string> {
+  const { stream } = await autoDecompress(store.content.open(blob));
+  try {
+    return await tarsum(stream, { version: 'v1' });
+  } finally {
+    stream.destroy();
+  }
+}
+
 /** Import `path` as a one-layer image; returns the image ID. */
 export async function importRootfs(
   store: Store,
@@ -61,7 +71,10 @@ export async function importRootfs(
     let layer;
     try {
       await checkTar(store, digest);
+      // The layer's TarSum v1 is recorded as it is created (spec §2.4), as commit and load do.
+      const checksum = await layerTarsum(store, digest);
       layer = await store.layers.registerBlob(undefined, digest);
+      if (layer.tarsum === undefined) await store.layers.setTarsum(layer.chainId, checksum);
     } catch (err) {
       if (!existed) await store.layers.removeBlob(digest);
       throw err;

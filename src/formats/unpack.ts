@@ -1,9 +1,11 @@
 /**
  * `unpack`: an image's root filesystem written into a directory (absent or empty) as private
- * files, by applying each layer blob in order with the secure applier.
+ * files, by applying each layer blob in order with the secure applier. An unpack that fails
+ * takes back what it wrote (the directory is left as it was found: absent or empty).
  */
-import { mkdir, readdir } from 'node:fs/promises';
-import { applyLayerBlob, type ApplyWarning } from '../archive/apply/index.ts';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ApplyWarning } from '../archive/apply/index.ts';
 import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import type { Store } from '../store/index.ts';
@@ -13,14 +15,21 @@ export interface UnpackOptions {
   signal?: AbortSignal;
 }
 
-async function ensureEmptyDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+/** Make `dir` exist, empty; returns the topmost directory this created (to remove on failure). */
+async function ensureEmptyDir(dir: string): Promise<string | undefined> {
+  const created = await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) {
     throw new ShaleError(
       'ERR_INVALID_ARGUMENT',
       `${dir} is not empty; unpack needs an absent or empty directory`,
     );
   }
+  return created;
+}
+
+async function restore(dir: string, created: string | undefined): Promise<void> {
+  if (created !== undefined) return rm(created, { recursive: true, force: true });
+  for (const name of await readdir(dir)) await rm(path.join(dir, name), { recursive: true });
 }
 
 /** Write the rootfs of image `id` into `dir`. */
@@ -32,14 +41,17 @@ export async function unpackImage(
 ): Promise<void> {
   const record = await store.images.get(id);
   if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
-  await ensureEmptyDir(dir);
-  if (!record.topLayer) return;
-  for (const layer of await store.layers.chain(record.topLayer)) {
-    const [blob] = await store.layers.blobsOf(layer.diffId);
-    if (!blob) throw new ShaleError('ERR_NOT_FOUND', `layer ${layer.diffId} has no stored blob`);
-    await applyLayerBlob(dir, store.content.open(blob), {
-      onWarning: options.onWarning,
-      signal: options.signal,
-    });
+  const layers = record.topLayer ? await store.layers.chain(record.topLayer) : [];
+  const created = await ensureEmptyDir(dir);
+  try {
+    for (const layer of layers) {
+      await store.layers.applyLayer(layer.diffId, dir, {
+        onWarning: options.onWarning,
+        signal: options.signal,
+      });
+    }
+  } catch (err) {
+    await restore(dir, created);
+    throw err;
   }
 }

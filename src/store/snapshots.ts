@@ -9,10 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { applyLayerBlob, type ApplyWarning } from '../archive/apply/index.ts';
+import type { ApplyWarning } from '../archive/apply/index.ts';
 import { parseDigest, type Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
-import type { ContentStore } from './content/index.ts';
 import type { LayerStore } from './layers/index.ts';
 import type { StoreLayout } from './layout.ts';
 
@@ -39,7 +38,6 @@ export class SnapshotStore {
 
   constructor(
     layout: StoreLayout,
-    private readonly content: ContentStore,
     private readonly layers: LayerStore,
   ) {
     this.dir = path.join(layout.metaDir, 'snapshots');
@@ -58,14 +56,12 @@ export class SnapshotStore {
     if (!layer) throw new ShaleError('ERR_NOT_FOUND', `layer ${chainId} is not in the store`);
     const base =
       layer.parent === undefined ? undefined : await this.ensure(layer.parent, onWarning);
-    const [blob] = await this.layers.blobsOf(layer.diffId);
-    if (!blob) throw new ShaleError('ERR_NOT_FOUND', `layer ${layer.diffId} has no stored blob`);
     await mkdir(path.dirname(final), { recursive: true });
     const temp = `${final}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       if (base) linkTree(base, temp);
       else await mkdir(temp, { mode: 0o755 });
-      await applyLayerBlob(temp, this.content.open(blob), { onWarning });
+      await this.layers.applyLayer(layer.diffId, temp, { onWarning });
       await rename(temp, final).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
         await rm(temp, { recursive: true, force: true }); // another process built it first

@@ -34,7 +34,7 @@ export async function openStore(root?: string): Promise<Store> {
     layers,
     images,
     references: new ReferenceStore(layout, images),
-    snapshots: new SnapshotStore(layout, content, layers),
+    snapshots: new SnapshotStore(layout, layers),
     checkouts: new CheckoutStore(layout),
     legacy: new LegacyStore(layout),
   };

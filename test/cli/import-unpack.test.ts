@@ -9,6 +9,10 @@ import { runDemo } from '../helpers/demo.ts';
 import { fileURLToPath } from 'node:url';
 import { snapshot } from '../helpers/changes-tree.ts';
 import { runShale } from '../helpers/shale.ts';
+import { Readable } from 'node:stream';
+import { tarsum } from '../../src/archive/tarsum/index.ts';
+import type { Digest } from '../../src/core/digest.ts';
+import { openStore } from '../../src/store/index.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const example = path.join(repo, 'examples', 'rootfs');
@@ -97,4 +101,18 @@ test('unpack of a loaded image equals umoci unpack of the same layout', () => {
   assert.equal(nonEmpty.status, 1);
   assert.match(nonEmpty.stderr, /^shale: .* is not empty/);
   assert.ok(readFileSync(path.join(dir, 'shale-out', 'usr/bin/hello')).length > 0);
+});
+
+test('import records the TarSum v1 of the layer it creates, computed from the tar', async () => {
+  const dir = work();
+  const root = path.join(dir, 'store');
+  execFileSync('tar', ['-C', example, '--numeric-owner', '-czf', path.join(dir, 'r.tgz'), '.']);
+  const plain = execFileSync('gzip', ['-dc', path.join(dir, 'r.tgz')]);
+  const id = shale(root, 'import', path.join(dir, 'r.tgz'), 'with-tarsum').trim();
+  const store = await openStore(root);
+  const image = await store.images.get(id as Digest);
+  const layer = await store.layers.get(image!.topLayer!);
+  const expected = await tarsum(Readable.from([plain]), { version: 'v1' });
+  assert.match(expected, /^tarsum\.v1\+sha256:[0-9a-f]{64}$/);
+  assert.equal(layer?.tarsum, expected);
 });

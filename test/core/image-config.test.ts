@@ -35,6 +35,14 @@ test('configs without history, or with null history, are accepted', () => {
   parseImageConfig(Buffer.from(JSON.stringify({ ...base, history: null })));
 });
 
+test('configs Docker made from v1 JSON may lack architecture and os, as Docker accepts', () => {
+  const { config } = parseImageConfig(
+    Buffer.from(JSON.stringify({ ...base, architecture: undefined, os: undefined })),
+  );
+  assert.equal(config.architecture, undefined);
+  assert.equal(config.os, undefined);
+});
+
 function rejects(config: unknown, pattern: RegExp): void {
   assert.throws(
     () =>
@@ -54,7 +62,7 @@ test('configs that lie or are malformed are refused with a clear message', () =>
   );
   rejects({ ...base, rootfs: { type: 'squash', diff_ids: [] } }, /rootfs\.type/);
   rejects({ ...base, rootfs: undefined }, /rootfs/);
-  rejects({ ...base, architecture: undefined }, /architecture/);
+  rejects({ ...base, architecture: 64 }, /architecture/);
   rejects('{"architecture": "amd64",', /not JSON/);
   rejects('[]', /invalid image config/);
 });

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const SHALE_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const SHALE_BIN = fileURLToPath(new URL('../../dist/cli/shale.js', import.meta.url));
 
 export interface ShaleRun {
   status: number | null;

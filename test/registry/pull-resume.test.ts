@@ -90,3 +90,24 @@ test('a pull killed mid-blob resumes with Range and fetches only the rest', asyn
   const unpack = await runShaleAsync(['--root', root, 'unpack', ref, path.join(work, 'out')]);
   assert.equal(unpack.status, 0, unpack.stderr);
 });
+
+test('two processes pulling the same image into one store download its blob once', async () => {
+  const root = path.join(work, 'shared-store');
+  const ref = `${proxy.host}/peers/big:v1`;
+  const blobPath = `/v2/peers/big/blobs/${blob.digest}`;
+  const before = proxy.bytesServed.get(blobPath) ?? 0;
+  // Slow enough that the second process starts while the first holds the partial.
+  proxy.addRule({
+    method: 'GET',
+    path: /\/blobs\/sha256:/,
+    times: 2,
+    fault: { kind: 'throttle', bytesPerSecond: 16 << 20 },
+  });
+  const pulls = [0, 1].map(() => runShaleAsync(['--root', root, 'pull', '-q', ref]));
+  const [first, second] = await Promise.all(pulls);
+  assert.equal(first!.status, 0, first!.stderr);
+  assert.equal(second!.status, 0, second!.stderr);
+  assert.equal(first!.stdout, second!.stdout);
+  const served = (proxy.bytesServed.get(blobPath) ?? 0) - before;
+  assert.equal(served, blob.size, `the blob was served ${served / blob.size} times`);
+});

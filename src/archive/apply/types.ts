@@ -34,6 +34,8 @@ export interface ApplyBlobOptions extends ApplyOptions {
   maxRatio?: number;
   /** Cap on the decompressed stream length in bytes (tar padding and headers included). */
   maxDecompressedBytes?: number;
+  /** Also hash the decompressed stream, all of it, and return its DiffID. */
+  diffId?: boolean;
 }
 
 export interface ApplyResult {

@@ -1,4 +1,4 @@
-/** `shale pull REF [--platform OS/ARCH[/VARIANT]] [--unpack]`: an image from a registry. */
+/** `shale pull REF [--platform OS/ARCH[/VARIANT]] [--unpack] [--verify]`: an image from a registry. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { progressMode, progressRenderer } from '../progress.ts';
@@ -14,6 +14,7 @@ import {
 interface PullFlags extends RegistryFlags, ProgressFlags {
   platform?: string;
   unpack?: boolean;
+  verify?: boolean;
   concurrency?: string;
 }
 
@@ -26,7 +27,11 @@ export function registerPull(program: Command, context: CliContext): void {
       '--platform <os/arch[/variant]>',
       "platform to pick from an index (default: this machine's)",
     )
-    .option('--unpack', 'also materialise the layer snapshots')
+    .option('--unpack', 'also materialise the layer snapshots (checking every DiffID)')
+    .option(
+      '--verify',
+      "check every layer's DiffID now, decompressing while downloading (else at first use)",
+    )
     .option('--concurrency <n>', 'blobs downloading at once', '3');
   withRegistryOptions(withProgressOptions(command)).action(
     async (ref: string, flags: PullFlags) => {
@@ -38,6 +43,7 @@ export function registerPull(program: Command, context: CliContext): void {
         const result = await pullImage(await context.store(), client, ref, {
           ...(flags.platform !== undefined && { platform: parsePlatform(flags.platform) }),
           unpack: flags.unpack ?? false,
+          verifyDiffIds: flags.verify ?? false,
           concurrency: parseConcurrency(flags.concurrency),
           onProgress: progressRenderer(progressMode(flags)),
         });

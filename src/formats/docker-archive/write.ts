@@ -13,7 +13,7 @@ import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { Annotations, MediaTypes } from '../../core/media-types.ts';
 import { familiarName, familiarString } from '../../core/reference.ts';
 import type { LayerRecord, Store } from '../../store/index.ts';
-import { checkLayerBlobs, layerTar } from '../save/layer-tar.ts';
+import { imageLayerTars, layerTar } from '../save/layer-tar.ts';
 import type { SaveItem } from '../save/select.ts';
 import { OCI_LAYOUT_MARKER, type TarSink } from '../save/sink.ts';
 import { encodeDockerManifest, MANIFEST_JSON, type DockerManifestItem } from './manifest-json.ts';
@@ -51,10 +51,8 @@ function ociManifest(id: Digest, config: Buffer, layers: LayerRecord[]): Buffer 
 
 async function planImage(store: Store, item: SaveItem): Promise<ImagePlan> {
   const { bytes: config, config: parsed } = await store.images.config(item.id);
-  const record = await store.images.get(item.id);
-  const layers = record?.topLayer ? await store.layers.chain(record.topLayer) : [];
+  const layers = await imageLayerTars(store, item.id);
   const legacy = legacySaveLayers(config, parsed.rootfs.diff_ids);
-  await checkLayerBlobs(store, layers);
   const created = Math.max(0, Math.floor(Date.parse(parsed.created ?? '') / 1000) || 0);
   const manifest = ociManifest(item.id, config, layers);
   const manifestDigest = digestOf('sha256', createHash('sha256').update(manifest).digest('hex'));

@@ -6,12 +6,7 @@
  */
 import { tarsum, type TarsumVersion } from '../../archive/tarsum/index.ts';
 import { parseTarsumLabel } from '../../core/digest.ts';
-import {
-  ensureLayerTarsum,
-  openLayerDiff,
-  type LayerRecord,
-  type Store,
-} from '../../store/index.ts';
+import { ensureLayerTarsum, type LayerRecord, type Store } from '../../store/index.ts';
 
 const VERSIONS: Record<string, TarsumVersion> = { '': 'v0', v1: 'v1', dev: 'dev' };
 
@@ -35,7 +30,7 @@ async function actualChecksum(store: Store, layer: LayerRecord, stated: string):
   if (!label || !version) return layer.diffId;
   if (version === 'v1' && label.algorithm === 'sha256')
     return ensureLayerTarsum(store, layer.chainId);
-  const stream = await openLayerDiff(store, layer.diffId);
+  const stream = await store.layers.openDiff(layer.diffId);
   try {
     return await tarsum(stream, { version, hash: label.algorithm });
   } catch {

@@ -8,7 +8,7 @@
 import { legacySaveLayers } from '../../core/legacy/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import type { LayerRecord, Store } from '../../store/index.ts';
-import { checkLayerBlobs, layerTar } from '../save/layer-tar.ts';
+import { imageLayerTars, layerTar } from '../save/layer-tar.ts';
 import type { SaveItem } from '../save/select.ts';
 import type { TarSink } from '../save/sink.ts';
 import { encodeRepositories, REPOSITORIES_FILE, type LegacyTag } from './repositories.ts';
@@ -51,9 +51,7 @@ async function storedChain(
 
 async function planImage(store: Store, item: SaveItem): Promise<LegacyDir[]> {
   const { bytes: config, config: parsed } = await store.images.config(item.id);
-  const record = await store.images.get(item.id);
-  const layers = record?.topLayer ? await store.layers.chain(record.topLayer) : [];
-  await checkLayerBlobs(store, layers);
+  const layers = await imageLayerTars(store, item.id);
   const chain =
     (await storedChain(store, item.id, layers)) ?? legacySaveLayers(config, parsed.rootfs.diff_ids);
   const mtime = Math.max(0, Math.floor(Date.parse(parsed.created ?? '') / 1000) || 0);

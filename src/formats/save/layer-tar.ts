@@ -4,14 +4,27 @@
  * as it goes: a stream that does not hash to the DiffID fails at its end.
  */
 import { createHash } from 'node:crypto';
-import { decompressStream } from '../../archive/compression/index.ts';
-import { digestOf } from '../../core/digest.ts';
+import { digestOf, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { pickLayerBlob, type LayerRecord, type Store } from '../../store/index.ts';
+import type { LayerRecord, Store } from '../../store/index.ts';
 
-/** Check up front that every layer can be streamed (so a save fails before writing anything). */
-export async function checkLayerBlobs(store: Store, layers: readonly LayerRecord[]): Promise<void> {
-  for (const layer of layers) await pickLayerBlob(store, layer.diffId);
+/**
+ * The layers of `image` ready to stream, with exact sizes (an archive states them before the bytes): a layer
+ * a pull stored with its DiffID only claimed is read through and checked now, so a save fails
+ * before writing anything.
+ */
+export async function imageLayerTars(
+  store: Store,
+  image: Digest,
+  signal?: AbortSignal,
+): Promise<LayerRecord[]> {
+  const record = await store.images.get(image);
+  const ready: LayerRecord[] = [];
+  for (const layer of record?.topLayer ? await store.layers.chain(record.topLayer) : []) {
+    await store.layers.verifyLayer(layer.diffId, signal);
+    ready.push(layer.unverified ? ((await store.layers.get(layer.chainId)) ?? layer) : layer);
+  }
+  return ready;
 }
 
 /** The uncompressed tar of `layer` (exactly `layer.size` bytes, hashing to `layer.diffId`). */
@@ -20,9 +33,7 @@ export async function* layerTar(
   layer: LayerRecord,
   signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  const { digest, compression } = await pickLayerBlob(store, layer.diffId);
-  const blob = store.content.open(digest);
-  const stream = compression === 'none' ? blob : decompressStream(blob, compression);
+  const stream = await store.layers.openDiff(layer.diffId, signal);
   const hash = createHash('sha256');
   let size = 0;
   try {

@@ -33,13 +33,16 @@ export async function commitPull(
   try {
     let parent: Digest | undefined;
     for (const [i, layer] of image.layers.entries()) {
+      const expectedDiffId = image.diffIds[i]!;
+      // A blob found in the store keeps what is known of it; its source may not hold it.
       if (layer.downloaded && !committed.has(layer.blob)) {
         committed.add(layer.blob);
         const stored = await layer.downloaded.partial.commit();
         if (!stored.existed) added.blobs.push(layer.blob);
+        const sources = [image.source];
+        if (layer.info) await store.layers.recordBlobInfo(layer.blob, { ...layer.info, sources });
+        else await store.layers.claimDiffId(layer.blob, expectedDiffId, sources);
       }
-      await store.layers.recordBlobInfo(layer.blob, { ...layer.info, sources: [image.source] });
-      const expectedDiffId = image.diffIds[i]!;
       const existed = await store.layers.get(chainIdStep(parent, expectedDiffId));
       const record = await store.layers.registerBlob(parent, layer.blob, { expectedDiffId });
       if (!existed) added.layers.push(record.chainId);

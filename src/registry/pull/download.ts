@@ -29,17 +29,24 @@ export interface Downloaded {
   fetched: number;
 }
 
+/** Download progress is reported every this many bytes (and at the end). */
+const PROGRESS_STEP_BYTES = 1 << 20;
+
 /** A failure that another attempt may not repeat: the connection, not the content. */
 function transient(err: unknown): boolean {
   return isShaleError(err) ? err.code === 'ERR_NETWORK' : isTransientNetworkError(err);
 }
 
+/**
+ * Download `descriptor` into its partial; undefined when, by the time this process held the
+ * partial, another process had finished the same blob and stored it.
+ */
 export async function downloadBlob(
   store: Store,
   repo: RemoteRepository,
   descriptor: { digest: Digest; size: number },
   options: DownloadOptions = {},
-): Promise<Downloaded> {
+): Promise<Downloaded | undefined> {
   const { digest, size } = descriptor;
   const attempts = options.attempts ?? 5;
   let sink = options.diffId ? new DiffIdSink(options.signal) : undefined;
@@ -47,8 +54,16 @@ export async function downloadBlob(
     { digest, size },
     { signal: options.signal, onBytes: (chunk) => sink?.write(chunk) },
   );
+  if (partial.offset === 0 && (await store.content.has(digest))) {
+    sink?.destroy();
+    await partial.close();
+    return undefined;
+  }
   let fetched = 0;
-  const report = (): void =>
+  let reported = -Infinity;
+  const report = (): void => {
+    if (partial.offset - reported < PROGRESS_STEP_BYTES && !partial.complete) return;
+    reported = partial.offset;
     options.onProgress?.({
       type: 'layer',
       digest,
@@ -56,12 +71,14 @@ export async function downloadBlob(
       current: partial.offset,
       total: size,
     });
+  };
   try {
     for (let attempt = 1; !partial.complete; attempt++) {
       try {
         const response = await repo.getBlob(digest, partial.offset, options.signal);
         if (response.offset !== partial.offset) {
           await partial.restart(); // the registry sent the whole blob instead of the range
+          reported = -Infinity;
           sink?.destroy();
           sink = options.diffId ? new DiffIdSink(options.signal) : undefined;
         }

@@ -1,8 +1,10 @@
 /**
  * Getting every layer of an image ready to commit: found in the store (by blob digest, or by
  * DiffID in another compression) or downloaded in parallel into verified partials. Each distinct
- * blob is fetched once even when the manifest lists it twice. Known DiffIDs (from a config) are
- * checked; unknown ones (schema1) are learned from the bytes.
+ * blob is fetched once even when the manifest lists it twice. Unknown DiffIDs (schema1) are
+ * learned from the bytes as they arrive; known ones (from a config) are by default left for the
+ * first read that decompresses the layer to check (blob-index.ts), or checked in flight too when
+ * asked (`verifyDiffIds`).
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -21,15 +23,21 @@ export interface LayerWanted {
   diffId?: Digest;
 }
 
-/** A layer ready to commit: the blob that holds it, what it holds, and its download if any. */
+/**
+ * A layer ready to commit: the blob that holds it, its DiffID, what else is known of it (none
+ * when the DiffID is the config's claim, for the commit to record), and its download if any.
+ */
 export interface LayerSource {
   blob: Digest;
-  info: BlobInfo;
+  diffId: Digest;
+  info?: BlobInfo;
   downloaded?: Downloaded;
 }
 
 export interface FetchOptions {
   concurrency?: number;
+  /** Decompress layers while they download and check the config's DiffIDs before committing. */
+  verifyDiffIds?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -43,24 +51,36 @@ export async function fetchLayers(
 ): Promise<LayerSource[]> {
   const distinct = [...new Map(wanted.map((w) => [w.digest, w])).values()];
   const byDigest = new Map<Digest, LayerSource>();
+  const usePresent = async (layer: LayerWanted): Promise<boolean> => {
+    const present = await presentBlob(store, layer, options.signal);
+    if (present === undefined) return false;
+    byDigest.set(layer.digest, present);
+    options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'exists' });
+    return true;
+  };
   const fetchOne = async (i: number): Promise<void> => {
     const layer = distinct[i]!;
-    const present = await presentBlob(store, layer, options.signal);
-    if (present !== undefined) {
-      byDigest.set(layer.digest, present);
-      options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'exists' });
-      return;
-    }
+    if (await usePresent(layer)) return;
     const size = layer.size ?? (await repo.blobSize(layer.digest, options.signal));
+    const hashDiffId = layer.diffId === undefined || options.verifyDiffIds === true;
     const downloaded = await downloadBlob(
       store,
       repo,
       { digest: layer.digest, size },
-      { ...options, diffId: true },
+      { ...options, diffId: hashDiffId },
     );
-    const { diffId, compression, size: uncompressedSize } = downloaded.diffId!;
+    if (!downloaded) {
+      if (await usePresent(layer)) return; // another process stored it while this one waited
+      throw new ShaleError('ERR_NOT_FOUND', `blob ${layer.digest} vanished from the store`);
+    }
+    if (!downloaded.diffId) {
+      byDigest.set(layer.digest, { blob: layer.digest, diffId: layer.diffId!, downloaded });
+      return;
+    }
+    const { diffId, compression, size: uncompressedSize } = downloaded.diffId;
     byDigest.set(layer.digest, {
       blob: layer.digest,
+      diffId,
       info: { diffId, compression, uncompressedSize },
       downloaded,
     });
@@ -94,17 +114,20 @@ async function presentBlob(
   signal?: AbortSignal,
 ): Promise<LayerSource | undefined> {
   if (await store.content.has(layer.digest)) {
-    const info = await store.layers.describeBlob(layer.digest, signal);
-    checkDiffId(layer, info.diffId);
+    const info =
+      layer.diffId === undefined
+        ? await store.layers.describeBlob(layer.digest, signal)
+        : await store.layers.checkDiffId(layer.digest, layer.diffId, signal);
     await touch(store.content.blobPath(layer.digest)); // keep it out of a concurrent prune
-    return { blob: layer.digest, info };
+    return { blob: layer.digest, diffId: info.diffId, info };
   }
   if (layer.diffId === undefined) return undefined;
   for (const other of await store.layers.blobsOf(layer.diffId)) {
     const info = await store.layers.blobInfo(other);
-    if (info && (await store.content.has(other))) {
+    // Only a blob whose bytes were read may stand for another blob of the same DiffID.
+    if (info && !info.unverified && (await store.content.has(other))) {
       await touch(store.content.blobPath(other));
-      return { blob: other, info };
+      return { blob: other, diffId: info.diffId, info };
     }
   }
   return undefined;

@@ -3,11 +3,14 @@
  * gets its strong ID (or, when an image already stored under the remote legacy ID validates, that
  * ID; when a computed ID is taken by something that does not validate, the next probe), recorded
  * in the store's legacy index with its MakeImageConfig JSON, v1Compatibility and blob checksum.
+ * The choice is made again here, under the legacy lock, after the layers were fetched: the plan
+ * schema1-reuse.ts made before fetching (which layers to take from the store) held no lock.
  */
 import { chainIdStep } from '../../core/ids.ts';
-import { isThrowaway, strongIdChain, type Schema1Manifest } from '../../core/legacy/index.ts';
+import { isThrowaway, type Schema1Manifest } from '../../core/legacy/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { findReusableOrFreeId, type Store } from '../../store/index.ts';
+import { schema1StrongIds } from './schema1-reuse.ts';
 
 const utf8 = new TextEncoder();
 
@@ -18,12 +21,7 @@ export async function recordSchema1LegacyIds(
   image: Digest,
   diffIds: readonly Digest[],
 ): Promise<string[]> {
-  const links = strongIdChain(
-    manifest.fsLayers.map((layer, i) => ({
-      blobSum: layer.blobSum,
-      v1Compatibility: utf8.encode(manifest.history[i]!.v1Compatibility),
-    })),
-  );
+  const links = schema1StrongIds(manifest);
   // The layer (ChainID) each position ends with, base first; throwaways add none.
   const layers: (Digest | undefined)[] = [];
   let chain: Digest | undefined;

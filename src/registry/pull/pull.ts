@@ -26,6 +26,7 @@ import { RemoteRepository } from '../repository.ts';
 import { commitPull, type PulledImage } from './commit.ts';
 import { fetchLayers, type LayerSource } from './layers.ts';
 import { recordSchema1LegacyIds } from './legacy-ids.ts';
+import { reusableSchema1Layers } from './schema1-reuse.ts';
 import { resolveManifest, type ResolvedManifest, type ResolvedSchema1 } from './resolve.ts';
 
 export interface PullOptions {
@@ -33,8 +34,13 @@ export interface PullOptions {
   platform?: Platform;
   /** Blobs downloading at once (default 3). */
   concurrency?: number;
-  /** Also materialise the image's layer snapshots. */
+  /** Also materialise the image's layer snapshots (which checks every layer's DiffID). */
   unpack?: boolean;
+  /**
+   * Check every layer's DiffID against the config before the pull returns, decompressing while
+   * downloading. Without it a layer's DiffID is checked by the first read that decompresses it.
+   */
+  verifyDiffIds?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -127,19 +133,26 @@ async function fetchSchema2(
   return { image, layers };
 }
 
-/** Schema1: layers first (their DiffIDs are not written anywhere), then the config from history. */
+/**
+ * Schema1: layers first (their DiffIDs are not written anywhere), then the config from history.
+ * Layers whose legacy image the store already has under the ID chosen for them (spec §3.4) are
+ * taken from the store; only the rest are fetched.
+ */
 async function fetchSchema1(
   store: Store,
   repo: RemoteRepository,
   resolved: ResolvedSchema1,
   options: PullOptions,
 ): Promise<Fetched> {
-  const wanted = schema1LayersToFetch(resolved.parsed.manifest).map((blobSum) => ({
-    digest: asDigest(blobSum),
-  }));
-  const layers = await fetchLayers(store, repo, wanted, options);
-  const diffIds = layers.map((l) => l.info.diffId);
-  const configBytes = schema1ImageConfig(resolved.parsed.manifest, diffIds);
+  const { manifest } = resolved.parsed;
+  const blobSums = schema1LayersToFetch(manifest).map(asDigest);
+  const reused = await reusableSchema1Layers(store, manifest);
+  for (const digest of blobSums.slice(0, reused.length))
+    options.onProgress?.({ type: 'layer', digest, status: 'exists' });
+  const wanted = blobSums.slice(reused.length).map((digest) => ({ digest }));
+  const layers = [...reused, ...(await fetchLayers(store, repo, wanted, options))];
+  const diffIds = layers.map((l) => l.diffId);
+  const configBytes = schema1ImageConfig(manifest, diffIds);
   const image = { source: repo.sourceName, configBytes, layers, diffIds };
   return { image, layers };
 }

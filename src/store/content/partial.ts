@@ -67,6 +67,9 @@ async function lockExclusively(file: string, signal?: AbortSignal): Promise<() =
   }
 }
 
+/** Bytes gathered before one write: few syscalls, and a write overlaps the next batch's reads. */
+const WRITE_BATCH_BYTES = 1 << 20;
+
 export class PartialBlob {
   private constructor(
     private readonly target: IngestTarget,
@@ -148,11 +151,33 @@ export class PartialBlob {
     await this.options.onBytes?.(chunk);
   }
 
-  /** Append the next bytes of the blob (what follows `offset`). */
+  /**
+   * Append the next bytes of the blob (what follows `offset`). Chunks are gathered into batches
+   * written while the next batch arrives; whatever was received is written even when the source
+   * fails, so `offset` stays true for a resumption.
+   */
   async append(source: AsyncIterable<Uint8Array>): Promise<void> {
-    for await (const chunk of source) {
-      await this.consume(chunk);
-      await this.handle.write(chunk);
+    let batch: Uint8Array[] = [];
+    let batched = 0;
+    let writing: Promise<unknown> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      await writing;
+      if (batch.length === 0) return;
+      writing = this.handle.writev(batch);
+      writing.catch(() => undefined); // awaited by the next flush
+      batch = [];
+      batched = 0;
+    };
+    try {
+      for await (const chunk of source) {
+        await this.consume(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH_BYTES) await flush();
+      }
+    } finally {
+      await flush();
+      await writing;
     }
   }
 

@@ -1,8 +1,8 @@
-/** Layers by ChainID, registered from blobs of any compression. */
+/** Layers by ChainID, registered from blobs of any compression, and what each blob holds. */
 export {
   LayerStore,
   MAX_LAYER_DEPTH,
   type LayerRecord,
-  type BlobInfo,
   type RegisterOptions,
 } from './layer-store.ts';
+export type { BlobInfo } from './blob-index.ts';

@@ -1,24 +1,20 @@
 /**
  * The layer store: layers named by ChainID, each registered from a blob of any compression. It
- * records DiffID, parent, depth and uncompressed size per layer, and the digest→DiffID mapping
- * per blob, so one layer arriving as gzip and as zstd is one layer with two blobs.
- *
- * On disk (under `shale/`): `layers/<alg>/<chain hex>.json`, `blobinfo/<alg>/<blob hex>.json`,
- * and `diffids/<alg>/<diffid hex>/<blob alg>-<blob hex>` (empty markers: a set that several
- * processes can add to without a lock).
+ * records DiffID, parent, depth and uncompressed size per layer (`layers/<alg>/<chain hex>.json`,
+ * under `shale/`); what each blob holds is the blob index's (blob-index.ts), so one layer arriving
+ * as gzip and as zstd is one layer with two blobs.
  */
-import { mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { digestSchema as digest } from '../../core/digest-schema.ts';
-import type { Compression } from '../../archive/compression/index.ts';
-import { computeDiffId } from '../../archive/diffid.ts';
-import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
+import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { chainIdStep } from '../../core/ids.ts';
 import type { ContentStore } from '../content/index.ts';
 import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
 import type { StoreLayout } from '../layout.ts';
+import { digestFile, LayerBlobIndex } from './blob-index.ts';
 
 /** Docker's limit on the depth of a layer chain. */
 export const MAX_LAYER_DEPTH = 125;
@@ -28,21 +24,14 @@ const layerRecordSchema = z.object({
   diffId: digest,
   parent: digest.optional(),
   depth: z.number().int().positive(),
-  /** Bytes of the uncompressed layer tar. */
+  /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
   size: z.number().int().nonnegative(),
+  /** Registered from a blob whose DiffID is still only claimed (see blob-index.ts). */
+  unverified: z.literal(true).optional(),
   /** TarSum v1 of the layer diff, once computed (spec §2.4). */
   tarsum: z.string().optional(),
 });
 export type LayerRecord = z.infer<typeof layerRecordSchema>;
-
-const blobInfoSchema = z.object({
-  diffId: digest,
-  compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']),
-  uncompressedSize: z.number().int().nonnegative(),
-  /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */
-  sources: z.array(z.string()).optional(),
-});
-export type BlobInfo = z.infer<typeof blobInfoSchema> & { compression: Compression };
 
 export interface RegisterOptions {
   /** The DiffID the blob must have (from an image config); mismatch → ERR_DIGEST_MISMATCH. */
@@ -50,28 +39,32 @@ export interface RegisterOptions {
   signal?: AbortSignal;
 }
 
-function digestFile(dir: string, d: Digest, suffix = ''): string {
-  const { algorithm, hex } = parseDigest(d);
-  return path.join(dir, algorithm, `${hex}${suffix}`);
-}
-
-export class LayerStore {
+export class LayerStore extends LayerBlobIndex {
   private readonly layersDir: string;
-  private readonly blobInfoDir: string;
-  private readonly diffIdsDir: string;
 
-  constructor(
-    layout: StoreLayout,
-    private readonly content: ContentStore,
-  ) {
+  constructor(layout: StoreLayout, content: ContentStore) {
+    super(layout, content);
     this.layersDir = path.join(layout.metaDir, 'layers');
-    this.blobInfoDir = path.join(layout.metaDir, 'blobinfo');
-    this.diffIdsDir = path.join(layout.metaDir, 'diffids');
   }
 
   async get(chainId: Digest): Promise<LayerRecord | undefined> {
     const json = await readJsonFile(digestFile(this.layersDir, chainId, '.json'));
-    return json === undefined ? undefined : layerRecordSchema.parse(json);
+    if (json === undefined) return undefined;
+    const record = layerRecordSchema.parse(json);
+    return record.unverified ? this.settle(record) : record;
+  }
+
+  /** An unverified record takes its exact size once a blob of its DiffID has been read. */
+  private async settle(record: LayerRecord): Promise<LayerRecord> {
+    for (const blob of await this.blobsOf(record.diffId)) {
+      const info = await this.blobInfo(blob);
+      if (!info || info.unverified) continue;
+      const settled: LayerRecord = { ...record, size: info.uncompressedSize };
+      delete settled.unverified;
+      await writeJsonAtomic(digestFile(this.layersDir, record.chainId, '.json'), settled);
+      return settled;
+    }
+    return record;
   }
 
   /** The layers of a chain, base first. */
@@ -84,52 +77,6 @@ export class LayerStore {
       id = layer.parent;
     }
     return layers;
-  }
-
-  async blobInfo(blob: Digest): Promise<BlobInfo | undefined> {
-    const json = await readJsonFile(digestFile(this.blobInfoDir, blob, '.json'));
-    return json === undefined ? undefined : blobInfoSchema.parse(json);
-  }
-
-  /** Every stored blob known to hold this DiffID (its compressed forms, or the plain tar). */
-  async blobsOf(diffId: Digest): Promise<Digest[]> {
-    let names: string[];
-    try {
-      names = await readdir(digestFile(this.diffIdsDir, diffId));
-    } catch {
-      return [];
-    }
-    return names.map((n) => asDigest(n.replace('-', ':'))).sort();
-  }
-
-  /** Learn (or look up) the DiffID of a stored blob by decompressing and hashing it once. */
-  async describeBlob(blob: Digest, signal?: AbortSignal): Promise<BlobInfo> {
-    const known = await this.blobInfo(blob);
-    if (known) return known;
-    if (!(await this.content.has(blob)))
-      throw new ShaleError('ERR_NOT_FOUND', `blob ${blob} is not in the store`);
-    const { diffId, size, compression } = await computeDiffId(this.content.open(blob), signal);
-    const info: BlobInfo = { diffId, compression, uncompressedSize: size };
-    await this.recordBlobInfo(blob, info);
-    return info;
-  }
-
-  /**
-   * Record what a stored blob holds, computed by the caller while it wrote the blob (a pull hashes
-   * the decompressed stream as it downloads). Sources are merged with those already known.
-   */
-  async recordBlobInfo(blob: Digest, info: BlobInfo): Promise<void> {
-    const sources = [
-      ...new Set([...((await this.blobInfo(blob))?.sources ?? []), ...(info.sources ?? [])]),
-    ];
-    await writeJsonAtomic(digestFile(this.blobInfoDir, blob, '.json'), {
-      ...info,
-      ...(sources.length > 0 && { sources: sources.sort() }),
-    });
-    const { algorithm, hex } = parseDigest(blob);
-    const markers = digestFile(this.diffIdsDir, info.diffId);
-    await mkdir(markers, { recursive: true });
-    await writeFile(path.join(markers, `${algorithm}-${hex}`), '');
   }
 
   /** Register the layer held by `blob` on top of `parent`; idempotent. */
@@ -145,13 +92,10 @@ export class LayerStore {
     if (depth > MAX_LAYER_DEPTH) {
       throw new ShaleError('ERR_LIMIT', `a layer chain may hold at most ${MAX_LAYER_DEPTH} layers`);
     }
-    const info = await this.describeBlob(blob, options.signal);
-    if (options.expectedDiffId !== undefined && info.diffId !== options.expectedDiffId) {
-      throw new ShaleError(
-        'ERR_DIGEST_MISMATCH',
-        `layer blob ${blob} uncompresses to ${info.diffId}, but the image config says ${options.expectedDiffId}`,
-      );
-    }
+    const info =
+      options.expectedDiffId === undefined
+        ? await this.describeBlob(blob, options.signal)
+        : await this.checkDiffId(blob, options.expectedDiffId, options.signal);
     const chainId = chainIdStep(parent, info.diffId);
     const existing = await this.get(chainId);
     if (existing) return existing;
@@ -162,6 +106,7 @@ export class LayerStore {
       size: info.uncompressedSize,
     };
     if (parent !== undefined) record.parent = parent;
+    if (info.unverified) record.unverified = true;
     await writeJsonAtomic(digestFile(this.layersDir, chainId, '.json'), record);
     return record;
   }
@@ -180,19 +125,6 @@ export class LayerStore {
         if (err.code !== 'ENOENT') throw err;
       },
     );
-  }
-
-  /** Remove a stored blob together with what is known about it (its DiffID mapping). */
-  async removeBlob(blob: Digest): Promise<void> {
-    const info = await this.blobInfo(blob);
-    if (info) {
-      const { algorithm, hex } = parseDigest(blob);
-      await rm(path.join(digestFile(this.diffIdsDir, info.diffId), `${algorithm}-${hex}`), {
-        force: true,
-      });
-      await rm(digestFile(this.blobInfoDir, blob, '.json'), { force: true });
-    }
-    await this.content.delete(blob);
   }
 
   /** Every registered layer. */

@@ -8,7 +8,10 @@
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { imageIdOf } from '../../core/ids.ts';
 import { makeImageConfig, nextProbeId, type StrongIdLink } from '../../core/legacy/index.ts';
-import type { LegacyStore } from './legacy-store.ts';
+import { parseGoJson } from '../../core/legacy/go-json/parse.ts';
+import { decodeGoStruct, encodeGo } from '../../core/legacy/go-json/struct-codec.ts';
+import { IMAGE_1_8_3 } from '../../core/legacy/v1-image-structs.ts';
+import type { LegacyEntry, LegacyStore } from './legacy-store.ts';
 
 /** What a graph entry must match to stand for one position of a chain. */
 export interface LegacyPosition {
@@ -18,6 +21,18 @@ export interface LegacyPosition {
   parentId?: string;
   /** The parent position's strong ID; undefined at the base. */
   parentStrongId?: Digest;
+}
+
+/**
+ * The v1Compatibility Docker 1.8.3 generates for an image stored without one (spec §3.4 step 1,
+ * e.g. pulled by 1.8.2 or migrated from such a graph): the stored image encoded through the 1.8.3
+ * image structure, with its own ID and its parent's. Not written back: it is only validated.
+ */
+export function generateV1Compatibility(json: Uint8Array, entry: LegacyEntry): Uint8Array {
+  const image = decodeGoStruct(IMAGE_1_8_3, parseGoJson(json, 'legacy image JSON'), 'legacy image');
+  image.id = entry.id;
+  image.parent = entry.parent ?? '';
+  return encodeGo({ struct: IMAGE_1_8_3 }, image);
 }
 
 /** True when legacy image `id` exists and validates at `position`; never throws for bad data. */
@@ -30,7 +45,8 @@ export async function validateLegacyEntry(
     const entry = await legacy.get(id);
     if (!entry || entry.parent !== position.parentId) return false;
     const checksum = await legacy.checksum(id);
-    const v1Compatibility = await legacy.v1Compatibility(id);
+    const v1Compatibility =
+      (await legacy.v1Compatibility(id)) ?? generateV1Compatibility(await legacy.json(id), entry);
     if (checksum === undefined || v1Compatibility === undefined) return false;
     parseDigest(checksum);
     const config = makeImageConfig(v1Compatibility, checksum, position.parentStrongId);

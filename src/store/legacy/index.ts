@@ -6,10 +6,4 @@ export {
   type ChosenLegacyId,
   type LegacyPosition,
 } from './id-reuse.ts';
-export {
-  ensureLayerTarsum,
-  ensureLegacyChecksum,
-  openLayerDiff,
-  pickLayerBlob,
-  type LayerBlobChoice,
-} from './layer-checksum.ts';
+export { ensureLayerTarsum, ensureLegacyChecksum } from './layer-checksum.ts';

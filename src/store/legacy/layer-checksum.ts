@@ -1,47 +1,19 @@
 /**
  * Checksums the seed's way (spec §2.4): a layer's TarSum v1 is computed from the stored layer the
  * first time something needs it and recorded on the layer, and a legacy image's checksum file is
- * filled from it when it has none. Also the uncompressed diff of a stored layer, streamed from
- * whichever blob holds it (the plain tar when there is one), which save uses too.
+ * filled from it when it has none.
  */
-import type { Readable } from 'node:stream';
-import { decompressStream, type Compression } from '../../archive/compression/index.ts';
 import { tarsum } from '../../archive/tarsum/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { Store } from '../store.ts';
-
-export interface LayerBlobChoice {
-  digest: Digest;
-  compression: Compression;
-}
-
-/** The stored blob to read layer `diffId` from: the uncompressed tar if stored, else any. */
-export async function pickLayerBlob(store: Store, diffId: Digest): Promise<LayerBlobChoice> {
-  const candidates: LayerBlobChoice[] = [];
-  for (const digest of await store.layers.blobsOf(diffId)) {
-    const info = await store.layers.blobInfo(digest);
-    if (info && (await store.content.has(digest)))
-      candidates.push({ digest, compression: info.compression });
-  }
-  const best = candidates.find((c) => c.compression === 'none') ?? candidates[0];
-  if (!best) throw new ShaleError('ERR_NOT_FOUND', `layer ${diffId} has no blob in the store`);
-  return best;
-}
-
-/** The uncompressed tar of layer `diffId` (unverified; see save's layerTar for a checked copy). */
-export async function openLayerDiff(store: Store, diffId: Digest): Promise<Readable> {
-  const { digest, compression } = await pickLayerBlob(store, diffId);
-  const blob = store.content.open(digest);
-  return compression === 'none' ? blob : decompressStream(blob, compression);
-}
 
 /** The TarSum v1 of a registered layer, computed once and then read from its record. */
 export async function ensureLayerTarsum(store: Store, chainId: Digest): Promise<string> {
   const layer = await store.layers.get(chainId);
   if (!layer) throw new ShaleError('ERR_NOT_FOUND', `layer ${chainId} is not in the store`);
   if (layer.tarsum !== undefined) return layer.tarsum;
-  const stream = await openLayerDiff(store, layer.diffId);
+  const stream = await store.layers.openDiff(layer.diffId);
   let checksum: string;
   try {
     checksum = await tarsum(stream, { version: 'v1' });

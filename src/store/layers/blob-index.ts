@@ -1,0 +1,255 @@
+/**
+ * The blobs that hold layers: for each, the DiffID it holds, its compression and uncompressed
+ * size (`blobinfo/<alg>/<blob hex>.json`), and per DiffID the set of its blobs
+ * (`diffids/<alg>/<diffid hex>/<blob alg>-<blob hex>`, empty markers several processes can add to
+ * without a lock).
+ *
+ * A DiffID is either computed from the bytes or, for a blob a pull stored without decompressing
+ * it, *claimed* by the image config that named it (`unverified`). A claim is checked by the first
+ * read that decompresses the blob (extraction, save, TarSum) and a blob whose bytes contradict it
+ * is refused there; claims are never used to stand in for another blob of the same DiffID.
+ */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Readable } from 'node:stream';
+import { decompressStream, type Compression } from '../../archive/compression/index.ts';
+import {
+  applyLayerBlob,
+  type ApplyBlobOptions,
+  type ApplyResult,
+} from '../../archive/apply/index.ts';
+import { computeDiffId, type DiffIdResult } from '../../archive/diffid.ts';
+import { digestSchema as digest } from '../../core/digest-schema.ts';
+import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import type { ContentStore } from '../content/index.ts';
+import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
+import type { StoreLayout } from '../layout.ts';
+import { storedBlobFacts } from './blob-facts.ts';
+
+const blobInfoSchema = z.object({
+  diffId: digest,
+  compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']),
+  /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
+  uncompressedSize: z.number().int().nonnegative(),
+  /** The DiffID is an image config's claim, not yet checked against the bytes. */
+  unverified: z.literal(true).optional(),
+  /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */
+  sources: z.array(z.string()).optional(),
+});
+export type BlobInfo = z.infer<typeof blobInfoSchema> & { compression: Compression };
+
+/** What reading a blob taught: its info, and the claim it contradicted, if any. */
+interface Learned {
+  info: BlobInfo;
+  contradicted?: BlobInfo;
+}
+
+export function digestFile(dir: string, d: Digest, suffix = ''): string {
+  const { algorithm, hex } = parseDigest(d);
+  return path.join(dir, algorithm, `${hex}${suffix}`);
+}
+
+function contradiction(blob: Digest, actual: Digest, recorded: BlobInfo | Digest): ShaleError {
+  const said =
+    typeof recorded === 'string'
+      ? `the image config says ${recorded}`
+      : recorded.unverified
+        ? `the image config it was pulled with says ${recorded.diffId} (remove the images using it and pull them again)`
+        : `the store recorded ${recorded.diffId}: the store is damaged`;
+  return new ShaleError(
+    'ERR_DIGEST_MISMATCH',
+    `layer blob ${blob} uncompresses to ${actual}, but ${said}`,
+  );
+}
+
+export class LayerBlobIndex {
+  private readonly blobInfoDir: string;
+  private readonly diffIdsDir: string;
+
+  constructor(
+    layout: StoreLayout,
+    protected readonly content: ContentStore,
+  ) {
+    this.blobInfoDir = path.join(layout.metaDir, 'blobinfo');
+    this.diffIdsDir = path.join(layout.metaDir, 'diffids');
+  }
+
+  async blobInfo(blob: Digest): Promise<BlobInfo | undefined> {
+    const json = await readJsonFile(digestFile(this.blobInfoDir, blob, '.json'));
+    return json === undefined ? undefined : blobInfoSchema.parse(json);
+  }
+
+  /** Every stored blob known to hold this DiffID (its compressed forms, or the plain tar). */
+  async blobsOf(diffId: Digest): Promise<Digest[]> {
+    let names: string[];
+    try {
+      names = await readdir(digestFile(this.diffIdsDir, diffId));
+    } catch {
+      return [];
+    }
+    return names.map((n) => asDigest(n.replace('-', ':'))).sort();
+  }
+
+  /** What a stored blob holds: as recorded (computed or claimed), else computed now. */
+  async describeBlob(blob: Digest, signal?: AbortSignal): Promise<BlobInfo> {
+    return (await this.blobInfo(blob)) ?? this.verifyBlob(blob, signal);
+  }
+
+  /**
+   * What a stored blob holds, computed from its bytes unless that was done before; a claim the
+   * bytes contradict is an error (after the record is corrected: the bytes win).
+   */
+  async verifyBlob(blob: Digest, signal?: AbortSignal): Promise<BlobInfo> {
+    const { info, contradicted } = await this.readBlob(blob, signal);
+    if (contradicted) throw contradiction(blob, info.diffId, contradicted);
+    return info;
+  }
+
+  /** Stored `blob`'s info, checked against the DiffID an image config names for it. */
+  async checkDiffId(blob: Digest, diffId: Digest, signal?: AbortSignal): Promise<BlobInfo> {
+    let info = await this.describeBlob(blob, signal);
+    // Two configs disagree about a blob nobody has read yet: its bytes settle it.
+    if (info.diffId !== diffId && info.unverified) info = (await this.readBlob(blob, signal)).info;
+    if (info.diffId !== diffId) throw contradiction(blob, info.diffId, diffId);
+    return info;
+  }
+
+  private async readBlob(blob: Digest, signal?: AbortSignal): Promise<Learned> {
+    const known = await this.blobInfo(blob);
+    if (known && !known.unverified) return { info: known };
+    if (!(await this.content.has(blob)))
+      throw new ShaleError('ERR_NOT_FOUND', `blob ${blob} is not in the store`);
+    return this.learn(blob, await computeDiffId(this.content.open(blob), signal));
+  }
+
+  /**
+   * Record that stored `blob` holds layer `diffId`, as the image config it came with says,
+   * without decompressing it: a pull defers that work to the first read. A plain tar's claim is
+   * checked at once (its DiffID is its own digest).
+   */
+  async claimDiffId(blob: Digest, diffId: Digest, sources: readonly string[]): Promise<BlobInfo> {
+    const known = await this.blobInfo(blob);
+    const facts = known ? undefined : await storedBlobFacts(this.content.blobPath(blob));
+    let info: BlobInfo;
+    if (!facts) info = await this.checkDiffId(blob, diffId);
+    else if (facts.compression === 'none') {
+      if (blob !== diffId) throw contradiction(blob, blob, diffId);
+      info = { diffId, compression: 'none', uncompressedSize: facts.size };
+    } else {
+      const { compression, uncompressedEstimate } = facts;
+      info = { diffId, compression, uncompressedSize: uncompressedEstimate, unverified: true };
+    }
+    await this.recordBlobInfo(blob, { ...info, sources: [...sources] });
+    return info;
+  }
+
+  /** Record what a read of stored `blob` found; an error when it contradicts the record. */
+  async confirmDiffId(blob: Digest, actual: DiffIdResult): Promise<BlobInfo> {
+    const { info, contradicted } = await this.learn(blob, actual);
+    if (contradicted) throw contradiction(blob, info.diffId, contradicted);
+    return info;
+  }
+
+  /**
+   * Record what a read of stored `blob` found. A claim it contradicts is replaced (the blob no
+   * longer counts as holding the claimed DiffID) and returned; a contradicted computed record
+   * means the store is damaged.
+   */
+  private async learn(blob: Digest, actual: DiffIdResult): Promise<Learned> {
+    const known = await this.blobInfo(blob);
+    if (known && !known.unverified) {
+      if (known.diffId !== actual.diffId) throw contradiction(blob, actual.diffId, known);
+      return { info: known };
+    }
+    const info: BlobInfo = {
+      diffId: actual.diffId,
+      compression: actual.compression,
+      uncompressedSize: actual.size,
+    };
+    await this.recordBlobInfo(blob, info);
+    if (!known || known.diffId === actual.diffId) return { info };
+    await rm(this.markerFile(known.diffId, blob), { force: true });
+    return { info, contradicted: known };
+  }
+
+  private markerFile(diffId: Digest, blob: Digest): string {
+    const { algorithm, hex } = parseDigest(blob);
+    return path.join(digestFile(this.diffIdsDir, diffId), `${algorithm}-${hex}`);
+  }
+
+  /**
+   * Record what a stored blob holds, computed by the caller while it wrote the blob (a pull may
+   * hash the decompressed stream as it downloads). Sources are merged with those already known.
+   */
+  async recordBlobInfo(blob: Digest, info: BlobInfo): Promise<void> {
+    const known = (await this.blobInfo(blob))?.sources ?? [];
+    const sources = [...new Set([...known, ...(info.sources ?? [])])];
+    await writeJsonAtomic(digestFile(this.blobInfoDir, blob, '.json'), {
+      ...info,
+      ...(sources.length > 0 && { sources: sources.sort() }),
+    });
+    const marker = this.markerFile(info.diffId, blob);
+    await mkdir(path.dirname(marker), { recursive: true });
+    await writeFile(marker, '');
+  }
+
+  /**
+   * The stored blob to read layer `diffId` from: the plain tar when there is one, then a blob
+   * whose DiffID was checked, then one that holds it by claim.
+   */
+  async pickBlob(diffId: Digest): Promise<{ digest: Digest; info: BlobInfo }> {
+    const candidates: { digest: Digest; info: BlobInfo }[] = [];
+    for (const digest of await this.blobsOf(diffId)) {
+      const info = await this.blobInfo(digest);
+      if (info && (await this.content.has(digest))) candidates.push({ digest, info });
+    }
+    const rank = ({ info }: { info: BlobInfo }): number =>
+      info.compression === 'none' ? 0 : info.unverified ? 2 : 1;
+    const [best] = candidates.sort((a, b) => rank(a) - rank(b));
+    if (!best) throw new ShaleError('ERR_NOT_FOUND', `layer ${diffId} has no blob in the store`);
+    return best;
+  }
+
+  /** Make sure the blob layer `diffId` is read from holds it by its bytes, not only by claim. */
+  async verifyLayer(diffId: Digest, signal?: AbortSignal): Promise<void> {
+    const { digest, info } = await this.pickBlob(diffId);
+    if (info.unverified) await this.verifyBlob(digest, signal);
+  }
+
+  /** The uncompressed tar of layer `diffId`, from a blob that holds it by its bytes. */
+  async openDiff(diffId: Digest, signal?: AbortSignal): Promise<Readable> {
+    await this.verifyLayer(diffId, signal);
+    const { digest, info } = await this.pickBlob(diffId);
+    const blob = this.content.open(digest);
+    return info.compression === 'none' ? blob : decompressStream(blob, info.compression);
+  }
+
+  /**
+   * Extract layer `diffId` into `root` from its best blob. A claimed DiffID is checked by the same
+   * read, so the caller learns of a contradiction before it keeps anything it extracted.
+   */
+  async applyLayer(
+    diffId: Digest,
+    root: string,
+    options: ApplyBlobOptions = {},
+  ): Promise<ApplyResult> {
+    const { digest, info } = await this.pickBlob(diffId);
+    const blob = this.content.open(digest);
+    if (!info.unverified) return applyLayerBlob(root, blob, options);
+    const applied = await applyLayerBlob(root, blob, { ...options, diffId: true });
+    await this.confirmDiffId(digest, applied.diffId);
+    return applied;
+  }
+
+  /** Remove a stored blob together with what is known about it (its DiffID mapping). */
+  async removeBlob(blob: Digest): Promise<void> {
+    const info = await this.blobInfo(blob);
+    if (info) {
+      await rm(this.markerFile(info.diffId, blob), { force: true });
+      await rm(digestFile(this.blobInfoDir, blob, '.json'), { force: true });
+    }
+    await this.content.delete(blob);
+  }
+}

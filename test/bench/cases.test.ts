@@ -1,0 +1,66 @@
+// Unit test of the benchmark cases' shape (bench/cases/): no process runs, no service starts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { caseHead, freshStoreSide } from '../../bench/cases/common.ts';
+import { CASE_NAMES, servicesFor } from '../../bench/cases/index.ts';
+import { loadOciCase } from '../../bench/cases/oci-archive.ts';
+import type { BenchImage } from '../../bench/lib/image.ts';
+import { isMissing } from '../../bench/lib/side.ts';
+
+const image = {
+  name: 'tiny',
+  tag: 'tiny',
+  localRef: 'bench/tiny:tiny',
+  work: '/nonexistent/work/tiny',
+  ociArchive: '/nonexistent/work/tiny/image.oci.tar',
+  tarBytes: 300,
+  gzBytes: 100,
+  shale: (...args: string[]) => ['node', 'cli.js', ...args],
+} as unknown as BenchImage;
+
+test('caseHead counts MB/s on the tars or the blobs', () => {
+  assert.deepEqual(caseHead('x', image, 'title', 'tar', ['/in']), {
+    name: 'x',
+    fixture: 'tiny',
+    title: 'title',
+    basis: 'tar',
+    basisBytes: 300,
+    inputs: ['/in'],
+  });
+  assert.equal(caseHead('x', image, 'title', 'gz', []).basisBytes, 100);
+});
+
+test('freshStoreSide runs shale on the given store', () => {
+  const side = freshStoreSide('label', image, '/s', ['load', '-i', 'A']);
+  assert.equal(side.label, 'label');
+  assert.deepEqual(side.commands(), [['node', 'cli.js', '--root', '/s', 'load', '-i', 'A']]);
+  assert.ok(side.prepare && side.finish);
+});
+
+test('load-oci: shale loads the oci-archive, skopeo copies it to an OCI layout', () => {
+  assert.ok(CASE_NAMES.includes('load-oci'));
+  assert.deepEqual(servicesFor(['load-oci']), { registry: false, docker: false, podman: false });
+  const c = loadOciCase(image);
+  assert.equal(c.name, 'load-oci');
+  assert.deepEqual(c.inputs, [image.ociArchive]);
+  assert.equal(c.basisBytes, image.gzBytes);
+  assert.deepEqual(c.shale.commands(), [
+    [
+      ...['node', 'cli.js', '--root', '/nonexistent/work/tiny/load-oci-store', 'load'],
+      ...['-i', image.ociArchive, '--name', 'bench/tiny'],
+    ],
+  ]);
+  assert.equal(c.peers.length, 1);
+  const peer = c.peers[0]!;
+  if (isMissing(peer)) {
+    assert.equal(peer.missing, 'skopeo not installed');
+    return;
+  }
+  const [argv] = peer.commands();
+  assert.equal(argv![0], 'skopeo');
+  assert.ok(argv!.includes('--tmpdir'));
+  assert.deepEqual(argv!.slice(-2), [
+    `oci-archive:${image.ociArchive}`,
+    'oci:/nonexistent/work/tiny/load-oci-layout:tiny',
+  ]);
+});
