@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { migrateDockerRoot, type MigratedLegacyImage } from '../../src/formats/migrate/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { fixture } from '../helpers/fixtures.ts';
+import { migrateFirstImageOnly, migrateToEnd } from '../helpers/migrate.ts';
 import { runShale } from '../helpers/shale.ts';
 
 interface VectorImage {
@@ -112,15 +112,8 @@ test('migrate gives the spec IDs and tags, and reports a broken image and its ch
 test('an interrupted migration resumes where it stopped', async () => {
   const graph = buildGraph('graph-resume', false);
   const store = await openStore(path.join(work, 'store-resume'));
-  const stop = new AbortController();
-  await assert.rejects(
-    migrateDockerRoot(store, graph, { signal: stop.signal, onImage: () => stop.abort() }),
-    (err: Error) => err.name === 'AbortError',
-  );
-  assert.equal((await store.legacy.ids()).length, 1);
-  const seen: MigratedLegacyImage[] = [];
-  const result = await migrateDockerRoot(store, graph, { onImage: (i) => seen.push(i) });
-  assert.deepEqual(result.failed, []);
+  await migrateFirstImageOnly(store, graph);
+  const { seen, result } = await migrateToEnd(store, graph);
   assert.equal(seen.filter((i) => i.resumed).length, 1, 'the first image is not migrated twice');
   assert.deepEqual(new Map(seen.map((i) => [i.legacyId, i.imageId])), expectedIds);
   assert.deepEqual(result.references.sort(), [
