@@ -1,5 +1,7 @@
 // Unit test of the benchmark cases' shape (bench/cases/): no process runs, no service starts.
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { caseHead, freshStoreSide } from '../../bench/cases/common.ts';
 import { CASE_NAMES, servicesFor } from '../../bench/cases/index.ts';
@@ -7,12 +9,15 @@ import { loadOciCase } from '../../bench/cases/oci-archive.ts';
 import type { BenchImage } from '../../bench/lib/image.ts';
 import { isMissing } from '../../bench/lib/side.ts';
 
+/** Never created: the cases only name paths under it. */
+const WORK = path.join(tmpdir(), 'shale-bench-cases-test', 'tiny');
+
 const image = {
   name: 'tiny',
   tag: 'tiny',
   localRef: 'bench/tiny:tiny',
-  work: '/nonexistent/work/tiny',
-  ociArchive: '/nonexistent/work/tiny/image.oci.tar',
+  work: WORK,
+  ociArchive: path.join(WORK, 'image.oci.tar'),
   tarBytes: 300,
   gzBytes: 100,
   shale: (...args: string[]) => ['node', 'cli.js', ...args],
@@ -46,7 +51,7 @@ test('load-oci: shale loads the oci-archive, skopeo copies it to an OCI layout',
   assert.equal(c.basisBytes, image.gzBytes);
   assert.deepEqual(c.shale.commands(), [
     [
-      ...['node', 'cli.js', '--root', '/nonexistent/work/tiny/load-oci-store', 'load'],
+      ...['node', 'cli.js', '--root', path.join(WORK, 'load-oci-store'), 'load'],
       ...['-i', image.ociArchive, '--name', 'bench/tiny'],
     ],
   ]);
@@ -61,6 +66,6 @@ test('load-oci: shale loads the oci-archive, skopeo copies it to an OCI layout',
   assert.ok(argv!.includes('--tmpdir'));
   assert.deepEqual(argv!.slice(-2), [
     `oci-archive:${image.ociArchive}`,
-    'oci:/nonexistent/work/tiny/load-oci-layout:tiny',
+    `oci:${path.join(WORK, 'load-oci-layout')}:tiny`,
   ]);
 });

@@ -61,13 +61,11 @@ export async function reusableSchema1Layers(
 
 /** The stored blob layer `diffId` is best read from, kept out of a concurrent prune. */
 async function storedBlobOf(store: Store, diffId: Digest): Promise<LayerSource | undefined> {
-  let picked: Awaited<ReturnType<Store['layers']['pickBlob']>>;
-  try {
-    picked = await store.layers.pickBlob(diffId);
-  } catch (err) {
+  const picked = await store.layers.pickBlob(diffId).catch((err: unknown) => {
     if (isShaleError(err, 'ERR_NOT_FOUND')) return undefined;
     throw err;
-  }
+  });
+  if (!picked) return undefined;
   await touch(store.content.blobPath(picked.digest));
   return { blob: picked.digest, diffId, info: picked.info };
 }

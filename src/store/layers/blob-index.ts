@@ -212,16 +212,18 @@ export class LayerBlobIndex {
     return best;
   }
 
-  /** Make sure the blob layer `diffId` is read from holds it by its bytes, not only by claim. */
-  async verifyLayer(diffId: Digest, signal?: AbortSignal): Promise<void> {
+  /** The blob layer `diffId` is read from, holding it by its bytes (checked now if only claimed). */
+  async verifyLayer(
+    diffId: Digest,
+    signal?: AbortSignal,
+  ): Promise<{ digest: Digest; info: BlobInfo }> {
     const { digest, info } = await this.pickBlob(diffId);
-    if (info.unverified) await this.verifyBlob(digest, signal);
+    return { digest, info: info.unverified ? await this.verifyBlob(digest, signal) : info };
   }
 
   /** The uncompressed tar of layer `diffId`, from a blob that holds it by its bytes. */
   async openDiff(diffId: Digest, signal?: AbortSignal): Promise<Readable> {
-    await this.verifyLayer(diffId, signal);
-    const { digest, info } = await this.pickBlob(diffId);
+    const { digest, info } = await this.verifyLayer(diffId, signal);
     const blob = this.content.open(digest);
     return info.compression === 'none' ? blob : decompressStream(blob, info.compression);
   }

@@ -6,3 +6,4 @@ export {
   type RegisterOptions,
 } from './layer-store.ts';
 export type { BlobInfo } from './blob-index.ts';
+export { storedBlobFacts, type BlobFacts } from './blob-facts.ts';

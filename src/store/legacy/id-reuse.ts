@@ -47,7 +47,7 @@ export async function validateLegacyEntry(
     const checksum = await legacy.checksum(id);
     const v1Compatibility =
       (await legacy.v1Compatibility(id)) ?? generateV1Compatibility(await legacy.json(id), entry);
-    if (checksum === undefined || v1Compatibility === undefined) return false;
+    if (checksum === undefined) return false;
     parseDigest(checksum);
     const config = makeImageConfig(v1Compatibility, checksum, position.parentStrongId);
     return imageIdOf(config) === position.strongId;
