@@ -1,5 +1,20 @@
 #!/usr/bin/env node
-/** Entry point of the `shale` executable. */
-import { runCli } from './program.ts';
+/**
+ * Entry point of the `shale` executable: a small launcher that runs the CLI's bundle
+ * (shale-program.cjs beside it, built by scripts/bundle-cli.mjs) through V8's code cache.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { loadBundle } from './code-cache.ts';
+import type * as Program from './program.ts';
 
-process.exitCode = await runCli(process.argv.slice(2));
+// undici parses HTTP with a WebAssembly build of llhttp. V8 compiles it with its baseline compiler
+// and then re-optimises it on a background thread, and the process cannot exit until that job
+// ends: ~100 ms on every command that talks to a registry. The baseline code is fast enough for
+// parsing headers (bodies pass through it as spans), so the CLI stays on it.
+setFlagsFromString('--liftoff-only');
+
+const program = loadBundle<typeof Program>(
+  new URL('./shale-program.cjs', import.meta.url).pathname,
+);
+process.exitCode = await program.exports.runCli(process.argv.slice(2));
+program.saveCache();

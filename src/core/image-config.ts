@@ -4,31 +4,31 @@
  * that stand for them — while every other field passes through untouched. The bytes are parsed,
  * never re-serialised: the image ID is the digest of the bytes as given.
  */
-import { z } from 'zod';
+import * as z from './zod.ts';
 import type { Digest } from './digest.ts';
 import { digestSchema } from './digest-schema.ts';
 import { ShaleError } from './errors.ts';
 import { imageIdOf } from './ids.ts';
 
 const historyEntry = z.looseObject({
-  created: z.string().optional(),
-  created_by: z.string().optional(),
-  author: z.string().optional(),
-  comment: z.string().optional(),
-  empty_layer: z.boolean().optional(),
+  created: z.optional(z.string()),
+  created_by: z.optional(z.string()),
+  author: z.optional(z.string()),
+  comment: z.optional(z.string()),
+  empty_layer: z.optional(z.boolean()),
 });
 
 const imageConfigSchema = z.looseObject({
   // Required by OCI, yet absent from configs Docker made from v1 JSON (a 1.x graph's lower images,
   // older schema1 history), which Docker accepts: shown as empty.
-  architecture: z.string().optional(),
-  os: z.string().optional(),
-  variant: z.string().optional(),
-  created: z.string().optional(),
-  author: z.string().optional(),
-  config: z.looseObject({}).nullable().optional(),
+  architecture: z.optional(z.string()),
+  os: z.optional(z.string()),
+  variant: z.optional(z.string()),
+  created: z.optional(z.string()),
+  author: z.optional(z.string()),
+  config: z.optional(z.nullable(z.looseObject({}))),
   rootfs: z.object({ type: z.literal('layers'), diff_ids: z.array(digestSchema) }),
-  history: z.array(historyEntry).nullable().optional(),
+  history: z.optional(z.nullable(z.array(historyEntry))),
 });
 
 export type ImageConfig = z.infer<typeof imageConfigSchema> & { rootfs: { diff_ids: Digest[] } };
@@ -41,7 +41,7 @@ export interface ParsedImageConfig {
   bytes: Buffer;
 }
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 

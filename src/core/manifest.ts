@@ -2,7 +2,7 @@
  * Manifests and indexes (OCI image-spec and Docker schema2 share one shape): zod schemas for the
  * fields shale uses, with everything else passed through, and platform matching for indexes.
  */
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { digestSchema } from './digest-schema.ts';
 import type { Digest } from './digest.ts';
 import { ShaleError } from './errors.ts';
@@ -10,22 +10,22 @@ import { ShaleError } from './errors.ts';
 const platformSchema = z.looseObject({
   architecture: z.string(),
   os: z.string(),
-  variant: z.string().optional(),
+  variant: z.optional(z.string()),
 });
 export type Platform = z.infer<typeof platformSchema>;
 
 const descriptorSchema = z.looseObject({
   mediaType: z.string(),
   digest: digestSchema,
-  size: z.number().int().nonnegative(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  platform: platformSchema.optional(),
+  size: z.number().check(z.int(), z.nonnegative()),
+  annotations: z.optional(z.record(z.string(), z.string())),
+  platform: z.optional(platformSchema),
 });
 export type ManifestDescriptor = z.infer<typeof descriptorSchema> & { digest: Digest };
 
 const imageManifestSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
+  mediaType: z.optional(z.string()),
   config: descriptorSchema,
   layers: z.array(descriptorSchema),
 });
@@ -33,12 +33,12 @@ export type ImageManifest = z.infer<typeof imageManifestSchema>;
 
 const indexSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
+  mediaType: z.optional(z.string()),
   manifests: z.array(descriptorSchema),
 });
 export type ImageIndex = z.infer<typeof indexSchema>;
 
-function parseWith<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): T {
+function parseWith<T>(schema: z.ZodMiniType<T>, bytes: Uint8Array, what: string): T {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));

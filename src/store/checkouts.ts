@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../core/zod.ts';
 import type { Digest } from '../core/digest.ts';
 import { digestSchema } from '../core/digest-schema.ts';
 import { ShaleError } from '../core/errors.ts';

@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../core/zod.ts';
 import { readJsonFile, writeJsonAtomic } from './json-file.ts';
 import type { StoreLayout } from './layout.ts';
 
-const leaseSchema = z.object({ pid: z.number().int(), started: z.number() });
+const leaseSchema = z.object({ pid: z.number().check(z.int()), started: z.number() });
 
 function leasesDir(layout: StoreLayout): string {
   return path.join(layout.metaDir, 'leases');

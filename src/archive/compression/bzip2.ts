@@ -29,7 +29,13 @@ interface Bzip2Core {
   ): number | null;
 }
 
-const bzip2 = createRequire(import.meta.url)('unbzip2-stream/lib/bzip2.js') as Bzip2Core;
+let loadedCore: Bzip2Core | undefined;
+/** The block decoder, required on first use (most shale commands never meet bzip2). */
+function bzip2(): Bzip2Core {
+  return (loadedCore ??= createRequire(import.meta.url)(
+    'unbzip2-stream/lib/bzip2.js',
+  ) as Bzip2Core);
+}
 
 /** The library's own error messages are whimsical ("moo i'm a cow"): say what happened instead. */
 function libraryError(err: unknown): unknown {
@@ -93,7 +99,7 @@ export class Bzip2Decoder extends PumpDecoder {
       if (bits.available < 4 && !ending) return false;
       bits.mark();
       try {
-        this.#level = bzip2.header(bits.read);
+        this.#level = bzip2().header(bits.read);
       } catch (err) {
         if (err === NEED_MORE) {
           bits.rewind();
@@ -118,7 +124,7 @@ export class Bzip2Decoder extends PumpDecoder {
     bits.mark();
     let crc: number | null;
     try {
-      crc = bzip2.decompress(
+      crc = bzip2().decompress(
         bits.read,
         this.#writeByte,
         this.#blockBuf!,

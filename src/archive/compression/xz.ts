@@ -3,7 +3,8 @@
  * We use its module but not its XzReadableStream (a web stream with one global lock, so two live
  * xz streams serialise and an abandoned one blocks all others). See XzWasmContext for the layout.
  */
-import xzDecompress from 'xz-decompress';
+import { createRequire } from 'node:module';
+import type XzDecompress from 'xz-decompress';
 import { ShaleError } from '../../core/errors.ts';
 import type { ByteQueue } from './byte-queue.ts';
 import type { OutputLimits } from './limits.ts';
@@ -37,6 +38,8 @@ interface XzWasmExports {
   supply_input(ctx: number, size: number): void;
   get_next_output(ctx: number): number;
 }
+
+type XzDecompressModule = typeof XzDecompress;
 
 /** The statics of XzReadableStream that load the module (not part of its typed API). */
 interface XzReadableStreamStatics {
@@ -141,11 +144,15 @@ class XzWasmContext {
 let wasmPromise: Promise<XzWasmExports> | undefined;
 let loadedWasm: XzWasmExports | null = null;
 
-/** Loads (once) and checks the xz WebAssembly module. */
+/**
+ * Loads (once) and checks the xz WebAssembly module. The package is loaded here, on first use,
+ * not at start-up: it pulls in node:stream/web, which most shale commands never need.
+ */
 export function loadXzWasm(): Promise<XzWasmExports> {
   wasmPromise ??= (async () => {
     const unsupported = (why: string) =>
       new ShaleError('ERR_UNSUPPORTED', `cannot decode xz: xz-decompress ${why}`);
+    const xzDecompress = createRequire(import.meta.url)('xz-decompress') as XzDecompressModule;
     const statics = xzDecompress.XzReadableStream as unknown as XzReadableStreamStatics;
     if (typeof statics._getModuleInstance !== 'function') {
       throw unsupported('no longer exposes its WebAssembly module (version changed?)');

@@ -3,15 +3,15 @@
  * its config and layer tars and the tags it is saved under. Docker 25+ adds `LayerSources`
  * (descriptors per DiffID), which loading tolerates and does not need.
  */
-import { z } from 'zod';
+import * as z from '../../core/zod.ts';
 import { ShaleError } from '../../core/errors.ts';
 
 const manifestItemSchema = z.object({
-  Config: z.string().min(1),
-  RepoTags: z.array(z.string()).nullable().optional(),
+  Config: z.string().check(z.minLength(1)),
+  RepoTags: z.optional(z.nullable(z.array(z.string()))),
   Layers: z.array(z.string()),
-  Parent: z.string().optional(),
-  LayerSources: z.record(z.string(), z.unknown()).optional(),
+  Parent: z.optional(z.string()),
+  LayerSources: z.optional(z.record(z.string(), z.unknown())),
 });
 
 export type DockerManifestItem = z.infer<typeof manifestItemSchema>;

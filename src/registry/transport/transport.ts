@@ -131,9 +131,7 @@ export class Transport {
     body: RequestBody | undefined,
     signal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
-    const answer = await this.#dispatchers.for(url).request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
+    const answer = await this.#dispatchers.request(url, {
       method,
       headers,
       body: body === undefined ? null : bodyForAttempt(body),

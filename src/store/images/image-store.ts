@@ -6,7 +6,7 @@
  */
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../../core/zod.ts';
 import { digestSchema as digest } from '../../core/digest-schema.ts';
 import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -21,15 +21,15 @@ import { synthesizeManifest, type Descriptor } from './manifest.ts';
 const imageRecordSchema = z.object({
   id: digest,
   /** ChainID of the top layer; absent for an image without layers. */
-  topLayer: digest.optional(),
+  topLayer: z.optional(digest),
   /** The image this one was committed from. */
-  parent: digest.optional(),
+  parent: z.optional(digest),
   /** When this store first saw the image (RFC 3339). */
   added: z.string(),
   /** The manifest the image is published with (as received, or written here when first tagged). */
-  manifest: z
-    .object({ mediaType: z.string(), digest, size: z.number().int().nonnegative() })
-    .optional(),
+  manifest: z.optional(
+    z.object({ mediaType: z.string(), digest, size: z.number().check(z.int(), z.nonnegative()) }),
+  ),
 });
 export type ImageRecord = z.infer<typeof imageRecordSchema>;
 

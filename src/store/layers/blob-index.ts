@@ -11,7 +11,7 @@
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../../core/zod.ts';
 import type { Readable } from 'node:stream';
 import { decompressStream, type Compression } from '../../archive/compression/index.ts';
 import {
@@ -32,11 +32,11 @@ const blobInfoSchema = z.object({
   diffId: digest,
   compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']),
   /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
-  uncompressedSize: z.number().int().nonnegative(),
+  uncompressedSize: z.number().check(z.int(), z.nonnegative()),
   /** The DiffID is an image config's claim, not yet checked against the bytes. */
-  unverified: z.literal(true).optional(),
+  unverified: z.optional(z.literal(true)),
   /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */
-  sources: z.array(z.string()).optional(),
+  sources: z.optional(z.array(z.string())),
 });
 export type BlobInfo = z.infer<typeof blobInfoSchema> & { compression: Compression };
 

@@ -6,7 +6,7 @@
  */
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../../core/zod.ts';
 import { digestSchema as digest } from '../../core/digest-schema.ts';
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -22,14 +22,14 @@ export const MAX_LAYER_DEPTH = 125;
 const layerRecordSchema = z.object({
   chainId: digest,
   diffId: digest,
-  parent: digest.optional(),
-  depth: z.number().int().positive(),
+  parent: z.optional(digest),
+  depth: z.number().check(z.int(), z.positive()),
   /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
-  size: z.number().int().nonnegative(),
+  size: z.number().check(z.int(), z.nonnegative()),
   /** Registered from a blob whose DiffID is still only claimed (see blob-index.ts). */
-  unverified: z.literal(true).optional(),
+  unverified: z.optional(z.literal(true)),
   /** TarSum v1 of the layer diff, once computed (spec §2.4). */
-  tarsum: z.string().optional(),
+  tarsum: z.optional(z.string()),
 });
 export type LayerRecord = z.infer<typeof layerRecordSchema>;
 

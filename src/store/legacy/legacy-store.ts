@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../../core/zod.ts';
 import { digestSchema } from '../../core/digest-schema.ts';
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -20,12 +20,12 @@ import type { StoreLayout } from '../layout.ts';
 import { withLock } from '../lock.ts';
 import { readFileIfExists } from '../json-file.ts';
 
-const legacyIdSchema = z.string().refine(isLegacyId, { message: 'not a legacy image ID' });
+const legacyIdSchema = z.string().check(z.refine(isLegacyId, { message: 'not a legacy image ID' }));
 
 const entrySchema = z.object({
   id: legacyIdSchema,
   /** The legacy ID of the parent image (absent for a base image). */
-  parent: legacyIdSchema.optional(),
+  parent: z.optional(legacyIdSchema),
   /** ChainID of the layer this legacy image ends with. */
   layer: digestSchema,
   /** The image (config digest) this legacy image became. */

@@ -5,7 +5,7 @@
  * whose `org.opencontainers.image.ref.name` and `io.containerd.image.name` are the full
  * reference), so skopeo and umoci see every tagged image.
  */
-import { z } from 'zod';
+import * as z from '../../core/zod.ts';
 import type { Digest } from '../../core/digest.ts';
 import { digestSchema } from '../../core/digest-schema.ts';
 import { ShaleError } from '../../core/errors.ts';

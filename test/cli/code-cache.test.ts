@@ -1,0 +1,62 @@
+/** The CLI's V8 code cache (src/cli/code-cache.ts): made once, reused, replaced when bad, optional. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { SHALE_BIN } from '../helpers/shale.ts';
+
+const work = mkdtempSync(path.join(tmpdir(), 'shale-code-cache-'));
+const store = path.join(work, 'store');
+
+function images(cacheHome: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [SHALE_BIN, '--root', store, 'images'], {
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+    encoding: 'utf8',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function cacheFiles(cacheHome: string): string[] {
+  return readdirSync(path.join(cacheHome, 'shale', 'code-cache')).map((name) =>
+    path.join(cacheHome, 'shale', 'code-cache', name),
+  );
+}
+
+test('the first run stores one cache file, named by Node version; the next run uses it as is', () => {
+  const home = mkdtempSync(path.join(work, 'home-'));
+  const first = images(home);
+  assert.equal(first.status, 0, first.stderr);
+  const files = cacheFiles(home);
+  assert.equal(files.length, 1);
+  assert.match(
+    path.basename(files[0]!),
+    new RegExp(`^node-${process.version}-${process.arch}-[0-9a-f]{32}\\.v8$`),
+  );
+  const made = statSync(files[0]!).mtimeMs;
+  const second = images(home);
+  assert.deepEqual(second, first);
+  assert.deepEqual(cacheFiles(home), files);
+  assert.equal(statSync(files[0]!).mtimeMs, made, 'a cache V8 accepted is not written again');
+});
+
+test('a damaged cache file is ignored and replaced', () => {
+  const home = mkdtempSync(path.join(work, 'home-'));
+  const reference = images(home);
+  const [file] = cacheFiles(home);
+  writeFileSync(file!, Buffer.alloc(4096, 0x5a));
+  const run = images(home);
+  assert.deepEqual(run, reference);
+  assert.notDeepEqual(readFileSync(file!), Buffer.alloc(4096, 0x5a));
+  assert.deepEqual(images(home), reference);
+});
+
+test('a cache directory that cannot be made costs nothing but the cache', () => {
+  const notADir = path.join(work, 'plain-file');
+  writeFileSync(notADir, 'x');
+  const run = images(notADir);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stderr, '');
+  assert.deepEqual(run, images(mkdtempSync(path.join(work, 'home-'))));
+});
