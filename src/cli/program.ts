@@ -2,7 +2,6 @@
  * The `shale` command line: builds the commander program and maps failures to shale's exit
  * contract (`shale: …` on stderr; 1 for failures, 2 for wrong usage).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isShaleError } from '../core/errors.ts';
 import { registerDiffid } from './commands/diffid.ts';
@@ -27,16 +26,9 @@ import { CliContext } from './context.ts';
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-/** The version in package.json (two levels up from dist/cli/ and from src/cli/ alike). */
-function packageVersion(): string {
-  const manifest = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(manifest) as { version: string }).version;
-}
-
 function buildProgram(): Command {
   const program = new Command('shale')
     .description('daemonless, content-addressable container image store')
-    .version(packageVersion(), '--version', 'print the version of shale')
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeErr: () => undefined })

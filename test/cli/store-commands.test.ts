@@ -3,14 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  appendFileSync,
-  chmodSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-} from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runDemo } from '../helpers/demo.ts';
@@ -129,14 +122,4 @@ test('a --root that is a non-empty non-store directory is refused', () => {
   const r = runShale(['--root', repo, 'images']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^shale: .* is not empty and is not a shale store/);
-});
-
-test('--version prints the version in package.json and exits 0', () => {
-  const { version } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  const run = runShale(['--version']);
-  assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout, `${version}\n`);
-  assert.equal(run.stderr, '');
 });
