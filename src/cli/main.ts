@@ -3,6 +3,7 @@
  * Entry point of the `shale` executable: a small launcher that runs the CLI's bundle
  * (shale-program.cjs beside it, built by scripts/bundle-cli.mjs) through V8's code cache.
  */
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { loadBundle } from './code-cache.ts';
 import type * as Program from './program.ts';
@@ -14,7 +15,7 @@ import type * as Program from './program.ts';
 setFlagsFromString('--liftoff-only');
 
 const program = loadBundle<typeof Program>(
-  new URL('./shale-program.cjs', import.meta.url).pathname,
+  fileURLToPath(new URL('./shale-program.cjs', import.meta.url)),
 );
 process.exitCode = await program.exports.runCli(process.argv.slice(2));
 program.saveCache();

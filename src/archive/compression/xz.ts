@@ -39,8 +39,6 @@ interface XzWasmExports {
   get_next_output(ctx: number): number;
 }
 
-type XzDecompressModule = typeof XzDecompress;
-
 /** The statics of XzReadableStream that load the module (not part of its typed API). */
 interface XzReadableStreamStatics {
   _getModuleInstance?: () => Promise<void>;
@@ -152,7 +150,7 @@ export function loadXzWasm(): Promise<XzWasmExports> {
   wasmPromise ??= (async () => {
     const unsupported = (why: string) =>
       new ShaleError('ERR_UNSUPPORTED', `cannot decode xz: xz-decompress ${why}`);
-    const xzDecompress = createRequire(import.meta.url)('xz-decompress') as XzDecompressModule;
+    const xzDecompress = createRequire(import.meta.url)('xz-decompress') as typeof XzDecompress;
     const statics = xzDecompress.XzReadableStream as unknown as XzReadableStreamStatics;
     if (typeof statics._getModuleInstance !== 'function') {
       throw unsupported('no longer exposes its WebAssembly module (version changed?)');

@@ -1,9 +1,9 @@
 /**
  * Connection pools and the requests sent through them: one undici dispatcher per kind of
- * destination. Loopback origins get a direct
- * agent (never proxied); other origins go through an agent that honours HTTPS_PROXY, HTTP_PROXY
- * and NO_PROXY (either case), with the host's own CA bundle when one is configured. Like Go's
- * client, plain-HTTP requests go to the proxy in absolute form; HTTPS ones tunnel with CONNECT.
+ * destination. Loopback origins get a direct agent (never proxied); other origins go through an
+ * agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case), with the host's own CA
+ * bundle when one is configured. Like Go's client, plain-HTTP requests go to the proxy in absolute
+ * form; HTTPS ones tunnel with CONNECT.
  *
  * The agents and `request` come from their own modules, not the package index: the index also
  * builds fetch, WebSocket, caches and cookies, which would cost every CLI call ~100 ms of start-up.
