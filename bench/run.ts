@@ -6,8 +6,8 @@
  *        [--fixtures large,many-small] [--runs N] [--warmup N] [--scaling-runs N]
  *        [--idle-wait SECONDS] [--results NAME] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
  *
- * Names for --only: the cases (tarsum diffid unpack pull pull-unpack push save load load-oci),
- * a case on one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
+ * Names for --only: the cases (tarsum diffid unpack pull pull-disk pull-unpack push save load
+ * load-oci), a case on one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';

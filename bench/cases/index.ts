@@ -5,7 +5,7 @@ import type { BenchCase, SkippedCase } from '../lib/side.ts';
 import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
 import { diffidCase, tarsumCase } from './hashing.ts';
 import { loadOciCase } from './oci-archive.ts';
-import { pullCase, pushCase } from './registry.ts';
+import { pullCase, pullToDiskCase, pushCase } from './registry.ts';
 import { unpackCase } from './unpack.ts';
 
 type MakeCase = (image: BenchImage, services: Services) => BenchCase | SkippedCase;
@@ -15,6 +15,7 @@ const CASES: Record<string, MakeCase> = {
   diffid: diffidCase,
   unpack: unpackCase,
   pull: pullCase,
+  'pull-disk': pullToDiskCase,
   'pull-unpack': pullUnpackCase,
   push: pushCase,
   save: saveCase,
@@ -28,7 +29,7 @@ export const CASE_NAMES = Object.keys(CASES);
 export function servicesFor(names: readonly string[]) {
   const any = (...wanted: string[]) => names.some((n) => wanted.includes(n));
   return {
-    registry: any('pull', 'pull-unpack', 'push'),
+    registry: any('pull', 'pull-disk', 'pull-unpack', 'push'),
     docker: any('pull-unpack', 'save', 'load'),
     podman: any('pull-unpack'),
   };

@@ -82,6 +82,28 @@ test('ingest stores the exact bytes under their digest, read-only, once', async 
   assert.equal(await store.has(result.digest), false);
 });
 
+test('blobs larger than the background write-back step are stored whole (ingest and partial)', async () => {
+  const { root, store } = await freshStore();
+  const size = 20_000_000; // several 8 MiB write-back steps, and a tail
+  const bytes = Buffer.concat([...seededChunks(size, 'wb', 300_000)]);
+  const expected = { digest: sha256(bytes), size };
+  assert.equal((await store.ingest(seededChunks(size, 'wb', 300_000), expected)).existed, false);
+  assert.ok(readFileSync(store.blobPath(expected.digest)).equals(bytes));
+  assert.equal(await store.delete(expected.digest), true);
+
+  const partial = await store.openPartial(expected);
+  await partial.append(
+    (async function* () {
+      yield* seededChunks(size, 'wb', 300_000);
+    })(),
+  );
+  await partial.verify();
+  assert.deepEqual(await partial.commit(), { ...expected, existed: false });
+  await partial.close();
+  assert.ok(readFileSync(store.blobPath(expected.digest)).equals(bytes));
+  assert.deepEqual(ingestLeftovers(root), []);
+});
+
 test('a digest or size mismatch leaves no blob and no temp file', async () => {
   const { root, store } = await freshStore();
   const bytes = Buffer.from('hello');

@@ -1,6 +1,6 @@
 /**
  * Writing one blob: stream into a private temp file in the ingest area while hashing, enforce the
- * expected size as bytes arrive, fsync, verify digest and size, then rename into `blobs/` (or
+ * expected size as bytes arrive, fsync (written back as it grows), verify digest and size, then rename into `blobs/` (or
  * drop the temp file when the blob is already there). A reader never sees a partial blob, and a
  * failed write leaves nothing behind.
  */
@@ -9,6 +9,7 @@ import { access, open, rename, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path';
 import { digestOf, parseDigest, type Digest, type DigestAlgorithm } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
+import { Writeback } from './writeback.ts';
 
 export interface Expected {
   digest?: Digest;
@@ -70,14 +71,17 @@ async function copyHashing(
   signal?: AbortSignal,
 ): Promise<Omit<IngestResult, 'existed'>> {
   const hash = createHash(algorithm);
+  const writeback = new Writeback(handle);
   let size = 0;
   for await (const chunk of source) {
     signal?.throwIfAborted();
     size += chunk.length;
     checkSize(size, expected);
     hash.update(chunk);
-    await handle.write(chunk);
+    await handle.write(chunk); // before the next chunk: a source may reuse its buffer
+    writeback.wrote(chunk.length);
   }
+  await writeback.sync();
   return { digest: digestOf(algorithm, hash.digest('hex')), size };
 }
 
@@ -109,7 +113,6 @@ export async function ingestBlob(
   let committed = false;
   try {
     const result = await copyHashing(source, handle, algorithm, expected, signal);
-    await handle.sync();
     await handle.close();
     verify(result, expected);
     const existed = await moveIntoPlace(temp, target.blobPath(result.digest));

@@ -22,6 +22,7 @@ import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { processAlive } from '../leases.ts';
 import { BLOB_MODE, syncDirectory, type IngestResult, type IngestTarget } from './ingest.ts';
+import { Writeback } from './writeback.ts';
 
 export interface PartialOptions {
   signal?: AbortSignal;
@@ -78,10 +79,18 @@ export class PartialBlob {
     private readonly file: string,
     private readonly handle: FileHandle,
     private readonly unlock: () => Promise<void>,
-    private hash: Hash,
-    private written: number,
     private readonly options: PartialOptions,
-  ) {}
+  ) {
+    this.writeback = new Writeback(handle);
+    this.hash = createHash(parseDigest(digest).algorithm);
+  }
+
+  private readonly writeback: Writeback;
+  private hash: Hash;
+  /** Bytes of the blob in the file. */
+  private written = 0;
+  /** The bytes verified and flushed to disk: committing is a rename. */
+  private settled = false;
 
   /**
    * Open (or resume) the partial write of the blob `digest` of `size` bytes. Waits while another
@@ -96,23 +105,22 @@ export class PartialBlob {
     await mkdir(target.ingestDir, { recursive: true });
     const file = path.join(target.ingestDir, `partial-${algorithm}-${hex}`);
     const unlock = await lockExclusively(file, options.signal);
+    let partial: PartialBlob | undefined;
     try {
       const handle = await open(file, 'a+', 0o644);
-      const partial = new PartialBlob(
+      partial = new PartialBlob(
         target,
         expected.digest,
         expected.size,
         file,
         handle,
         unlock,
-        createHash(algorithm),
-        0,
         options,
       );
       await partial.replayExisting();
       return partial;
     } catch (err) {
-      await unlock();
+      await (partial ? partial.close() : unlock());
       throw err;
     }
   }
@@ -165,6 +173,7 @@ export class PartialBlob {
       if (batch.length === 0) return;
       writing = this.handle.writev(batch);
       writing.catch(() => undefined); // awaited by the next flush
+      this.writeback.wrote(batched);
       batch = [];
       batched = 0;
     };
@@ -183,19 +192,28 @@ export class PartialBlob {
 
   /** Start from byte 0 again (the server ignored a Range request, or the bytes were junk). */
   async restart(): Promise<void> {
+    this.settled = false;
     await this.handle.truncate(0);
     this.hash = createHash(parseDigest(this.digest).algorithm);
     this.written = 0;
   }
 
   /**
-   * Check size and digest. A blob that does not verify is deleted (its bytes are wrong, resuming
-   * cannot help) and ERR_SIZE_MISMATCH / ERR_DIGEST_MISMATCH thrown.
+   * Check size and digest, then flush the bytes to disk (done as each download ends, so parallel
+   * downloads flush in parallel and the commit that follows has only a rename left). A blob that
+   * does not verify is deleted (its bytes are wrong, resuming cannot help) and
+   * ERR_SIZE_MISMATCH / ERR_DIGEST_MISMATCH thrown.
    */
   async verify(): Promise<void> {
+    if (this.settled) return;
     const { algorithm } = parseDigest(this.digest);
-    const actual = digestOf(algorithm, this.hash.copy().digest('hex'));
-    if (this.written === this.size && actual === this.digest) return;
+    const actual =
+      this.written === this.size ? digestOf(algorithm, this.hash.copy().digest('hex')) : undefined;
+    if (actual === this.digest) {
+      await this.writeback.sync();
+      this.settled = true;
+      return;
+    }
     await this.discard();
     throw this.written !== this.size
       ? new ShaleError(
@@ -212,7 +230,6 @@ export class PartialBlob {
   async commit(): Promise<IngestResult> {
     await this.verify();
     await this.handle.chmod(BLOB_MODE);
-    await this.handle.sync();
     const final = this.target.blobPath(this.digest);
     await mkdir(path.dirname(final), { recursive: true });
     const existed = await stat(final).then(
