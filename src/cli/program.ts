@@ -2,6 +2,7 @@
  * The `shale` command line: builds the commander program and maps failures to shale's exit
  * contract (`shale: …` on stderr; 1 for failures, 2 for wrong usage).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isShaleError } from '../core/errors.ts';
 import { registerDiffid } from './commands/diffid.ts';
@@ -26,13 +27,20 @@ import { CliContext } from './context.ts';
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** The version in package.json (two levels up from src/cli/, dist/cli/ and the bundle alike). */
+function packageVersion(): string {
+  const manifest = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(manifest) as { version: string }).version;
+}
+
 function buildProgram(): Command {
   const program = new Command('shale')
     .description('daemonless, content-addressable container image store')
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeErr: () => undefined })
-    .option('--root <dir>', 'store root (default: $SHALE_ROOT, else $XDG_DATA_HOME/shale)');
+    .option('--root <dir>', 'store root (default: $SHALE_ROOT, else $XDG_DATA_HOME/shale)')
+    .addHelpText('after', "\n'shale --version' prints the version of shale.");
   const context = new CliContext(program);
   registerPull(program, context);
   registerPush(program, context);
@@ -62,13 +70,19 @@ function usageMessage(err: CommanderError): string {
 
 /** Run the CLI; resolves to the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
+  // Only first: after a command name, --version is that command's (`shale tarsum --version v0`),
+  // and commander would let a program-level --version take it from there.
+  if (argv[0] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.exitCode === 0) return 0; // --help, --version
+      if (err.exitCode === 0) return 0; // --help
       process.stderr.write(`shale: ${usageMessage(err)} (see 'shale --help')\n`);
       return EXIT_USAGE;
     }

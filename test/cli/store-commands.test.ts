@@ -3,7 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runDemo } from '../helpers/demo.ts';
@@ -122,4 +129,20 @@ test('a --root that is a non-empty non-store directory is refused', () => {
   const r = runShale(['--root', repo, 'images']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^shale: .* is not empty and is not a shale store/);
+});
+
+test("--version (first) prints the version in package.json; after a command it is the command's", () => {
+  const { version } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const run = runShale(['--version']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, `${version}\n`);
+  assert.equal(run.stderr, '');
+  assert.match(runShale(['--help']).stdout, /'shale --version' prints the version/);
+  const empty = path.join(mkdtempSync(path.join(tmpdir(), 'shale-version-')), 'empty.tar');
+  appendFileSync(empty, Buffer.alloc(1024));
+  const tarsum = runShale(['tarsum', '--version', 'v0', empty]);
+  assert.equal(tarsum.status, 0, tarsum.stderr);
+  assert.match(tarsum.stdout, /^tarsum\+sha256:[0-9a-f]{64}\n$/);
 });
