@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { asDigest } from '../../src/core/digest.ts';
 import { isShaleError } from '../../src/core/errors.ts';
@@ -92,11 +93,7 @@ test('blobs larger than the background write-back step are stored whole (ingest 
   assert.equal(await store.delete(expected.digest), true);
 
   const partial = await store.openPartial(expected);
-  await partial.append(
-    (async function* () {
-      yield* seededChunks(size, 'wb', 300_000);
-    })(),
-  );
+  await partial.append(Readable.from(seededChunks(size, 'wb', 300_000)));
   await partial.verify();
   assert.deepEqual(await partial.commit(), { ...expected, existed: false });
   await partial.close();
