@@ -14,8 +14,18 @@ import type * as Program from './program.ts';
 // parsing headers (bodies pass through it as spans), so the CLI stays on it.
 setFlagsFromString('--liftoff-only');
 
+/** The command's name (`pull`, …): the first argument that is neither an option nor its value. */
+function commandOf(args: readonly string[]): string {
+  const command = args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '--root');
+  if (command === undefined) return 'none';
+  return /^[a-z][a-z0-9-]{0,31}$/.test(command) ? command : 'other';
+}
+
+const args = process.argv.slice(2);
 const program = loadBundle<typeof Program>(
   fileURLToPath(new URL('./shale-program.cjs', import.meta.url)),
+  commandOf(args),
 );
-process.exitCode = await program.exports.runCli(process.argv.slice(2));
-program.saveCache();
+process.exitCode = await program.exports.runCli(args);
+// A failed run may have stopped early: its cache would lack what a normal run of the command needs.
+if (process.exitCode === 0) program.saveCache();

@@ -10,8 +10,12 @@ import { SHALE_BIN } from '../helpers/shale.ts';
 const work = mkdtempSync(path.join(tmpdir(), 'shale-code-cache-'));
 const store = path.join(work, 'store');
 
-function images(cacheHome: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [SHALE_BIN, '--root', store, 'images'], {
+type Run = { status: number | null; stdout: string; stderr: string };
+
+const images = (cacheHome: string): Run => shale(cacheHome, 'images');
+
+function shale(cacheHome: string, ...args: string[]): Run {
+  const r = spawnSync(process.execPath, [SHALE_BIN, '--root', store, ...args], {
     env: { ...process.env, XDG_CACHE_HOME: cacheHome },
     encoding: 'utf8',
   });
@@ -24,7 +28,7 @@ function cacheFiles(cacheHome: string): string[] {
   );
 }
 
-test('the first run stores one cache file, named by Node version; the next run uses it as is', () => {
+test('the first run stores one cache file, named by Node version and command; the next run uses it as is', () => {
   const home = mkdtempSync(path.join(work, 'home-'));
   const first = images(home);
   assert.equal(first.status, 0, first.stderr);
@@ -32,7 +36,7 @@ test('the first run stores one cache file, named by Node version; the next run u
   assert.equal(files.length, 1);
   assert.match(
     path.basename(files[0]!),
-    new RegExp(`^node-${process.version}-${process.arch}-[0-9a-f]{32}\\.v8$`),
+    new RegExp(`^node-${process.version}-${process.arch}-[0-9a-f]{32}-images\\.v8$`),
   );
   const made = statSync(files[0]!).mtimeMs;
   const second = images(home);
@@ -60,3 +64,17 @@ test('a cache directory that cannot be made costs nothing but the cache', () => 
   assert.equal(run.stderr, '');
   assert.deepEqual(run, images(mkdtempSync(path.join(work, 'home-'))));
 });
+
+test('each command gets its own cache; a failed run stores none', () => {
+  const home = mkdtempSync(path.join(work, 'home-'));
+  assert.equal(images(home).status, 0);
+  const failed = shale(home, 'inspect', 'no-such-image');
+  assert.equal(failed.status, 1);
+  assert.deepEqual(cacheFiles(home).map(commandOfCache), ['images']);
+  const tarsum = shale(home, 'tarsum', '-');
+  assert.equal(tarsum.status, 0, tarsum.stderr);
+  assert.deepEqual(cacheFiles(home).map(commandOfCache).sort(), ['images', 'tarsum']);
+});
+
+const commandOfCache = (file: string) =>
+  /[0-9a-f]{32}-([a-z0-9-]+)\.v8$/.exec(path.basename(file))![1];
