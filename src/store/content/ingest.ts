@@ -1,8 +1,8 @@
 /**
  * Writing one blob: stream into a private temp file in the ingest area while hashing, enforce the
- * expected size as bytes arrive, fsync (written back as it grows), verify digest and size, then rename into `blobs/` (or
- * drop the temp file when the blob is already there). A reader never sees a partial blob, and a
- * failed write leaves nothing behind.
+ * expected size as bytes arrive, fsync (written back as it grows: writeback.ts), verify digest and
+ * size, then rename into `blobs/` (or drop the temp file when the blob is already there). A reader
+ * never sees a partial blob, and a failed write leaves nothing behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { access, open, rename, unlink, type FileHandle } from 'node:fs/promises';

