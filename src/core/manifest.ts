@@ -3,6 +3,7 @@
  * fields shale uses, with everything else passed through, and platform matching for indexes.
  */
 import * as z from './zod.ts';
+import { sizeSchema } from './size-schema.ts';
 import { digestSchema } from './digest-schema.ts';
 import type { Digest } from './digest.ts';
 import { ShaleError } from './errors.ts';
@@ -17,7 +18,7 @@ export type Platform = z.infer<typeof platformSchema>;
 const descriptorSchema = z.looseObject({
   mediaType: z.string(),
   digest: digestSchema,
-  size: z.number().check(z.int(), z.nonnegative()),
+  size: sizeSchema,
   annotations: z.optional(z.record(z.string(), z.string())),
   platform: z.optional(platformSchema),
 });

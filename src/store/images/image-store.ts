@@ -7,6 +7,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from '../../core/zod.ts';
+import { sizeSchema } from '../../core/size-schema.ts';
 import { digestSchema as digest } from '../../core/digest-schema.ts';
 import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -27,9 +28,7 @@ const imageRecordSchema = z.object({
   /** When this store first saw the image (RFC 3339). */
   added: z.string(),
   /** The manifest the image is published with (as received, or written here when first tagged). */
-  manifest: z.optional(
-    z.object({ mediaType: z.string(), digest, size: z.number().check(z.int(), z.nonnegative()) }),
-  ),
+  manifest: z.optional(z.object({ mediaType: z.string(), digest, size: sizeSchema })),
 });
 export type ImageRecord = z.infer<typeof imageRecordSchema>;
 

@@ -12,6 +12,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from '../../core/zod.ts';
+import { sizeSchema } from '../../core/size-schema.ts';
 import type { Readable } from 'node:stream';
 import { decompressStream, type Compression } from '../../archive/compression/index.ts';
 import {
@@ -32,7 +33,7 @@ const blobInfoSchema = z.object({
   diffId: digest,
   compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']),
   /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
-  uncompressedSize: z.number().check(z.int(), z.nonnegative()),
+  uncompressedSize: sizeSchema,
   /** The DiffID is an image config's claim, not yet checked against the bytes. */
   unverified: z.optional(z.literal(true)),
   /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */

@@ -7,6 +7,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from '../../core/zod.ts';
+import { sizeSchema } from '../../core/size-schema.ts';
 import { digestSchema as digest } from '../../core/digest-schema.ts';
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -25,7 +26,7 @@ const layerRecordSchema = z.object({
   parent: z.optional(digest),
   depth: z.number().check(z.int(), z.positive()),
   /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
-  size: z.number().check(z.int(), z.nonnegative()),
+  size: sizeSchema,
   /** Registered from a blob whose DiffID is still only claimed (see blob-index.ts). */
   unverified: z.optional(z.literal(true)),
   /** TarSum v1 of the layer diff, once computed (spec §2.4). */
