@@ -5,23 +5,25 @@
  *   node --import tsx bench/run.ts [--quick] [--only tarsum,unpack | --only many-small/unpack]
  *        [--fixtures large,many-small] [--runs N] [--warmup N] [--scaling-runs N]
  *        [--idle-wait SECONDS] [--results NAME] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
+ *        [--baseline GIT-REV]   (the same cases, this build against REV's: ratio = new / old)
  *
- * Names for --only: the cases (tarsum diffid unpack pull pull-disk pull-unpack push save load
- * load-oci), a case on one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
+ * Names for --only: the cases (tarsum diffid unpack checkout checkout-diff pull pull-disk
+ * pull-unpack push save load load-oci), a case on one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CASE_NAMES, makeCase, servicesFor } from './cases/index.ts';
-import { defaultDataDir, ensureFixture, repoRoot } from './fixtures/image.ts';
+import { defaultDataDir, ensureFixture, repoRoot } from '../support/fixtures/image.ts';
 import {
   isPresetName,
   resolveFixture,
   type Overrides,
   type PresetName,
-} from './fixtures/presets.ts';
+} from '../support/fixtures/presets.ts';
 import { runAlternately } from './lib/alternate.ts';
+import { againstBaseline, baselineImage, buildBaseline, type Baseline } from './lib/baseline.ts';
 import { describeEnvironment } from './lib/env.ts';
 import { prepareImage } from './lib/image.ts';
 import { createMeter } from './lib/measure.ts';
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
       build: { type: 'boolean' },
       'no-build': { type: 'boolean' },
       meter: { type: 'string', default: 'auto' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -138,10 +141,6 @@ async function main(): Promise<void> {
   const idleWait = intOption(values['idle-wait'], 'idle-wait', 0) ?? mode.idleWait;
   if (!/^(auto|gnu-time|proc-sampling)$/.test(values.meter))
     throw new Error('--meter: auto, gnu-time or proc-sampling');
-  // A quick run does not overwrite the full run's figures (latest.*).
-  const resultsName = values.results ?? (values.quick ? 'quick' : 'latest');
-  if (!/^[\w.-]+$/.test(resultsName)) throw new Error('--results needs a plain file name');
-
   const root = repoRoot();
   const cli = path.join(root, 'dist', 'cli', 'shale.js');
   if (values.build || (!values['no-build'] && !existsSync(cli))) {
@@ -149,6 +148,12 @@ async function main(): Promise<void> {
     spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   }
   if (!existsSync(cli)) throw new Error('dist/cli/shale.js is missing: run npm run build');
+  const baseline: Baseline | undefined =
+    values.baseline === undefined ? undefined : buildBaseline(values.baseline, root, log);
+  // A quick run does not overwrite the full run's figures (latest.*), nor a baseline run either.
+  const resultsName =
+    values.results ?? (baseline ? `baseline-${baseline.short}` : values.quick ? 'quick' : 'latest');
+  if (!/^[\w.-]+$/.test(resultsName)) throw new Error('--results needs a plain file name');
 
   const overridesOf = (p: PresetName): Overrides =>
     values.quick ? (MODES.quick.overrides[p] ?? {}) : {};
@@ -162,7 +167,8 @@ async function main(): Promise<void> {
     });
   }
   const caseNames = CASE_NAMES.filter((n) => presets.some((p) => wanted(p, n)));
-  const scaling = only ? only.has('scaling') : mode.scaling;
+  // The scaling series times shale alone: no part of a comparison with a baseline.
+  const scaling = !baseline && (only ? only.has('scaling') : mode.scaling);
   spawnSync('sync');
 
   const environment = describeEnvironment(process.execPath);
@@ -170,6 +176,8 @@ async function main(): Promise<void> {
   const work = makeWorkDir(workParent((values.quick ? 4 : 16) * 2 ** 30));
   log(`work directory ${work}; meter: ${meter.description}`);
   const needs = servicesFor(scaling ? [...caseNames, 'pull'] : caseNames);
+  // Against a baseline the only peer is the baseline's shale: no daemon to start.
+  if (baseline) Object.assign(needs, { docker: false, podman: false });
   const services = await startServices(work, needs, log);
   const cleanUp = async () => {
     await services.stop();
@@ -191,8 +199,13 @@ async function main(): Promise<void> {
         archive: names.some((n) => n === 'load' || n === 'save'),
         ociArchive: names.includes('load-oci'),
       });
+      const oldImage = baseline && (await baselineImage(image, baseline, tools.node));
       for (const name of names) {
-        const c = makeCase(name, image, services);
+        let c = makeCase(name, image, services);
+        if (oldImage && !('skipped' in c)) {
+          const old = makeCase(name, oldImage, services);
+          c = 'skipped' in old ? old : againstBaseline(c, old, baseline);
+        }
         if ('skipped' in c) {
           rows.push(skippedRow(c));
           continue;
@@ -234,7 +247,9 @@ async function main(): Promise<void> {
     return `\`${f.name}\` ${f.layers.length} layers, ${f.params.files} files, ${(tar / 1e6).toFixed(0)} MB tar / ${(gz / 1e6).toFixed(0)} MB gz`;
   });
   const report: Report = {
-    title: 'shale against its peers',
+    title: baseline
+      ? `shale (this build) against baseline ${baseline.short} (peer = the baseline's shale: ratio = new / old)`
+      : 'shale against its peers',
     mode: values.quick
       ? `quick (reduced fixtures: large at 1/16, many-small at 1/32; ${runs} runs; no scaling unless --only scaling) — not the published figures`
       : 'full',
@@ -244,6 +259,7 @@ async function main(): Promise<void> {
     warmup,
     runs,
     rows,
+    cpuColumn: baseline !== undefined,
     scaling: scalingResult,
     notes,
   };

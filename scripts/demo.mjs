@@ -5,6 +5,8 @@
 // own: load that layout, check it out, change it, diff, commit and unpack the new image; and
 // through a local registry: push it, remove it, pull it back.
 // Usage: node --import tsx scripts/demo.mjs [OUT_DIR]   (default: a new temporary directory)
+// On a machine without Debian's docker-registry it installs it first (as root), the way the
+// tests install their packages; when it cannot, it says what to run in one line and exits 1.
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -22,6 +24,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { compressStream, packDirectory } from 'shale/archive';
+import { DEMO_PACKAGES, SetupError, ensureDebianPackages } from '../support/debian-packages.ts';
+import { startRegistry } from '../support/registry.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const rootfs = path.join(repo, 'examples', 'rootfs');
@@ -34,6 +38,18 @@ const show = (...args) =>
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const EPOCH = 1700000000;
 
+/** One line for a failure a user can act on (a stack only with SHALE_DEBUG=1). */
+function fail(err) {
+  if (process.env.SHALE_DEBUG) console.error(err);
+  const stderr = err?.stderr?.toString().trim();
+  const message = err instanceof SetupError ? err.message : stderr || String(err?.message ?? err);
+  console.error(`shale demo: ${message.split('\n')[0]}`);
+  process.exit(1);
+}
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
+ensureDebianPackages(DEMO_PACKAGES, (line) => console.error(`shale demo: ${line}`));
 const out = process.argv[2]
   ? path.resolve(process.argv[2])
   : mkdtempSync(path.join(tmpdir(), 'shale-demo-'));
@@ -145,7 +161,6 @@ show('--root', root, 'images');
 
 // 5. A registry of its own (Debian's docker-registry on 127.0.0.1): push, remove, pull back.
 console.log('\n--- through a registry ---');
-const { startRegistry } = await import('../test/helpers/registry.ts');
 const registry = await startRegistry();
 try {
   const remote = `${registry.host}/demo/shale-demo:edited`;

@@ -2,6 +2,8 @@
 import type { BenchImage } from '../lib/image.ts';
 import type { Services } from '../lib/services.ts';
 import type { BenchCase, SkippedCase } from '../lib/side.ts';
+import { checkoutCase, checkoutDiffCase } from './checkout.ts';
+import { applyDeepCase } from './apply-deep.ts';
 import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
 import { diffidCase, tarsumCase } from './hashing.ts';
 import { loadOciCase } from './oci-archive.ts';
@@ -14,6 +16,9 @@ const CASES: Record<string, MakeCase> = {
   tarsum: tarsumCase,
   diffid: diffidCase,
   unpack: unpackCase,
+  'apply-deep': applyDeepCase,
+  checkout: checkoutCase,
+  'checkout-diff': checkoutDiffCase,
   pull: pullCase,
   'pull-disk': pullToDiskCase,
   'pull-unpack': pullUnpackCase,

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { runCommand, type Fixture } from '../fixtures/image.ts';
+import { runCommand, type Fixture } from '../../support/fixtures/image.ts';
 import { hasCommand } from './env.ts';
 import type { Services } from './services.ts';
 

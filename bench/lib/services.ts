@@ -4,13 +4,16 @@
  * (overlay2, its data root in the work directory) and podman when installed. What cannot start
  * is recorded with the reason, so its cases print the peer as missing.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../test/helpers/registry.ts';
-import { dockerUnavailable, startDockerDaemon, type DockerDaemon } from './docker-daemon.ts';
+import { commandPath } from '../../support/debian-packages.ts';
+import { startRegistry, type TestRegistry } from '../../support/registry.ts';
+import {
+  dockerUnavailable,
+  startDockerDaemon,
+  type DockerDaemon,
+} from '../../support/docker-daemon.ts';
 import { hasCommand } from './env.ts';
-
-export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 
 export interface Services {
   registry?: TestRegistry;
@@ -41,7 +44,7 @@ export async function startServices(
   let podman: string[] | undefined;
   let pushRegistry: TestRegistry | undefined;
   if (needs.registry) {
-    if (!existsSync(REGISTRY_BINARY)) missing.registry = `${REGISTRY_BINARY} not installed`;
+    if (!commandPath('docker-registry')) missing.registry = 'docker-registry not installed';
     else {
       registry = await startRegistry();
       log(`registry on ${registry.host}`);

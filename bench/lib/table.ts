@@ -19,6 +19,8 @@ export interface Row {
   peerSeconds?: number;
   /** Median over rounds of shale wall / peer wall; < 1: shale is faster. */
   ratio?: number;
+  /** The same on CPU time (user + sys): steadier than wall on a busy machine, but blind to waits. */
+  cpuRatio?: number;
   shalePeakRssMiB?: number;
   shaleMBps?: number;
   basis: 'tar' | 'gz' | '';
@@ -47,6 +49,8 @@ export interface Report {
   warmup: number;
   runs: number;
   rows: Row[];
+  /** Show the CPU ratio column (when both sides are shale: a daemon's CPU is not the client's). */
+  cpuColumn?: boolean;
   scaling?: { points: ScalingPoint[]; skipped?: string; runs: number };
   notes: string[];
 }
@@ -67,6 +71,7 @@ export function rowsOf(c: BenchCase, f: CaseFigures): Row[] {
   return f.peers.map((peer) => {
     const peerSeconds = peer.walls.length ? median(peer.walls) : undefined;
     const ratio = pairedRatio(f.shale.walls, peer.walls);
+    const cpuRatio = pairedRatio(f.shale.cpuSeconds, peer.cpuSeconds);
     return {
       case: c.name,
       fixture: c.fixture,
@@ -76,6 +81,7 @@ export function rowsOf(c: BenchCase, f: CaseFigures): Row[] {
       shaleSeconds: shaleSeconds && round(shaleSeconds, 3),
       peerSeconds: peerSeconds && round(peerSeconds, 3),
       ratio: Number.isNaN(ratio) ? undefined : round(ratio, 3),
+      cpuRatio: Number.isNaN(cpuRatio) ? undefined : round(cpuRatio, 3),
       shalePeakRssMiB: f.shale.peakRssKiB.length ? mib(f.shale.peakRssKiB) : undefined,
       shaleMBps: shaleSeconds ? round(c.basisBytes / 1e6 / shaleSeconds, 1) : undefined,
       basis: c.basis,
@@ -145,22 +151,23 @@ export function markdown(r: Report): string {
       .join('; ')}.`,
   );
   lines.push(`Meter: ${r.meter}.`, '');
+  const cpu = (text: string) => (r.cpuColumn ? ` ${text} |` : '');
   lines.push(
-    '| case | fixture | shale | peer | shale s | peer s | ratio | shale peak RSS MiB | shale MB/s |',
+    `| case | fixture | shale | peer | shale s | peer s | ratio |${cpu('CPU ratio')} shale peak RSS MiB | shale MB/s |`,
   );
-  lines.push('|---|---|---|---|--:|--:|--:|--:|--:|');
+  lines.push(`|---|---|---|---|--:|--:|--:|${cpu('--:')}--:|--:|`);
   for (const row of r.rows) {
     const head = `| ${row.case} | ${row.fixture} | \`${cell(row.shale)}\` | ${row.peer ? `\`${cell(row.peer)}\`` : ''}`;
     if (row.status && row.ratio === undefined) {
       const shaleCells = row.shaleSeconds === undefined ? '—' : fixed(row.shaleSeconds, 3);
       lines.push(
-        `${head} | ${shaleCells} | ${cell(row.status)} | — | ${fixed(row.shalePeakRssMiB, 1)} | ${fixed(row.shaleMBps, 0)} |`,
+        `${head} | ${shaleCells} | ${cell(row.status)} | — |${cpu('—')} ${fixed(row.shalePeakRssMiB, 1)} | ${fixed(row.shaleMBps, 0)} |`,
       );
       continue;
     }
     lines.push(
-      `${head} | ${fixed(row.shaleSeconds, 3)} | ${fixed(row.peerSeconds, 3)} | **${fixed(row.ratio, 2)}** | ` +
-        `${fixed(row.shalePeakRssMiB, 1)} | ${fixed(row.shaleMBps, 0)} (${row.basis}) |`,
+      `${head} | ${fixed(row.shaleSeconds, 3)} | ${fixed(row.peerSeconds, 3)} | **${fixed(row.ratio, 2)}** |` +
+        `${cpu(fixed(row.cpuRatio, 2))} ${fixed(row.shalePeakRssMiB, 1)} | ${fixed(row.shaleMBps, 0)} (${row.basis}) |`,
     );
   }
   lines.push(
@@ -169,7 +176,10 @@ export function markdown(r: Report): string {
       '< 1 means shale is faster. Times are medians of wall clock, process start-up included. ' +
       "Peak RSS = largest single shale process (GNU time's %M). MB/s = the image's bytes / 10^6 / shale's " +
       'median: (tar) uncompressed layer tars, (gz) compressed blobs. Peers that are daemons (dockerd) do ' +
-      'their work in the daemon: only wall time compares.',
+      'their work in the daemon: only wall time compares.' +
+      (r.cpuColumn
+        ? ' CPU ratio: the same paired median on CPU time (user + sys, GNU time), steadier than wall on a busy machine.'
+        : ''),
   );
   if (r.scaling) lines.push(...scalingTable(r.scaling));
   if (r.notes.length) lines.push('', 'Notes:', '', ...r.notes.map((n) => `- ${n}`));

@@ -1,20 +1,34 @@
 /**
  * DiffID: the sha256 digest of a layer's uncompressed tar stream, whatever compression the
  * blob arrived in (sniffed, never trusted from a media type) — computed on its own, as a tap on a
- * stream something else consumes (an extraction), or from bytes pushed in as they download.
+ * stream something else consumes (an extraction), or from bytes pushed in as they download. On
+ * request (`countContent`) the same pass parses the tar headers to count the layer's content size
+ * as Docker does (content-size.ts); a plain DiffID does not pay for that.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { digestOf, type Digest } from '../core/digest.ts';
 import { autoDecompress, type Compression, type DecompressOptions } from './compression/index.ts';
+import { ContentSizeTap } from './content-size.ts';
+import { drained } from './drained.ts';
 
 export interface DiffIdResult {
   diffId: Digest;
   /** Bytes of the uncompressed stream. */
   size: number;
   compression: Compression;
+  /**
+   * Docker's size of the layer (content-size.ts), when counted; undefined when not asked for or
+   * when the stream is not a readable tar.
+   */
+  contentSize?: number;
+}
+
+export interface DiffIdOptions {
+  signal?: AbortSignal;
+  /** Also count the layer's content size (parses the tar headers on the way). */
+  countContent?: boolean;
 }
 
 /**
@@ -24,15 +38,19 @@ export interface DiffIdResult {
  */
 export class DiffIdTap extends Transform {
   private readonly hash = createHash('sha256');
+  private readonly contents: ContentSizeTap | undefined;
+  private readonly signal: AbortSignal | undefined;
   private size = 0;
   private readonly piped: Promise<void>;
 
   constructor(
     source: Readable,
     private readonly compression: Compression,
-    private readonly signal?: AbortSignal,
+    options: DiffIdOptions = {},
   ) {
     super({ readableHighWaterMark: 1 << 20 });
+    this.signal = options.signal;
+    this.contents = options.countContent ? new ContentSizeTap() : undefined;
     this.piped = pipeline(source, this);
     this.piped.catch(() => undefined); // surfaced by result() or the consumer's read
   }
@@ -40,6 +58,7 @@ export class DiffIdTap extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     if (this.signal?.aborted) return done(this.signal.reason as Error);
     this.hash.update(chunk);
+    this.contents?.write(chunk);
     this.size += chunk.length;
     done(null, chunk);
   }
@@ -60,6 +79,7 @@ export class DiffIdTap extends Transform {
       diffId: digestOf('sha256', this.hash.digest('hex')),
       size: this.size,
       compression: this.compression,
+      contentSize: this.contents?.end(),
     };
   }
 }
@@ -67,11 +87,10 @@ export class DiffIdTap extends Transform {
 /** Hash the decompressed form of `source`. */
 export async function computeDiffId(
   source: Readable | AsyncIterable<Uint8Array>,
-  signal?: AbortSignal,
-  limits?: DecompressOptions,
+  options: DiffIdOptions & { limits?: DecompressOptions } = {},
 ): Promise<DiffIdResult> {
-  const { compression, stream } = await autoDecompress(source, limits);
-  return new DiffIdTap(stream, compression, signal).result();
+  const { compression, stream } = await autoDecompress(source, options.limits);
+  return new DiffIdTap(stream, compression, options).result();
 }
 
 /**
@@ -82,15 +101,15 @@ export class DiffIdSink {
   private readonly input = new PassThrough({ highWaterMark: 1 << 20 });
   private readonly result: Promise<DiffIdResult>;
 
-  constructor(signal?: AbortSignal) {
-    this.result = computeDiffId(this.input, signal);
+  constructor(options: DiffIdOptions = {}) {
+    this.result = computeDiffId(this.input, options);
     this.result.catch(() => undefined); // surfaced by end()
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.input.write(chunk)) return;
     // A decompression error ends the computation: it must also end the wait for 'drain'.
-    await Promise.race([once(this.input, 'drain'), this.result]);
+    await Promise.race([drained(this.input).catch(() => undefined), this.result]);
   }
 
   async end(): Promise<DiffIdResult> {

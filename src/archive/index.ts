@@ -3,6 +3,7 @@ export * from './tar/index.ts';
 export * from './tarsum/index.ts';
 export * from './compression/index.ts';
 export * from './diffid.ts';
+export * from './content-size.ts';
 export * from './pack.ts';
 export * from './changes/index.ts';
 export * from './apply/index.ts';

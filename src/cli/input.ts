@@ -1,16 +1,21 @@
-/** Opening a CLI file argument (`-` = standard input) as a byte stream, with shale's errors. */
-import { createReadStream, statSync } from 'node:fs';
+/**
+ * Opening a CLI file argument (`-` = standard input) as a byte stream, with shale's errors: the
+ * file is checked and opened before any reading starts, so a failure is a rejection here.
+ */
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { readFileChunks } from '../archive/file-chunks.ts';
+import { openReadStream } from '../archive/open-read-stream.ts';
 import { ShaleError } from '../core/errors.ts';
 
 const CHUNK = 1 << 20;
 
-function checkRegularFile(file: string): void {
+async function checkRegularFile(file: string): Promise<void> {
   let isFile: boolean;
   try {
-    isFile = statSync(file).isFile();
-  } catch {
+    isFile = (await stat(file)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw new ShaleError('ERR_NOT_FOUND', `cannot open ${file}: no such file`);
   }
   if (!isFile)
@@ -18,15 +23,15 @@ function checkRegularFile(file: string): void {
 }
 
 /** A stream of the input whose chunks stay valid (for consumers that hold on to them). */
-export function openInput(file: string): Readable {
+export async function openInput(file: string): Promise<Readable> {
   if (file === '-') return process.stdin;
-  checkRegularFile(file);
-  return createReadStream(file, { highWaterMark: CHUNK });
+  await checkRegularFile(file);
+  return openReadStream(file, CHUNK);
 }
 
 /** The input for a consumer that handles each chunk before asking for the next (reused buffers). */
-export function scanInput(file: string): AsyncIterable<Buffer> {
+export async function scanInput(file: string): Promise<AsyncIterable<Buffer>> {
   if (file === '-') return process.stdin;
-  checkRegularFile(file);
-  return readFileChunks(file, CHUNK);
+  await checkRegularFile(file);
+  return readFileChunks(file, CHUNK); // opens on the first read: a rejection the reader awaits
 }

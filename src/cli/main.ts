@@ -26,6 +26,13 @@ const program = loadBundle<typeof Program>(
   fileURLToPath(new URL('./shale-program.cjs', import.meta.url)),
   commandOf(args),
 );
+// Every failure should reach runCli as a rejection; one that escapes still ends as one line.
+const onStrayFailure = (err: unknown) => {
+  program.exports.reportStrayFailure(err);
+  process.exit(program.exports.EXIT_FAILURE);
+};
+process.on('uncaughtException', onStrayFailure);
+process.on('unhandledRejection', onStrayFailure);
 process.exitCode = await program.exports.runCli(args);
 // A failed run may have stopped early: its cache would lack what a normal run of the command needs.
 if (process.exitCode === 0) program.saveCache();

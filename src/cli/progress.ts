@@ -56,6 +56,19 @@ function headline(event: Exclude<TransferEvent, { type: 'layer' }>): string {
   }
 }
 
+/**
+ * A closing line such as docker's `Status: Downloaded newer image for alpine:latest`: as it is in
+ * tty and plain mode, `{"type":"status","status":…}` in json mode, nothing with --quiet.
+ */
+export function reportStatus(
+  mode: ProgressMode,
+  status: string,
+  out: NodeJS.WriteStream = process.stderr,
+): void {
+  if (mode === 'json') out.write(`${JSON.stringify({ type: 'status', status })}\n`);
+  else if (mode !== 'quiet') out.write(`${status}\n`);
+}
+
 /** A listener that renders events in `mode` on `out` (stderr by default). */
 export function progressRenderer(
   mode: ProgressMode,

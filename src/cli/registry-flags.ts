@@ -1,14 +1,20 @@
 /**
- * Options shared by the commands that talk to registries (`pull`, `push`, `login`): plain HTTP
- * for hosts named with `--insecure` or in $SHALE_INSECURE_REGISTRIES (comma-separated), and the
- * progress flags.
+ * Options shared by the commands that talk to registries (`pull`, `push`, `login`), and the
+ * progress flags. `--insecure` reaches the command's own registry over plain HTTP (a flag: it
+ * never takes the next argument); `--insecure=HOST` names another (repeatable), as do the hosts
+ * in $SHALE_INSECURE_REGISTRIES (comma-separated). `--ca-file FILE` trusts FILE's CAs for the
+ * command's registry, on top of Docker's per-registry directory `/etc/docker/certs.d/HOST/`
+ * (`$SHALE_CERTS_D` moves it).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ShaleError } from '../core/errors.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
+import { networkLimitsFromEnv } from './network-limits.ts';
 
 export interface RegistryFlags {
-  insecure?: string[];
+  insecure?: boolean;
+  insecureHost?: string[];
+  caFile?: string;
 }
 
 export interface ProgressFlags {
@@ -16,12 +22,28 @@ export interface ProgressFlags {
   progress?: string;
 }
 
-export function withRegistryOptions(command: Command): Command {
-  return command.option(
-    '--insecure <host>',
-    'reach this registry over plain HTTP (repeatable; loopback hosts always are)',
-    (value: string, previous: string[] = []) => [...previous, value],
+/** Rewrites `--insecure=HOST` as the hidden `--insecure-host HOST` the commands declare. */
+export function expandInsecureHosts(argv: readonly string[]): string[] {
+  return argv.flatMap((arg) =>
+    arg.startsWith('--insecure=') ? ['--insecure-host', arg.slice('--insecure='.length)] : [arg],
   );
+}
+
+export function withRegistryOptions(command: Command): Command {
+  return command
+    .option(
+      '--insecure',
+      "reach this command's registry over plain HTTP; --insecure=HOST names another (loopback hosts always are, unless a CA is configured for them)",
+    )
+    .addOption(
+      new Option('--insecure-host <host>')
+        .hideHelp()
+        .argParser((value: string, previous: string[] = []) => [...previous, value]),
+    )
+    .option(
+      '--ca-file <file>',
+      "PEM CA certificates to trust for this command's registry (besides /etc/docker/certs.d/HOST/*.crt)",
+    );
 }
 
 export function withProgressOptions(command: Command): Command {
@@ -30,12 +52,18 @@ export function withProgressOptions(command: Command): Command {
     .option('--progress <mode>', 'progress output: tty, plain or json (JSON lines on stderr)');
 }
 
-export function clientOptions(flags: RegistryFlags): RegistryClientOptions {
+/** Client options for a command whose own registry is `host` (`docker.io`, `127.0.0.1:5000`). */
+export function clientOptions(flags: RegistryFlags, host: string): RegistryClientOptions {
   const fromEnv = (process.env.SHALE_INSECURE_REGISTRIES ?? '')
     .split(',')
     .map((h) => h.trim())
     .filter((h) => h !== '');
-  return { insecureHosts: [...fromEnv, ...(flags.insecure ?? [])] };
+  return {
+    insecureHosts: [...fromEnv, ...(flags.insecureHost ?? []), ...(flags.insecure ? [host] : [])],
+    ...(flags.caFile !== undefined && { caFiles: { [host]: flags.caFile } }),
+    ...(process.env.SHALE_CERTS_D && { certsDir: process.env.SHALE_CERTS_D }),
+    retry: networkLimitsFromEnv(),
+  };
 }
 
 /** `--concurrency N`: a whole number from 1 to 32. */

@@ -17,6 +17,7 @@ export const ErrorCodes = [
   'ERR_REGISTRY', // a registry answered with an error (its code, e.g. MANIFEST_UNKNOWN, in the message)
   'ERR_AUTH', // credentials missing, rejected or insufficient for the requested scope
   'ERR_NETWORK', // a connection failed and retries were exhausted
+  'ERR_IO', // the file system refused (no space, permission denied, read-only, ...)
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -8,3 +8,5 @@ export * from './image-config.ts';
 export * from './manifest.ts';
 export * from './digest-schema.ts';
 export * from './legacy/index.ts';
+export * from './container-config.ts';
+export * from './config-change/index.ts';

@@ -17,13 +17,16 @@ export interface UnpackOptions {
 
 /** Make `dir` exist, empty; returns the topmost directory this created (to remove on failure). */
 async function ensureEmptyDir(dir: string): Promise<string | undefined> {
-  const created = await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).length > 0) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `${dir} is not empty; unpack needs an absent or empty directory`,
-    );
+  const notEmpty = (what: string) =>
+    new ShaleError('ERR_INVALID_ARGUMENT', `${dir} ${what}: give an absent or empty directory`);
+  let created;
+  try {
+    created = await mkdir(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw notEmpty('is not a directory');
+    throw err;
   }
+  if ((await readdir(dir)).length > 0) throw notEmpty('is not empty');
   return created;
 }
 

@@ -16,10 +16,9 @@ import {
   type RequestBody,
 } from './transport/body.ts';
 import type { RegistryEndpoint } from './transport/endpoint.ts';
-import { networkError } from './transport/network-error.ts';
+import { budgetFailure, pauseBeforeRetry } from './transport/network-error.ts';
 import type { HttpResponse } from './transport/response.ts';
-import { backoffDelay, isTransientNetworkError } from './transport/retry-policy.ts';
-import { sleep } from './transport/sleep.ts';
+import { isTransientNetworkError, type RetryBudget } from './transport/retry-policy.ts';
 import { Transport, type TransportOptions } from './transport/transport.ts';
 import { ShaleError } from '../core/errors.ts';
 
@@ -51,6 +50,8 @@ export interface RegistryRequest {
   readonly retryable?: boolean;
   /** Failure statuses to hand back as responses instead of throwing (e.g. `[404]`). */
   readonly acceptStatus?: readonly number[];
+  /** The operation (a blob download) this request is one attempt of; its attempts are shared. */
+  readonly budget?: RetryBudget;
 }
 
 export class RegistryClient {
@@ -100,6 +101,7 @@ export class RegistryClient {
         body: request.body,
         retryable: request.retryable,
         signal: request.signal,
+        ...(request.budget && { budget: request.budget }),
       });
       if (response.status === 401 && attempt === 1 && isReplayable(request.body)) {
         scopes = [...scopes, ...(await this.#auth.rejected(endpoint, scopes, response))];
@@ -117,7 +119,7 @@ export class RegistryClient {
   /**
    * `request` plus reading the whole body (at most `maxBytes`, default 4 MiB): for manifests,
    * indexes and other small documents. A connection lost while reading the body of a retryable
-   * request sends the request again.
+   * request sends the request again; every connection spends one budget.
    */
   async fetchBytes(
     request: RegistryRequest,
@@ -126,18 +128,15 @@ export class RegistryClient {
     const method = request.method.toUpperCase();
     const retryable =
       (request.retryable ?? (method === 'GET' || method === 'HEAD')) && isReplayable(request.body);
-    const policy = this.transport.retryPolicy;
-    for (let attempt = 1; ; attempt++) {
-      const response = await this.request(request);
+    const budget = request.budget ?? this.transport.budget(request.signal);
+    for (;;) {
+      const response = await this.request({ ...request, budget });
       try {
         return { response, bytes: await readBodyBytes(response.body, maxBytes) };
       } catch (err) {
-        if (request.signal?.aborted) throw request.signal.reason;
-        if (err instanceof ShaleError) throw err;
-        if (!retryable || !isTransientNetworkError(err) || attempt >= policy.maxAttempts) {
-          throw networkError(response.url, err, attempt);
-        }
-        await sleep(backoffDelay(policy, attempt), request.signal);
+        const retry = retryable && !budget.exhausted && isTransientNetworkError(err);
+        if (!retry || budget.signal.aborted) throw budgetFailure(response.url, err, budget);
+        await pauseBeforeRetry(budget, response.url);
       }
     }
   }

@@ -15,4 +15,5 @@ export { RegistryClient, type RegistryClientOptions, type RegistryRequest } from
 export { pullImage, type PullOptions, type PullResult } from './pull/pull.ts';
 export { pushImage, type PushOptions, type PushResult } from './push/push.ts';
 export { RemoteRepository } from './repository.ts';
+export { listTags, type ListTagsOptions } from './tags.ts';
 export type { TransferEvent, LayerStatus, ProgressListener } from './progress.ts';

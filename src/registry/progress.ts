@@ -25,6 +25,14 @@ export type TransferEvent =
       current?: number;
       total?: number;
     }
-  | { type: 'done'; reference: string; id: Digest; digest: Digest };
+  | {
+      type: 'done';
+      reference: string;
+      id: Digest;
+      /** Pull: the digest the reference named (an index's for a multi-platform image). Push: the manifest's. */
+      digest: Digest;
+      /** Pull only: whether the reference names another image than before the pull. */
+      updated?: boolean;
+    };
 
 export type ProgressListener = (event: TransferEvent) => void;

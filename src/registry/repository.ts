@@ -11,6 +11,7 @@ import { MediaTypes } from '../core/media-types.ts';
 import type { NamedReference } from '../core/reference.ts';
 import { repositoryScope, type Action } from './auth/scope.ts';
 import type { RegistryClient } from './client.ts';
+import type { RetryBudget } from './transport/retry-policy.ts';
 
 /** Manifest types shale reads, most wanted first. */
 const MANIFEST_ACCEPT = [
@@ -24,10 +25,14 @@ const MANIFEST_ACCEPT = [
 
 const MAX_MANIFEST_BYTES = 4 << 20;
 
+/** An answer to a blob GET, as sent: pull/blob-answer.ts decides where its body starts. */
 export interface BlobStream {
-  /** Where the body starts in the blob: the requested offset, or 0 when the server sent it all. */
-  offset: number;
-  body: AsyncIterable<Uint8Array>;
+  status: number;
+  /** `Content-Range` (a 206 answer's), when present. */
+  contentRange?: string;
+  /** `Content-Length`, when present. */
+  contentLength?: string;
+  body: Readable;
 }
 
 export class RemoteRepository {
@@ -51,6 +56,16 @@ export class RemoteRepository {
   /** The name recorded as a blob's source, for later mounts (same as displayName). */
   get sourceName(): string {
     return this.displayName;
+  }
+
+  /** The origin that serves this repository's API, for messages. */
+  get origin(): string {
+    return this.client.endpoint(this.domain).origin;
+  }
+
+  /** A retry budget for one operation (a blob download) against this registry. */
+  budget(signal?: AbortSignal): RetryBudget {
+    return this.client.transport.budget(signal);
   }
 
   private base(method: string, path: string, signal?: AbortSignal) {
@@ -117,15 +132,21 @@ export class RemoteRepository {
     return { bytes, mediaType };
   }
 
-  /** A blob's bytes from `offset` on (a Range request when offset > 0). */
-  async getBlob(digest: Digest, offset: number, signal?: AbortSignal): Promise<BlobStream> {
+  /** A blob's bytes from `offset` on (a Range request when offset > 0), one attempt of `budget`. */
+  async getBlob(digest: Digest, offset: number, budget: RetryBudget): Promise<BlobStream> {
     const response = await this.client.request({
-      ...this.base('GET', `blobs/${digest}`, signal),
+      ...this.base('GET', `blobs/${digest}`, budget.signal),
       ...(offset > 0 && { headers: { range: `bytes=${offset}-` } }),
+      budget,
     });
-    const range = /^bytes (\d+)-/.exec(response.header('content-range') ?? '');
-    const start = response.status === 206 && range ? Number(range[1]) : 0;
-    return { offset: start, body: response.body };
+    const contentRange = response.header('content-range');
+    const contentLength = response.header('content-length');
+    return {
+      status: response.status,
+      ...(contentRange !== undefined && { contentRange }),
+      ...(contentLength !== undefined && { contentLength }),
+      body: response.body,
+    };
   }
 
   /** A small blob (a config) whole, at most `size` bytes. */

@@ -10,7 +10,10 @@ export class Additions {
   readonly layers: Digest[] = [];
 
   async undo(store: Store): Promise<void> {
-    for (const layer of this.layers.reverse()) await store.layers.delete(layer);
+    for (const layer of this.layers.reverse()) {
+      await store.snapshots.remove(layer); // a pull --unpack may have built it
+      await store.layers.delete(layer);
+    }
     for (const blob of this.blobs) await store.layers.removeBlob(blob);
   }
 }

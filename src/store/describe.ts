@@ -4,9 +4,12 @@
  * forms; inspect objects with docker's keys plus `LegacyIds`.
  */
 import type { Digest } from '../core/digest.ts';
+import { toContainerConfig, type ContainerConfig } from '../core/container-config.ts';
 import { ShaleError } from '../core/errors.ts';
 import type { HistoryEntry } from '../core/image-config.ts';
+import { formatGoTime, parseGoTime, ZERO_TIME } from '../core/legacy/index.ts';
 import { familiarString, parseAnyReference, parseDockerRef } from '../core/reference.ts';
+import { selectImages, type ImageFilters } from './image-filters.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -42,14 +45,44 @@ export interface ImageSummary {
   Size: number;
 }
 
+/**
+ * Docker 20.10's ImageInspect, keys in its order, plus `LegacyIds`. `GraphDriver` tells the truth
+ * about shale: no graph driver, so its own name and no driver data (Docker's vfs shows `null`
+ * Data too). Comment falls back to the last history comment, as Docker's does.
+ */
 export interface ImageInspect extends ImageSummary {
   Parent: string;
-  Config: unknown;
+  Comment: string;
+  Container: string;
+  ContainerConfig: ContainerConfig;
+  DockerVersion: string;
+  Author: string;
+  Config: ContainerConfig | null;
   Architecture: string;
+  Variant?: string;
   Os: string;
+  OsVersion?: string;
+  VirtualSize: number;
+  GraphDriver: { Data: null; Name: 'shale' };
   RootFS: { Type: string; Layers: Digest[] };
+  Metadata: { LastTagTime: string };
   LegacyIds: string[];
 }
+
+/** A config time as Docker shows it (Go's RFC3339Nano of the parsed time; zero time if unset). */
+function dockerTime(text: string | undefined): string {
+  if (!text) return formatGoTime(ZERO_TIME);
+  try {
+    return formatGoTime(parseGoTime(text));
+  } catch {
+    return text; // Docker would not load such a config; shown as written
+  }
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** Milliseconds since the epoch of a summary's `Created` (sorting as times, not as strings). */
+const createdTime = (image: ImageSummary): number => Date.parse(image.Created) || 0;
 
 function shortForms(refs: string[]): { tags: string[]; digests: string[] } {
   const tags: string[] = [];
@@ -61,9 +94,18 @@ function shortForms(refs: string[]): { tags: string[]; digests: string[] } {
   return { tags, digests };
 }
 
+/** Docker's size of each layer of a chain, base first: its file contents (counted once, then kept). */
+async function layerSizes(store: Store, topLayer: Digest | undefined): Promise<number[]> {
+  const sizes: number[] = [];
+  if (!topLayer) return sizes;
+  for (const layer of await store.layers.chain(topLayer))
+    sizes.push(await store.layers.contentSize(layer));
+  return sizes;
+}
+
+/** Docker's image size: the content sizes of its layers. */
 async function layerBytes(store: Store, topLayer: Digest | undefined): Promise<number> {
-  if (!topLayer) return 0;
-  return (await store.layers.chain(topLayer)).reduce((sum, layer) => sum + layer.size, 0);
+  return (await layerSizes(store, topLayer)).reduce((sum, size) => sum + size, 0);
 }
 
 /** `references`: every reference of the store, when the caller has read them already. */
@@ -81,38 +123,72 @@ export async function describeImage(
         .sort()
     : await store.references.referencesOf(id);
   const { tags, digests } = shortForms(refs);
+  const raw = config as Record<string, unknown>;
+  const size = await layerBytes(store, record.topLayer);
   return {
     Id: id,
     RepoTags: tags,
     RepoDigests: digests,
     Parent: record.parent ?? '',
-    Created: config.created ?? '',
-    Config: config.config ?? null,
+    Comment: text(raw.comment) || (config.history?.at(-1)?.comment ?? ''),
+    Created: dockerTime(config.created),
+    Container: text(raw.container),
+    ContainerConfig: toContainerConfig(raw.container_config),
+    DockerVersion: text(raw.docker_version),
+    Author: config.author ?? '',
+    Config: config.config ? toContainerConfig(config.config) : null,
     Architecture: config.architecture ?? '',
-    Os: config.os ?? '',
+    ...(config.variant ? { Variant: config.variant } : {}),
+    Os: config.os || 'linux',
+    ...(raw['os.version'] ? { OsVersion: text(raw['os.version']) } : {}),
+    Size: size,
+    VirtualSize: size,
+    GraphDriver: { Data: null, Name: 'shale' },
     RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
-    Size: await layerBytes(store, record.topLayer),
+    Metadata: { LastTagTime: dockerTime(record.lastTagged) },
     LegacyIds: await store.legacy.idsOf(id),
   };
 }
 
-/** Every image, newest first, as `docker images --json` would list it. */
-export async function listImages(store: Store): Promise<ImageSummary[]> {
-  const summaries: ImageSummary[] = [];
+export interface ListImagesOptions {
+  /** Also untagged images that are another image's parent (`docker images -a`). */
+  all?: boolean;
+  filters?: ImageFilters;
+}
+
+/** The images `docker images` would list, newest first (see image-filters.ts for the rules). */
+export async function listImages(
+  store: Store,
+  options: ListImagesOptions = {},
+): Promise<ImageSummary[]> {
   const references = await store.references.all();
-  for (const id of await store.images.ids()) {
-    const { Id, RepoTags, RepoDigests, Created, Size } = await describeImage(store, id, references);
-    summaries.push({ Id, RepoTags, RepoDigests, Created, Size });
-  }
-  return summaries.sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  const described: ImageInspect[] = [];
+  for (const id of await store.images.ids())
+    described.push(await describeImage(store, id, references));
+  const named = async (names: string[] = []) =>
+    Promise.all(names.map(async (name) => describeImage(store, await resolveImage(store, name))));
+  const shown = selectImages(described, {
+    ...options,
+    before: await named(options.filters?.before),
+    since: await named(options.filters?.since),
+  });
+  return shown
+    .map(({ Id, RepoTags, RepoDigests, Created, Size }) => ({
+      Id,
+      RepoTags,
+      RepoDigests,
+      Created,
+      Size,
+    }))
+    .sort((a, b) => createdTime(b) - createdTime(a));
 }
 
 export interface HistoryItem {
-  /** The image ID on the newest entry, `<missing>` on older ones (as docker prints them). */
+  /** The image ID on the newest entry, its parents' on the next ones, else `<missing>` (as docker). */
   Id: string;
   Created: string;
   CreatedBy: string;
-  /** Uncompressed bytes of the layer the step made (0 for empty-layer steps). */
+  /** Docker's size of the layer the step made, its file contents (0 for empty-layer steps). */
   Size: number;
   Comment: string;
   EmptyLayer: boolean;
@@ -123,12 +199,12 @@ export async function imageHistory(store: Store, id: Digest): Promise<HistoryIte
   const record = await store.images.get(id);
   if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
   const { config } = await store.images.config(id);
-  const layers = record.topLayer ? await store.layers.chain(record.topLayer) : [];
+  const layers = await layerSizes(store, record.topLayer);
   const steps: HistoryEntry[] = config.history?.length ? config.history : layers.map(() => ({}));
   let next = 0;
   const items = steps.map((step): HistoryItem => {
     const empty = step.empty_layer === true;
-    const size = empty ? 0 : (layers[next++]?.size ?? 0);
+    const size = empty ? 0 : (layers[next++] ?? 0);
     return {
       Id: '<missing>',
       Created: step.created ?? '',
@@ -139,6 +215,12 @@ export async function imageHistory(store: Store, id: Digest): Promise<HistoryIte
     };
   });
   items.reverse();
-  if (items[0]) items[0].Id = id;
+  // as the daemon: the steps, newest first, are named by the image and then its parents in turn
+  let named: Digest | undefined = id;
+  for (const item of items) {
+    if (!named) break;
+    item.Id = named;
+    named = (await store.images.get(named))?.parent;
+  }
   return items;
 }

@@ -7,6 +7,7 @@ export * from './images/index.ts';
 export * from './refs/index.ts';
 export * from './legacy/index.ts';
 export * from './describe.ts';
+export * from './image-filters.ts';
 export * from './gc.ts';
 export { withLease, touch } from './leases.ts';
 export { Additions } from './additions.ts';

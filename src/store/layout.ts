@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { ShaleError } from '../core/errors.ts';
+import { systemErrorReason } from '../core/system-errors.ts';
 
 const STORE_MARKER = { format: 'shale-store', version: 1 };
 const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
@@ -78,7 +79,7 @@ export async function openStoreLayout(root: string): Promise<StoreLayout> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ShaleError(
         'ERR_INVALID_ARGUMENT',
-        `cannot use ${layout.root} as a store: ${(err as Error).message}`,
+        `cannot use ${layout.root} as a store: ${systemErrorReason(err)} (choose another --root)`,
       );
     }
     entries = [];
@@ -94,6 +95,8 @@ export async function openStoreLayout(root: string): Promise<StoreLayout> {
     layout.ingestDir,
     path.join(layout.metaDir, 'leases'),
     path.join(layout.metaDir, 'locks'),
+    // there from the start, so that a refused extraction leaves no directory behind
+    path.join(layout.metaDir, 'snapshots', 'sha256'),
   ]) {
     await mkdir(dir, { recursive: true });
   }

@@ -10,11 +10,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   changes,
+  changesSinceRecord,
   changesSize,
   exportChanges,
+  writeTreeRecord,
   type Change,
 } from '../../src/archive/changes/index.ts';
-import { changesWith } from '../../src/archive/changes/diff.ts';
+import { changesSinceRecordWith, changesWith } from '../../src/archive/changes/diff.ts';
 import { readTar } from '../../src/archive/tar/index.ts';
 import {
   gnuList,
@@ -67,6 +69,11 @@ function makeBase(root: string): void {
 /** A copy of the base (`cp -a`: new inodes, same metadata) with one change per rule. */
 function makeModified(base: string, root: string): void {
   run('cp', ['-a', base, root]);
+  modify(root);
+}
+
+/** One change per rule of §7.3, made in place. */
+function modify(root: string): void {
   put(root, 'a/b', 'ab\n');
   put(root, 'a.b', 'dot\n');
   put(root, 'caf\xe9', 'latin1 name\n');
@@ -109,6 +116,7 @@ const EXPECTED = list(
   ['C', '/etc'],
   ['A', '/etc/hl-passwd'],
   ['C', '/etc/hosts'],
+  ['C', '/etc/keep'], // unchanged itself, but hard-linked to the added /hl-keep
   ['C', '/etc/mode'],
   ['A', '/etc/new'],
   ['D', '/etc/old'],
@@ -171,6 +179,61 @@ test('changes: every rule of §7.3 on a modified copy, sorted by path bytes', (t
     ),
   );
   assert.deepEqual(changes(base, base), [], 'a tree against itself');
+});
+
+test('changesSinceRecord: a tree against its own record, as against a copy taken then', (t) => {
+  const work = workDir(t);
+  const tree = path.join(work, 'tree');
+  const then = path.join(work, 'then');
+  const record = path.join(work, 'tree.record');
+  makeBase(tree);
+  writeTreeRecord(tree, record);
+  run('cp', ['-a', tree, then]);
+  assert.deepEqual(changesSinceRecord(tree, record), [], 'nothing changed yet');
+  modify(tree);
+  assert.deepEqual(changes(tree, then), EXPECTED);
+  assert.deepEqual(changesSinceRecord(tree, record), EXPECTED);
+  assert.deepEqual(changesSinceRecordWith(tree, record, 'tool'), EXPECTED);
+  assert.throws(() => writeTreeRecord(tree, record), { code: 'EEXIST' }, 'never overwritten');
+});
+
+test('tree records: lines across read chunks, byte names, damage is a clear error', (t) => {
+  const work = workDir(t);
+  const tree = path.join(work, 'tree');
+  const record = path.join(work, 'record');
+  // ~1.6 MiB of record (0xe9 is two bytes in it): lines straddle the reader's 1 MiB chunks.
+  const long = '\xe9'.repeat(240);
+  for (let d = 0; d < 7; d++) fs.mkdirSync(path.join(tree, `d${d}`), { recursive: true });
+  for (let i = 0; i < 3000; i++) fs.writeFileSync(join(tree, `d${i % 7}/${long}${i}`), 'x');
+  pinMtimes(tree, T0);
+  writeTreeRecord(tree, record);
+  assert.ok(fs.statSync(record).size > 1.5 * 2 ** 20);
+  assert.deepEqual(changesSinceRecord(tree, record), []);
+  fs.rmSync(join(tree, `d1/${long}2997`));
+  put(tree, `d1/${long}2997x`, 'new');
+  put(tree, `d0/${long}0`, 'now longer');
+  assert.deepEqual(
+    changesSinceRecord(tree, record),
+    list(
+      ['C', '/d0'],
+      ['C', `/d0/${long}0`],
+      ['C', '/d1'],
+      ['D', `/d1/${long}2997`],
+      ['A', `/d1/${long}2997x`],
+    ),
+  );
+
+  const bytes = fs.readFileSync(record);
+  const damaged = path.join(work, 'damaged');
+  fs.writeFileSync(damaged, bytes.subarray(0, bytes.length - 10));
+  assert.throws(() => changesSinceRecord(tree, damaged), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /tree record .* is damaged: its last line is cut short/,
+  });
+  fs.writeFileSync(damaged, 'not a record\n');
+  assert.throws(() => changesSinceRecord(tree, damaged), /does not start with/);
+  fs.writeFileSync(damaged, 'shale-tree-record 1\n["/x", 1]\n');
+  assert.throws(() => changesSinceRecord(tree, damaged), /bad entry/);
 });
 
 test('changes without a parent: everything added, root not reported', (t) => {
@@ -246,11 +309,14 @@ test(
     const NET_RAW = '0x0100000200200000000000000000000000000000';
     cap(old, 'bin/same-cap', NET_BIND);
     run('cp', ['-a', old, mod]); // copies xattrs; metadata identical
+    const record = path.join(work, 'mod.record');
+    writeTreeRecord(mod, record, 'tool');
     cap(mod, 'bin/ping', NET_RAW);
     cap(mod, 'bin/\xfe', NET_BIND);
     const expected = list(['C', '/bin'], ['C', '/bin/ping'], ['C', '/bin/\xfe']);
     assert.deepEqual(changes(mod, old), expected);
     assert.deepEqual(changesWith(mod, old, 'tool'), expected);
+    assert.deepEqual(changesSinceRecord(mod, record), expected, 'capabilities are recorded');
 
     // The export carries the capability as a PAX xattr record.
     const tarFile = path.join(work, 'caps.tar');
@@ -304,6 +370,7 @@ test('exportChanges: whiteouts, order, hard links, and a GNU tar replay that reb
     'etc/',
     'etc/hl-passwd',
     'etc/hosts',
+    'etc/keep',
     'etc/mode',
     'etc/new',
     'etc/.wh.old',
@@ -341,9 +408,11 @@ test('exportChanges: whiteouts, order, hard links, and a GNU tar replay that reb
     [listed.get('etc/passwd')?.kind, listed.get('etc/passwd')?.target],
     ['h', 'etc/hl-passwd'],
   );
-  // hl-keep's other path (etc/keep) is unchanged and not exported: a plain file.
-  assert.equal(listed.get('hl-keep')?.kind, '-');
-  assert.equal(listed.get('hl-keep')?.size, 5);
+  // hl-keep's other path (etc/keep) is unchanged, yet exported with it: one inode, as overlay2
+  // copies the link's target up.
+  assert.equal(listed.get('etc/keep')?.kind, '-');
+  assert.equal(listed.get('etc/keep')?.size, 5);
+  assert.deepEqual([listed.get('hl-keep')?.kind, listed.get('hl-keep')?.target], ['h', 'etc/keep']);
   assert.deepEqual([listed.get('link')?.kind, listed.get('link')?.target], ['l', 'etc/hosts']);
   assert.equal(listed.get('etc/mode')?.mode, 'rw-------');
   if (IS_ROOT) assert.equal(listed.get('etc/owner')?.owner, '1234/5678');

@@ -500,7 +500,7 @@ test('maxRatio stops a 64 MiB gzip/zstd/xz/bzip2 bomb early', async () => {
         for await (const chunk of stream) seen += (chunk as Buffer).length;
       })(),
       'ERR_LIMIT',
-      new RegExp(`${format}.*maxRatio`),
+      new RegExp(`${format} stream expands more than 10:1`),
     );
     assert.ok(seen < 8 * MiB, `${format}: ${seen} bytes came out before the error`);
     // without a limit the same stream is fine (and ratio checks wait for 1 MiB of output)
@@ -518,7 +518,7 @@ test('maxOutputBytes: exactly the size passes, one byte less fails', async () =>
     await rejectsWith(
       decode(input, format, { maxOutputBytes: data.length - 1 }),
       'ERR_LIMIT',
-      /maxOutputBytes/,
+      /decompresses to more than 149999 bytes/,
     );
   }
   await rejectsWith(decode(Buffer.from('x'), 'none', { maxOutputBytes: 0 }), 'ERR_LIMIT');

@@ -105,7 +105,9 @@ test('migrate gives the spec IDs and tags, and reports a broken image and its ch
     chain182[0]!.checksumFile,
     'the checksum file is carried over',
   );
-  const images = JSON.parse(runShale(['--root', root, 'images', '--json']).stdout) as unknown[];
+  // -a: one of the two is the other's untagged parent (`images` alone hides it, as docker does).
+  const listing = runShale(['--root', root, 'images', '-a', '--json']);
+  const images = JSON.parse(listing.stdout) as unknown[];
   assert.equal(images.length, 2, 'both chains end in the same two image IDs; nothing broken left');
 });
 

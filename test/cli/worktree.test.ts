@@ -51,6 +51,7 @@ test('checkout, change, diff --json, commit, unpack', () => {
     { Path: '/etc', Kind: C },
     { Path: '/etc/link', Kind: A },
     { Path: '/etc/new.conf', Kind: A },
+    { Path: '/etc/os-release', Kind: C }, // linked to /etc/passwd-hard: copied up with it
     { Path: '/etc/passwd', Kind: C },
     { Path: '/etc/passwd-hard', Kind: A },
     { Path: '/opt', Kind: A },
@@ -85,9 +86,17 @@ test('checkout, change, diff --json, commit, unpack', () => {
   shale(root, 'unpack', 'example:changed', out);
   assert.deepEqual(snapshot(out), snapshot(tree));
 
+  // Docker's rule: the base is the parent of the committed image, so naming it by its tag only
+  // untags it, and naming it by ID is refused.
+  const baseId = shale(root, 'inspect', 'example:base', '--json').match(
+    /"Id": "(sha256:[a-f0-9]+)"/,
+  )![1]!;
   const rmi = runShale(['--root', root, 'rmi', 'example:base']);
-  assert.equal(rmi.status, 1, 'the base is the parent of the committed image');
-  assert.match(rmi.stderr, /parent/);
+  assert.equal(rmi.status, 0, rmi.stderr);
+  assert.equal(rmi.stdout, 'Untagged: example:base\n');
+  const byId = runShale(['--root', root, 'rmi', baseId]);
+  assert.equal(byId.status, 1);
+  assert.match(byId.stderr, /image has dependent child images/);
 });
 
 test('diff and commit of a directory that is not a checkout are clear errors', () => {

@@ -163,7 +163,10 @@ test('a truncated archive is refused', async () => {
   expectRefused(gz.subarray(0, gz.length - 20), /corrupt gzip stream|ended early/);
 });
 
-test('decompression bombs are refused: the whole archive, and one layer', async () => {
+test('decompression bombs are refused: the whole archive, and one layer', async (t) => {
+  // A small cap (README: SHALE_MAX_LAYER_BYTES) so that a 48 MiB bomb is one; shale runs inherit it.
+  process.env.SHALE_MAX_LAYER_BYTES = String(16 << 20);
+  t.after(() => delete process.env.SHALE_MAX_LAYER_BYTES);
   const zeros = await tarOf([{ name: 'zeros', body: Buffer.alloc(48 << 20) }]);
   const bombArchive = await dockerArchive({
     config: configFor(zeros),

@@ -186,7 +186,7 @@ test('an unreachable host is ERR_NETWORK naming only the origin', async () => {
   assert.ok(isShaleError(err, 'ERR_NETWORK'));
   assert.match(
     err.message,
-    /^cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED \(gave up after 5 attempts\)/,
+    /^cannot reach http:\/\/127\.0\.0\.1:\d+: connection refused \(gave up after 5 attempts\)/,
   );
   assert.ok(!err.message.includes('secret-state'));
 });

@@ -73,7 +73,10 @@ test('rmi of one of two images sharing a layer keeps the shared blobs and frees 
   const secondManifest = (await store.images.get(second))!.manifest!.digest;
   const result = await removeImage(store, 'x/first');
   assert.deepEqual(result.untagged, ['docker.io/x/first:latest']);
-  assert.deepEqual(result.deleted, [first]);
+  assert.deepEqual(
+    result.deleted.map((d) => d.id),
+    [first],
+  );
   assert.ok(result.freed.blobs.includes(one) && result.freed.blobs.includes(first));
   const left = await blobSet(store);
   for (const kept of [base, two, second, secondManifest]) assert.ok(left.has(kept), `${kept} kept`);
@@ -82,26 +85,74 @@ test('rmi of one of two images sharing a layer keeps the shared blobs and frees 
   const layers = [];
   for await (const l of store.layers.list()) layers.push(l.chainId);
   assert.equal(layers.length, 2, 'base and base+two');
-  assert.deepEqual(await prune(store), { images: [], layers: [], blobs: [], bytes: 0, ingests: 0 });
+  assert.deepEqual(await prune(store), {
+    ...{ images: [], layers: [], blobs: [], bytes: 0, ingests: 0, removed: [] },
+  });
 });
 
-test('a second reference is only untagged; by ID it needs --force; parents need --force', async () => {
+test('a second reference is only untagged; by ID it needs --force; a parent named by its tag is only untagged', async () => {
   const { store, first } = await twoImagesSharingABase();
   await store.references.set(parseDockerRef('x/alias'), first);
   assert.deepEqual((await removeImage(store, 'x/alias')).deleted, []);
   await store.references.set(parseDockerRef('x/alias'), first);
   await assert.rejects(
     removeImage(store, first),
-    (e) => isShaleError(e, 'ERR_INVALID_ARGUMENT') && /--force/.test(e.message),
+    (e) =>
+      isShaleError(e, 'ERR_INVALID_ARGUMENT') &&
+      / \(must be forced\) - image is referenced in multiple repositories$/.test(e.message),
   );
   const child = await image(store, [await layerBlob(store, 'base')], 'child', first);
   assert.ok(child);
   await store.references.delete(['docker.io/x/alias:latest']);
+  // Docker's rule: by name, the reference goes; the image stays while it is a parent.
+  const untagged = await removeImage(store, 'x/first');
+  assert.deepEqual([untagged.untagged, untagged.deleted], [['docker.io/x/first:latest'], []]);
   await assert.rejects(
-    removeImage(store, 'x/first'),
-    (e) => isShaleError(e, 'ERR_INVALID_ARGUMENT') && /parent/.test(e.message),
+    removeImage(store, first),
+    (e) => isShaleError(e, 'ERR_INVALID_ARGUMENT') && /dependent child images/.test(e.message),
   );
-  assert.deepEqual((await removeImage(store, 'x/first', { force: true })).deleted, [first]);
+  const forced = await removeImage(store, first, { force: true });
+  assert.deepEqual(
+    forced.deleted.map((d) => d.id),
+    [first],
+  );
+});
+
+test('rmi of a child deletes the parents it leaves untagged and childless, top down, unless noPrune', async () => {
+  const { store, base, first } = await twoImagesSharingABase();
+  // first ← middle ← top, where middle is untagged; first stays tagged.
+  const middle = await image(store, [base, await layerBlob(store, 'mid')], 'middle', first);
+  const top = await image(
+    store,
+    [base, await layerBlob(store, 'mid'), await layerBlob(store, 'top')],
+    'top',
+    middle,
+  );
+  await store.references.set(parseDockerRef('x/top'), top);
+  const result = await removeImage(store, 'x/top');
+  assert.deepEqual(
+    result.deleted.map((d) => d.id),
+    [top, middle],
+    'the untagged middle goes; the tagged first stays',
+  );
+  assert.equal(result.deleted[0]!.layers.length, 1, "top's own layer");
+  assert.equal(result.deleted[1]!.layers.length, 1, "middle's own layer");
+  assert.ok(await store.images.get(first));
+
+  const kept = await image(store, [base, await layerBlob(store, 'mid')], 'middle', first);
+  const child = await image(
+    store,
+    [base, await layerBlob(store, 'mid'), await layerBlob(store, 'top')],
+    'top',
+    kept,
+  );
+  await store.references.set(parseDockerRef('x/top'), child);
+  const noPrune = await removeImage(store, 'x/top', { noPrune: true });
+  assert.deepEqual(
+    noPrune.deleted.map((d) => d.id),
+    [child],
+  );
+  assert.ok(await store.images.get(kept), 'the parent stays with noPrune');
 });
 
 test('prune removes dangling images and exactly the unreferenced content; --dry-run removes nothing', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { asDigest, type Digest } from '../../src/core/digest.ts';
@@ -22,7 +22,7 @@ async function freshStores() {
     path.join(mkdtempSync(path.join(tmpdir(), 'shale-layers-')), 'store'),
   );
   const content = new ContentStore(layout);
-  return { content, layers: new LayerStore(layout, content) };
+  return { layout, content, layers: new LayerStore(layout, content) };
 }
 
 const layerTar = (name: string, text: string) =>
@@ -39,7 +39,13 @@ test('the same DiffID as gzip, zstd and plain is one layer with three blobs', as
     const { digest } = await content.put(bytes);
     blobs.push(digest);
     const layer = await layers.registerBlob(undefined, digest, { expectedDiffId: diffId });
-    assert.deepEqual(layer, { chainId: diffId, diffId, depth: 1, size: tar.length });
+    assert.deepEqual(layer, {
+      chainId: diffId,
+      diffId,
+      depth: 1,
+      tarSize: tar.length,
+      contentSize: 6,
+    });
   }
   assert.deepEqual(await layers.blobsOf(diffId), [...blobs].sort());
   assert.equal((await layers.blobInfo(blobs[1]!))?.compression, 'zstd');
@@ -98,4 +104,64 @@ test('corrupt compressed blobs fail to register with ERR_BAD_COMPRESSION', async
     isShaleError(e, 'ERR_BAD_COMPRESSION'),
   );
   assert.equal(await layers.blobInfo(digest), undefined);
+});
+
+test('a layer held by a claim gets its content size on first need: counted, checked, recorded', async () => {
+  const { content, layers } = await freshStores();
+  const tar = await layerTar('etc/motd', 'hello, world\n');
+  const diffId = sha256(tar);
+  const { digest } = await content.put(compress('gzip', tar));
+  await layers.claimDiffId(digest, diffId, []);
+  const claimed = await layers.registerBlob(undefined, digest, { expectedDiffId: diffId });
+  assert.equal(claimed.unverified, true);
+  assert.equal(claimed.contentSize, undefined);
+  assert.equal(await layers.contentSize(claimed), 13);
+  assert.deepEqual(await layers.get(claimed.chainId), {
+    chainId: diffId,
+    diffId,
+    depth: 1,
+    tarSize: tar.length,
+    contentSize: 13,
+  });
+  assert.equal((await layers.blobInfo(digest))?.contentSize, 13);
+  assert.equal((await layers.blobInfo(digest))?.unverified, undefined);
+});
+
+test('a claim the bytes contradict fails the count and is forgotten', async () => {
+  const { content, layers } = await freshStores();
+  const { digest } = await content.put(compress('gzip', await layerTar('a', 'truth')));
+  const lie = sha256(await layerTar('a', 'a lie'));
+  await layers.claimDiffId(digest, lie, []);
+  const layer = await layers.registerBlob(undefined, digest, { expectedDiffId: lie });
+  await assert.rejects(layers.contentSize(layer), (e) => isShaleError(e, 'ERR_DIGEST_MISMATCH'));
+  assert.deepEqual(await layers.blobsOf(lie), []);
+});
+
+test('a record written before content sizes were kept reads, and is counted once', async () => {
+  const { layout, content, layers } = await freshStores();
+  const tar = await layerTar('usr/share/doc', 'x'.repeat(4242));
+  const { digest } = await content.put(tar);
+  const layer = await layers.registerBlob(undefined, digest);
+  // The old format: the tar byte count as `size`, no content size anywhere.
+  const file = path.join(layout.metaDir, 'layers', 'sha256', `${layer.chainId.slice(7)}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({ chainId: layer.chainId, diffId: layer.diffId, depth: 1, size: tar.length }),
+  );
+  const info = path.join(layout.metaDir, 'blobinfo', 'sha256', `${digest.slice(7)}.json`);
+  writeFileSync(
+    info,
+    JSON.stringify({ diffId: layer.diffId, compression: 'none', uncompressedSize: tar.length }),
+  );
+  const old = (await layers.get(layer.chainId))!;
+  assert.equal(old.tarSize, tar.length);
+  assert.equal(old.contentSize, undefined);
+  assert.equal(await layers.contentSize(old), 4242);
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
+    chainId: layer.chainId,
+    diffId: layer.diffId,
+    depth: 1,
+    tarSize: tar.length,
+    contentSize: 4242,
+  });
 });

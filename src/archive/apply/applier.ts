@@ -29,7 +29,7 @@ import { errno, inodeKey, joinPath, lstatOrNull } from './fs-path.ts';
 import { applyMetadata, entryTimes, restampDirectories, type DirStamp } from './metadata.ts';
 import { copyUp, makeNode, removeAll, type NodeKind } from './nodes.ts';
 import { PlnkStash } from './plnk.ts';
-import { resolveDirInScope } from './resolve.ts';
+import { ScopeResolver } from './resolve.ts';
 import type { ApplyOptions, ApplyWarning } from './types.ts';
 import { AUFS_PLNK, classifyWhiteout } from './whiteout.ts';
 
@@ -55,21 +55,21 @@ export class Applier {
   /** Real paths (joined segments) of entries applied so far in this layer (for opaque markers). */
   readonly unpacked = new Set<ByteString>();
   readonly dirStamps: DirStamp[] = [];
+  /** How many of dirStamps were taken before the last removal of a directory or symlink. */
+  private unsureStamps = 0;
   readonly sameOwner: boolean;
   readonly isRoot = process.getuid?.() === 0;
   /** AUFS `.wh..wh.plnk/<name>` sources, saved outside the root. */
   readonly plnk = new PlnkStash();
-  /**
-   * Parent directories resolved so far (entry path → real segments). Only a removal can change
-   * what an existing directory path resolves to, so every removal clears it.
-   */
-  private readonly parents = new Map<ByteString, ByteString[]>();
+  /** Directory paths resolved in this layer; forgotten whenever a directory or symlink goes. */
+  private readonly resolver: ScopeResolver;
 
   constructor(
     root: string,
     readonly options: ApplyOptions,
   ) {
     this.root = Buffer.from(root);
+    this.resolver = new ScopeResolver(this.root);
     this.sameOwner = options.sameOwner ?? this.isRoot;
   }
 
@@ -91,13 +91,13 @@ export class Applier {
     const wh = classifyWhiteout(segs);
     if (wh.kind === 'metadata') return;
     if (wh.kind === 'remove') {
-      const dir = resolveDirInScope(this.root, wh.dir, false);
+      const dir = this.resolver.resolveDir(wh.dir, false);
       if (dir === null) return; // nothing there to delete
       this.remove([...dir, wh.name]);
       return;
     }
     if (wh.kind === 'opaque') {
-      const dir = resolveDirInScope(this.root, wh.dir, false);
+      const dir = this.resolver.resolveDir(wh.dir, false);
       if (dir === null) return;
       const prefix = dir.length === 0 ? '' : `${dir.join('/')}/`;
       for (const child of readdirSync(joinPath(this.root, dir), { encoding: 'buffer' })) {
@@ -190,15 +190,9 @@ export class Applier {
 
   /** The real parent directory of the entry at `segs`, created (0755) where missing. */
   private resolveParent(segs: readonly ByteString[]): ByteString[] {
-    const key = segs.slice(0, -1).join('/');
-    let parent = this.parents.get(key);
-    if (parent === undefined) {
-      parent = resolveDirInScope(this.root, segs.slice(0, -1), true, (real) => {
-        this.unpacked.add(real.join('/'));
-      })!;
-      this.parents.set(key, parent);
-    }
-    return parent;
+    return this.resolver.resolveDir(segs.slice(0, -1), true, (real) => {
+      this.unpacked.add(real.join('/'));
+    })!;
   }
 
   /**
@@ -220,8 +214,12 @@ export class Applier {
   }
 
   private remove(real: readonly ByteString[]): void {
-    this.parents.clear();
-    removeAll(joinPath(this.root, real));
+    const removed = removeAll(joinPath(this.root, real));
+    // Only directories and symlinks can lie on a resolved path.
+    if (removed?.isDirectory() || removed?.isSymbolicLink()) {
+      this.resolver.forget();
+      this.unsureStamps = this.dirStamps.length;
+    }
   }
 
   /** Stats of an inode this apply just created, which marks it as ours. */
@@ -282,7 +280,7 @@ export class Applier {
       await this.writeFile(real, saved.header, createReadStream(saved.file));
       return;
     }
-    const targetDir = resolveDirInScope(this.root, linkSegs.slice(0, -1), false);
+    const targetDir = this.resolver.resolveDir(linkSegs.slice(0, -1), false);
     const targetName = linkSegs[linkSegs.length - 1]!;
     const targetPath = targetDir === null ? null : joinPath(this.root, [...targetDir, targetName]);
     let st = targetPath === null ? null : lstatOrNull(targetPath);
@@ -328,7 +326,7 @@ export class Applier {
   }
 
   finish(): void {
-    restampDirectories(this.root, this.dirStamps);
+    restampDirectories(this.root, this.dirStamps, this.unsureStamps);
   }
 }
 

@@ -30,10 +30,15 @@ export async function applyLayerBlob(
       maxOutputBytes: options.maxDecompressedBytes,
     }),
   });
-  const tap = options.diffId ? new DiffIdTap(stream, compression, options.signal) : undefined;
+  // The applier counts the content size from its own headers: the tap only hashes.
+  const tap = options.diffId ? new DiffIdTap(stream, compression, options) : undefined;
   try {
-    const applied = await applyLayer(root, tap ? tap.reader() : stream, options);
-    return tap ? { ...applied, diffId: await tap.result() } : applied;
+    const applied = await applyLayer(root, tap ? tap.reader() : stream, {
+      ...options,
+      countContent: options.countContent ?? options.diffId,
+    });
+    if (!tap) return applied;
+    return { ...applied, diffId: { ...(await tap.result()), contentSize: applied.contentSize } };
   } finally {
     tap?.destroy();
     stream.destroy();

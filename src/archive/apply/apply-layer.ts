@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ShaleError, isShaleError } from '../../core/errors.ts';
+import { ContentSizeCounter } from '../content-size.ts';
 import { TypeFlag, readTar } from '../tar/index.ts';
 import { Applier } from './applier.ts';
 import { display } from './clean.ts';
@@ -38,6 +39,7 @@ export async function applyLayer(
     throw new ShaleError('ERR_INVALID_ARGUMENT', `layer root ${root} is not a directory`);
   }
   const applier = new Applier(realRoot, options);
+  const contents = options.countContent ? new ContentSizeCounter() : undefined;
   let size = 0;
   let entries = 0;
   options.signal?.throwIfAborted();
@@ -47,6 +49,7 @@ export async function applyLayer(
       if (entry.header.typeflag === TypeFlag.paxGlobal) continue;
       entries++;
       size += entry.header.size;
+      contents?.add(entry.header);
       if (options.maxEntries !== undefined && entries > options.maxEntries) {
         throw new ShaleError('ERR_LIMIT', `layer has more than ${options.maxEntries} entries`);
       }
@@ -71,5 +74,5 @@ export async function applyLayer(
   } finally {
     await applier.cleanup();
   }
-  return { size, entries };
+  return contents ? { size, entries, contentSize: contents.total } : { size, entries };
 }

@@ -89,14 +89,35 @@ export async function applyMetadata(
   else lutimesSync(path, t.atime, t.mtime);
 }
 
-/** Directory times again, after their children were created; skipped if no longer a real dir. */
-export function restampDirectories(root: Buffer, stamps: readonly DirStamp[]): void {
-  for (const stamp of stamps) {
-    let ok = true;
-    for (let i = 0; i <= stamp.segs.length && ok; i++) {
-      const st = lstatOrNull(joinPath(root, stamp.segs.slice(0, i)));
-      ok = st !== null && st.isDirectory();
+/** Whether a real path is still a directory reached through directories only, by segment. */
+interface DirCheck {
+  readonly ok: boolean;
+  readonly below: Map<ByteString, DirCheck>;
+}
+
+/**
+ * Directory times again, after their children were created. The first `unsure` stamps were taken
+ * before a directory or symlink was removed, so a later entry may have put a symlink on their
+ * path: those are checked (each path prefix with one lstat, once) and skipped if no longer a real
+ * directory. The others were taken after the last removal and still name the same directories.
+ */
+export function restampDirectories(
+  root: Buffer,
+  stamps: readonly DirStamp[],
+  unsure: number,
+): void {
+  const top: DirCheck = { ok: true, below: new Map() };
+  for (const [index, stamp] of stamps.entries()) {
+    let at = top;
+    for (let i = 0; i < stamp.segs.length && at.ok && index < unsure; i++) {
+      let next = at.below.get(stamp.segs[i]!);
+      if (next === undefined) {
+        const st = lstatOrNull(joinPath(root, stamp.segs.slice(0, i + 1)));
+        next = { ok: st !== null && st.isDirectory(), below: new Map() };
+        at.below.set(stamp.segs[i]!, next);
+      }
+      at = next;
     }
-    if (ok) lutimesSync(joinPath(root, stamp.segs), stamp.atime, stamp.mtime);
+    if (at.ok) lutimesSync(joinPath(root, stamp.segs), stamp.atime, stamp.mtime);
   }
 }

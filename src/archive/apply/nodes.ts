@@ -13,18 +13,22 @@ import { readXattrs, setXattrs } from './xattr.ts';
 
 const O_PATH = 0o10000000;
 
-/** Remove whatever `p` names (a directory with its whole subtree); never follows symlinks. */
-export function removeAll(p: Buffer): void {
+/**
+ * Remove whatever `p` names (a directory with its whole subtree); never follows symlinks. Returns
+ * the stats of what was there (null: nothing was).
+ */
+export function removeAll(p: Buffer): Stats | null {
   const st = lstatOrNull(p);
-  if (st === null) return;
+  if (st === null) return null;
   if (!st.isDirectory()) {
     unlinkSync(p);
-    return;
+    return st;
   }
   for (const child of readdirSync(p, { encoding: 'buffer' })) {
     removeAll(Buffer.concat([p, Buffer.from('/'), child]));
   }
   rmdirSync(p);
+  return st;
 }
 
 function tempName(): Buffer {

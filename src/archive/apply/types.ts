@@ -23,6 +23,8 @@ export interface ApplyOptions {
   maxBytes?: number;
   /** Cap on the number of entries (ERR_LIMIT). */
   maxEntries?: number;
+  /** Also count Docker's size of the layer from the entries' headers (`contentSize`). */
+  countContent?: boolean;
   /** lchown every entry to its header uid/gid; default: true when running as root. */
   sameOwner?: boolean;
   onWarning?: (warning: ApplyWarning) => void;
@@ -43,4 +45,6 @@ export interface ApplyResult {
   size: number;
   /** Number of tar entries seen (PAX global headers excluded). */
   entries: number;
+  /** Docker's (overlay2) size of the layer, its final tree's contents, when `countContent`. */
+  contentSize?: number;
 }

@@ -6,7 +6,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { ShaleError } from '../../core/errors.ts';
 import { Bzip2Decoder } from './bzip2.ts';
 import { GunzipDecoder } from './gzip.ts';
-import { OutputLimits } from './limits.ts';
+import { OutputLimits, withDefaults } from './limits.ts';
 import { peekCompression } from './peek.ts';
 import { PumpDecoder } from './pump-decoder.ts';
 import { COMPRESSIONS, type Compression, type DecompressOptions } from './types.ts';
@@ -57,9 +57,9 @@ function createDecoder(
  * The decompressed bytes of `source` as a Node Readable: streaming, with bounded memory (each
  * decoder works in steps of at most a few hundred KiB and waits while the reader is behind).
  * Corrupt or truncated input, and trailing garbage, make the stream error with
- * ShaleError('ERR_BAD_COMPRESSION', 'corrupt <format> stream: …'); the limits in `options` make it
- * error with ERR_LIMIT. Errors of `source` itself come out unchanged. Destroying the returned
- * stream destroys `source`.
+ * ShaleError('ERR_BAD_COMPRESSION', 'corrupt <format> stream: …'); the limits in `options`, and
+ * the default ones for those it leaves unset (limits.ts), make it error with ERR_LIMIT. Errors
+ * of `source` itself come out unchanged. Destroying the returned stream destroys `source`.
  *
  * Concatenated streams are decoded whole (multi-member gzip, several zstd frames, xz streams,
  * bzip2 streams). After the last one only zero bytes are accepted, and only for gzip (as gzip(1)
@@ -76,7 +76,8 @@ export function decompressStream(
       `unknown compression ${JSON.stringify(compression)}`,
     );
   }
-  const decoder = createDecoder(compression, new OutputLimits(compression, options));
+  const limits = new OutputLimits(compression, withDefaults(options));
+  const decoder = createDecoder(compression, limits);
   pipeline(source, decoder, () => {
     // errors reach the consumer through `decoder`, which pipeline destroys with them
   });

@@ -4,3 +4,4 @@ export { sniffCompression } from './sniff.ts';
 export { peekCompression } from './peek.ts';
 export { decompressStream, autoDecompress } from './decompress.ts';
 export { compressStream, zstdCompressionAvailable } from './compress.ts';
+export { DEFAULT_LIMITS } from './limits.ts';

@@ -1,22 +1,69 @@
 /**
  * The decompression-bomb guard: counts compressed bytes in and decompressed bytes out, and throws
- * ERR_LIMIT when `maxOutputBytes` or `maxRatio` (past 1 MiB of output) is exceeded.
+ * ERR_LIMIT when `maxOutputBytes` or `maxRatio` (past `ratioFloorBytes` of output) is exceeded.
+ *
+ * Every decompression gets the default limits for what its caller leaves unset (`withDefaults`):
+ * `SHALE_MAX_LAYER_BYTES` (default 64 GiB) caps a stream's decompressed size, and
+ * `SHALE_MAX_RATIO` (default 2000:1) its expansion once it has produced 1 GiB. gzip never
+ * expands much past 1030:1, so the ratio cap stops the zstd/xz/bzip2 bombs that reach 10^4 to
+ * 10^7 without refusing a real layer of zero-filled files; the size cap bounds the rest. `0`
+ * lifts a limit.
  */
 import { ShaleError } from '../../core/errors.ts';
 import type { Compression, DecompressOptions } from './types.ts';
 
-/** maxRatio only applies once this much has been produced, so tiny inputs never trip it. */
+/** maxRatio only applies once this much has been produced, unless the caller says otherwise. */
 export const RATIO_FLOOR_BYTES = 1024 * 1024;
+
+const GiB = 1024 * 1024 * 1024;
+
+/** The limits a decompression gets when neither its caller nor the environment sets them. */
+export const DEFAULT_LIMITS = {
+  maxOutputBytes: 64 * GiB,
+  maxRatio: 2000,
+  ratioFloorBytes: GiB,
+} as const satisfies DecompressOptions;
+
+function limitFromEnv(name: string, integer: boolean): number | undefined {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!(integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) || !Number.isFinite(value)) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `${name} must be ${integer ? 'a number of bytes' : 'a number'} (0 for no limit), not ${JSON.stringify(text)}`,
+    );
+  }
+  return value === 0 ? Infinity : value;
+}
+
+/** `options` with every limit it leaves unset taken from the environment, else DEFAULT_LIMITS. */
+export function withDefaults(options: DecompressOptions = {}): DecompressOptions {
+  const maxOutputBytes =
+    options.maxOutputBytes ??
+    limitFromEnv('SHALE_MAX_LAYER_BYTES', true) ??
+    DEFAULT_LIMITS.maxOutputBytes;
+  if (options.maxRatio !== undefined) {
+    return { maxOutputBytes, maxRatio: options.maxRatio, ratioFloorBytes: options.ratioFloorBytes };
+  }
+  const fromEnv = limitFromEnv('SHALE_MAX_RATIO', false);
+  return {
+    maxOutputBytes,
+    maxRatio: fromEnv ?? DEFAULT_LIMITS.maxRatio,
+    ratioFloorBytes: options.ratioFloorBytes ?? DEFAULT_LIMITS.ratioFloorBytes,
+  };
+}
 
 export class OutputLimits {
   readonly #format: Compression;
   readonly #maxOutput: number;
   readonly #maxRatio: number;
+  readonly #ratioFloor: number;
   #in = 0;
   #out = 0;
 
   constructor(format: Compression, options: DecompressOptions = {}) {
-    const { maxOutputBytes, maxRatio } = options;
+    const { maxOutputBytes, maxRatio, ratioFloorBytes } = options;
     if (
       maxOutputBytes !== undefined &&
       !(typeof maxOutputBytes === 'number' && maxOutputBytes >= 0)
@@ -24,9 +71,15 @@ export class OutputLimits {
       throw new ShaleError('ERR_INVALID_ARGUMENT', `maxOutputBytes must be a number >= 0`);
     if (maxRatio !== undefined && !(typeof maxRatio === 'number' && maxRatio > 0))
       throw new ShaleError('ERR_INVALID_ARGUMENT', `maxRatio must be a number > 0`);
+    if (
+      ratioFloorBytes !== undefined &&
+      !(typeof ratioFloorBytes === 'number' && ratioFloorBytes >= 0)
+    )
+      throw new ShaleError('ERR_INVALID_ARGUMENT', `ratioFloorBytes must be a number >= 0`);
     this.#format = format;
     this.#maxOutput = maxOutputBytes ?? Infinity;
     this.#maxRatio = maxRatio ?? Infinity;
+    this.#ratioFloor = ratioFloorBytes ?? RATIO_FLOOR_BYTES;
   }
 
   get bytesIn(): number {
@@ -48,14 +101,16 @@ export class OutputLimits {
     if (out > this.#maxOutput) {
       throw new ShaleError(
         'ERR_LIMIT',
-        `${this.#format} stream decompresses to more than maxOutputBytes (${this.#maxOutput} bytes)`,
+        `${this.#format} stream decompresses to more than ${this.#maxOutput} bytes: ` +
+          `possible decompression bomb (SHALE_MAX_LAYER_BYTES raises the limit)`,
       );
     }
-    if (out > RATIO_FLOOR_BYTES && out > this.#maxRatio * this.#in) {
+    if (out > this.#ratioFloor && out > this.#maxRatio * this.#in) {
       throw new ShaleError(
         'ERR_LIMIT',
-        `${this.#format} stream expands more than maxRatio ${this.#maxRatio}:1 ` +
-          `(${out} bytes out of ${this.#in} compressed bytes): possible decompression bomb`,
+        `${this.#format} stream expands more than ${this.#maxRatio}:1 ` +
+          `(${out} bytes out of ${this.#in} compressed bytes): possible decompression bomb ` +
+          `(SHALE_MAX_RATIO raises the limit)`,
       );
     }
     this.#out = out;

@@ -10,15 +10,17 @@ export type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'none';
 /** Every value of `Compression`, in sniffing order. */
 export const COMPRESSIONS: readonly Compression[] = ['bzip2', 'gzip', 'xz', 'zstd', 'none'];
 
-/** Decompression-bomb guard; both limits are off unless given. */
+/** Decompression-bomb guard; what is left unset gets the defaults (limits.ts withDefaults). */
 export interface DecompressOptions {
   /** Error (ERR_LIMIT) as soon as the decompressed output would exceed this many bytes. */
   maxOutputBytes?: number;
   /**
    * Error (ERR_LIMIT) once output bytes > maxRatio × compressed bytes consumed so far, checked
-   * only after the output passes 1 MiB so that small inputs never trip it.
+   * only after the output passes `ratioFloorBytes` so that small inputs never trip it.
    */
   maxRatio?: number;
+  /** Output after which maxRatio applies: 1 MiB with a caller's maxRatio, else the default's. */
+  ratioFloorBytes?: number;
 }
 
 export interface CompressOptions {

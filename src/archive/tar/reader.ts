@@ -17,7 +17,7 @@ export interface TarEntry {
 
 type ByteSource = AsyncIterable<Uint8Array>;
 
-function asBuffer(chunk: Uint8Array | string): Buffer {
+export function asBuffer(chunk: Uint8Array | string): Buffer {
   if (typeof chunk === 'string') {
     throw new ShaleError('ERR_INVALID_ARGUMENT', 'tar input must be a byte stream, not text');
   }

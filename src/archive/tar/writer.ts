@@ -3,8 +3,8 @@
  * streamed (never gathered in memory) and must be exactly `size` bytes long.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { once } from 'node:events';
 import { ShaleError } from '../../core/errors.ts';
+import { drained } from '../drained.ts';
 import { BLOCK_SIZE } from './block.ts';
 import { encodeHeader } from './encode.ts';
 import { isHeaderOnlyType, TypeFlag, type TarHeaderInit } from './header.ts';
@@ -81,7 +81,7 @@ export class TarWriter {
     if (this.out.destroyed)
       throw new ShaleError('ERR_INVALID_ARGUMENT', 'tar output stream was closed');
     if (!this.out.write(bytes)) {
-      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+      await drained(this.out);
     }
   }
 

@@ -9,7 +9,7 @@ export function registerDiffid(program: Command): void {
     .argument('<file>', 'layer blob, or - for standard input')
     .action(async (file: string) => {
       const { computeDiffId } = await import('../../archive/diffid.ts');
-      const { diffId } = await computeDiffId(openInput(file));
+      const { diffId } = await computeDiffId(await openInput(file));
       process.stdout.write(`${diffId}\n`);
     });
 }

@@ -1,7 +1,8 @@
 /**
  * `shale load -i FILE|DIR|-`: load images from an archive (docker-archive, dual docker/OCI,
  * legacy docker-archive, oci-archive; plain or gzip/xz/bzip2/zstd compressed) or an OCI image
- * layout directory. Warnings (a legacy checksum mismatch) go to stderr and keep exit status 0.
+ * layout directory. Stdout gets each image's ID; stderr docker's `Loaded image: REF` lines (not
+ * with -q). Warnings (a legacy checksum mismatch) go to stderr and keep exit status 0.
  */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
@@ -13,6 +14,21 @@ interface LoadFlags {
   input?: string;
   name?: string;
   json?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * Docker's report of a load: `Loaded image: REF` for each tag, or when no image came with one,
+ * `Loaded image ID: sha256:…` for each image.
+ */
+function loadedLines(
+  images: { id: string; references: string[] }[],
+  show: (ref: string) => string,
+): string[] {
+  const tags = images.flatMap((image) =>
+    image.references.map((ref) => `Loaded image: ${show(ref)}`),
+  );
+  return tags.length > 0 ? tags : images.map((image) => `Loaded image ID: ${image.id}`);
 }
 
 export function registerLoad(program: Command, context: CliContext): void {
@@ -24,6 +40,7 @@ export function registerLoad(program: Command, context: CliContext): void {
     .option('-i, --input <file|dir|->', 'archive file, OCI layout directory, or - for stdin')
     .option('--name <repo>', 'repository for OCI images named only by a tag')
     .option('--json', 'print [{Id, RepoTags}]')
+    .option('-q, --quiet', "no 'Loaded image' lines on stderr")
     .action(async (flags: LoadFlags) => {
       const input = flags.input ?? '-';
       if (input === '-' && process.stdin.isTTY) {
@@ -34,7 +51,7 @@ export function registerLoad(program: Command, context: CliContext): void {
       }
       const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
       const { loadImages } = await import('../../formats/load/index.ts');
-      const source = input === '-' ? openInput('-') : input;
+      const source = input === '-' ? await openInput('-') : input;
       const loaded = await loadImages(await context.store(), source, {
         name: flags.name,
         onWarning: (message) => process.stderr.write(`shale: warning: ${message}\n`),
@@ -49,5 +66,9 @@ export function registerLoad(program: Command, context: CliContext): void {
         return;
       }
       for (const image of loaded) process.stdout.write(`${image.id}\n`);
+      if (!flags.quiet) {
+        const show = (ref: string) => familiarString(parseDockerRef(ref));
+        for (const line of loadedLines(loaded, show)) process.stderr.write(`${line}\n`);
+      }
     });
 }

@@ -13,12 +13,23 @@ interface LoginFlags extends RegistryFlags {
   passwordStdin?: boolean;
 }
 
-async function readStdin(): Promise<string> {
+/** More than any password or token (an endless input such as /dev/zero is refused, not held). */
+const MAX_PASSWORD_BYTES = 64 * 1024;
+
+async function readStdinPassword(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PASSWORD_BYTES)
+      throw new ShaleError('ERR_INVALID_ARGUMENT', 'the password on stdin is longer than 64 KiB');
+    chunks.push(chunk as Buffer);
+  }
+  const password = Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
+  if (password === '') throw new ShaleError('ERR_INVALID_ARGUMENT', 'no password on stdin');
+  return password;
 }
 
 export function registerLogin(program: Command): void {
@@ -39,9 +50,9 @@ export function registerLogin(program: Command): void {
         'login needs exactly one of --password and --password-stdin',
       );
     }
-    const password = flags.password ?? (await readStdin());
+    const password = flags.password ?? (await readStdinPassword());
     const { login } = await import('../../registry/auth/login.ts');
-    await login(registry, { username: flags.username, password }, clientOptions(flags));
+    await login(registry, { username: flags.username, password }, clientOptions(flags, registry));
     process.stderr.write(`Login Succeeded (${registry})\n`);
   });
   program

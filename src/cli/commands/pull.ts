@@ -1,7 +1,14 @@
-/** `shale pull REF [--platform OS/ARCH[/VARIANT]] [--unpack] [--verify]`: an image from a registry. */
+/**
+ * `shale pull REF [--all-tags] [--platform OS/ARCH[/VARIANT]] [--unpack] [--verify]`: images
+ * from a registry. Stdout gets each pulled image's ID; stderr the progress, ending as docker's
+ * does with `Digest: …` per image and one `Status: …` line.
+ */
 import type { Command } from 'commander';
+import { ShaleError } from '../../core/errors.ts';
+import type { NamedReference } from '../../core/reference.ts';
+import type { RegistryClient } from '../../registry/client.ts';
 import type { CliContext } from '../context.ts';
-import { progressMode, progressRenderer } from '../progress.ts';
+import { progressMode, progressRenderer, reportStatus } from '../progress.ts';
 import {
   clientOptions,
   parseConcurrency,
@@ -12,10 +19,29 @@ import {
 } from '../registry-flags.ts';
 
 interface PullFlags extends RegistryFlags, ProgressFlags {
+  allTags?: boolean;
   platform?: string;
   unpack?: boolean;
   verify?: boolean;
   concurrency?: string;
+}
+
+/** What to pull: the reference, or with --all-tags every tag of its repository. */
+async function targets(
+  text: string,
+  allTags: boolean,
+  client: RegistryClient,
+): Promise<NamedReference[]> {
+  const { isNameOnly, parseDockerRef, parseNormalizedNamed, withTag } =
+    await import('../../core/reference.ts');
+  if (!allTags) return [parseDockerRef(text)];
+  const named = parseNormalizedNamed(text);
+  if (!isNameOnly(named))
+    throw new ShaleError('ERR_INVALID_ARGUMENT', "tag can't be used with --all-tags/-a");
+  const { listTags } = await import('../../registry/tags.ts');
+  const tags = await listTags(client, named);
+  if (tags.length === 0) throw new ShaleError('ERR_NOT_FOUND', `${text} has no tags to pull`);
+  return tags.map((tag) => withTag(named, tag));
 }
 
 export function registerPull(program: Command, context: CliContext): void {
@@ -23,6 +49,7 @@ export function registerPull(program: Command, context: CliContext): void {
     .command('pull')
     .description('pull an image from a registry (every blob verified before it is stored)')
     .argument('<ref>', 'image reference, e.g. alpine or 127.0.0.1:5000/team/app:1.0')
+    .option('-a, --all-tags', "pull every tag of the reference's repository")
     .option(
       '--platform <os/arch[/variant]>',
       "platform to pick from an index (default: this machine's)",
@@ -36,18 +63,35 @@ export function registerPull(program: Command, context: CliContext): void {
   withRegistryOptions(withProgressOptions(command)).action(
     async (ref: string, flags: PullFlags) => {
       const { parsePlatform } = await import('../../core/manifest.ts');
+      const { familiarString, parseDockerRef, parseNormalizedNamed } =
+        await import('../../core/reference.ts');
       const { RegistryClient } = await import('../../registry/client.ts');
       const { pullImage } = await import('../../registry/pull/pull.ts');
-      const client = new RegistryClient(clientOptions(flags));
+      const named = parseNormalizedNamed(ref);
+      const client = new RegistryClient(clientOptions(flags, named.domain));
+      const mode = progressMode(flags);
       try {
-        const result = await pullImage(await context.store(), client, ref, {
-          ...(flags.platform !== undefined && { platform: parsePlatform(flags.platform) }),
-          unpack: flags.unpack ?? false,
-          verifyDiffIds: flags.verify ?? false,
-          concurrency: parseConcurrency(flags.concurrency),
-          onProgress: progressRenderer(progressMode(flags)),
-        });
-        process.stdout.write(`${result.id}\n`);
+        const store = await context.store();
+        let updated = false;
+        for (const target of await targets(ref, flags.allTags ?? false, client)) {
+          const result = await pullImage(store, client, target, {
+            ...(flags.platform !== undefined && { platform: parsePlatform(flags.platform) }),
+            unpack: flags.unpack ?? false,
+            verifyDiffIds: flags.verify ?? false,
+            concurrency: parseConcurrency(flags.concurrency),
+            onProgress: progressRenderer(mode),
+          });
+          updated ||= result.updated;
+          process.stdout.write(`${result.id}\n`);
+        }
+        // Docker names the repository alone after --all-tags, else the reference as pulled.
+        const shown = familiarString(flags.allTags ? named : parseDockerRef(ref));
+        reportStatus(
+          mode,
+          updated
+            ? `Status: Downloaded newer image for ${shown}`
+            : `Status: Image is up to date for ${shown}`,
+        );
       } finally {
         await client.close();
       }

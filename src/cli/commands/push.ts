@@ -26,7 +26,9 @@ export function registerPush(program: Command, context: CliContext): void {
     async (src: string, dest: string | undefined, flags: PushFlags) => {
       const { RegistryClient } = await import('../../registry/client.ts');
       const { pushImage } = await import('../../registry/push/push.ts');
-      const client = new RegistryClient(clientOptions(flags));
+      const { parseNormalizedNamed } = await import('../../core/reference.ts');
+      const host = parseNormalizedNamed(dest ?? src).domain;
+      const client = new RegistryClient(clientOptions(flags, host));
       try {
         const result = await pushImage(await context.store(), client, src, dest ?? src, {
           concurrency: parseConcurrency(flags.concurrency),

@@ -1,30 +1,43 @@
-/** `shale rmi`: remove references and images, freeing what nothing references any more. */
+/**
+ * `shale rmi [-f] REF|ID...`: remove references and images with Docker's rules and words
+ * (`Untagged: alpine:latest`, `Deleted: sha256:…` for the image, then for each layer that went;
+ * then the same for each untagged parent it leaves behind, unless --no-prune),
+ * freeing what nothing references any more. Each argument is tried; each failure is reported on
+ * its own line and the exit status is 1.
+ */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/errors.ts';
 import type { CliContext } from '../context.ts';
+import { ReportedFailure } from '../reported.ts';
 
 export function registerRmi(program: Command, context: CliContext): void {
   program
     .command('rmi')
     .description('remove images (by reference, ID or ID prefix)')
     .argument('<image...>', 'images to remove')
-    .option('-f, --force', 'remove an image that has several references or child images')
-    .action(async (names: string[], flags: { force?: boolean }) => {
+    .option('-f, --force', 'remove an image named by ID that has several references or children')
+    .option('--no-prune', 'keep the untagged parents the removed image leaves behind')
+    .action(async (names: string[], flags: { force?: boolean; prune: boolean }) => {
+      const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
       const { removeImage } = await import('../../store/index.ts');
       const store = await context.store();
-      const failures: string[] = [];
+      let failed = false;
       for (const name of names) {
         try {
-          const result = await removeImage(store, name, { force: flags.force });
-          for (const ref of result.untagged) process.stdout.write(`Untagged: ${ref}\n`);
-          for (const id of result.deleted) process.stdout.write(`Deleted: ${id}\n`);
+          const result = await removeImage(store, name, {
+            force: flags.force,
+            noPrune: !flags.prune,
+          });
+          for (const ref of result.untagged)
+            process.stdout.write(`Untagged: ${familiarString(parseDockerRef(ref))}\n`);
+          for (const { id, layers } of result.deleted)
+            for (const deleted of [id, ...layers]) process.stdout.write(`Deleted: ${deleted}\n`);
         } catch (err) {
           if (!(err instanceof ShaleError)) throw err;
-          process.stderr.write(`shale: ${name}: ${err.message}\n`);
-          failures.push(name);
+          process.stderr.write(`shale: ${err.message}\n`);
+          failed = true;
         }
       }
-      if (failures.length > 0)
-        throw new ShaleError('ERR_INVALID_ARGUMENT', `could not remove ${failures.join(', ')}`);
+      if (failed) throw new ReportedFailure();
     });
 }

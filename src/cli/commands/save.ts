@@ -5,8 +5,9 @@
  * written under a temporary name and renamed when complete.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
@@ -29,9 +30,48 @@ async function toStdout(save: (output: Writable) => Promise<void>): Promise<void
   await save(process.stdout);
 }
 
+/** What `file` is, or undefined when it does not exist (or a part of its path is a file). */
+async function statOrAbsent(file: string): Promise<Stats | undefined> {
+  try {
+    return await stat(file);
+  } catch (err) {
+    const { code } = err as NodeJS.ErrnoException;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Refuse an output the archive cannot replace — a directory, device, FIFO or socket (renaming
+ * onto it would replace the node itself) — or whose directory is missing, before any work.
+ */
+async function checkOutputFile(file: string): Promise<void> {
+  const existing = await statOrAbsent(file);
+  if (existing && !existing.isFile()) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `cannot save to ${file}: it exists and is not a regular file (give a file path, or -o - to write to standard output)`,
+    );
+  }
+  const dir = path.dirname(file);
+  const parent = await statOrAbsent(dir);
+  if (!parent) {
+    throw new ShaleError(
+      'ERR_NOT_FOUND',
+      `cannot save to ${file}: directory ${dir} does not exist`,
+    );
+  }
+  if (!parent.isDirectory()) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `cannot save to ${file}: ${dir} is not a directory`,
+    );
+  }
+}
+
 async function toFile(file: string, save: (output: Writable) => Promise<void>): Promise<void> {
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const output = createWriteStream(temp, { flags: 'wx' });
+  const output = (await open(temp, 'wx', 0o644)).createWriteStream();
   try {
     await save(output);
     output.end();
@@ -40,6 +80,8 @@ async function toFile(file: string, save: (output: Writable) => Promise<void>): 
   } catch (err) {
     output.destroy();
     await unlink(temp).catch(() => undefined);
+    const failed = err as NodeJS.ErrnoException;
+    if (failed.syscall === 'write' && failed.path === undefined) failed.path = file; // name it
     throw err;
   }
 }
@@ -60,6 +102,8 @@ export function registerSave(program: Command, context: CliContext): void {
     )
     .action(async (names: string[], flags: SaveFlags) => {
       const { saveImages } = await import('../../formats/save/index.ts');
+      const target = flags.output ?? '-';
+      if (flags.format !== 'oci-dir' && target !== '-') await checkOutputFile(target);
       const store = await context.store();
       if (flags.format === 'oci-dir') {
         if (!flags.output || flags.output === '-')
@@ -69,7 +113,6 @@ export function registerSave(program: Command, context: CliContext): void {
       }
       const format = flags.format;
       const save = (output: Writable) => saveImages(store, names, { format, output });
-      const target = flags.output ?? '-';
       await (target === '-' ? toStdout(save) : toFile(target, save));
     });
 }

@@ -13,6 +13,6 @@ export function registerTag(program: Command, context: CliContext): void {
       const { resolveImage } = await import('../../store/index.ts');
       const store = await context.store();
       const target = parseDockerRef(dest);
-      await store.references.set(target, await resolveImage(store, src));
+      await store.references.tag(target, await resolveImage(store, src));
     });
 }

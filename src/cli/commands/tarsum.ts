@@ -38,7 +38,7 @@ export function registerTarsum(program: Command): void {
     .action(async (file: string, flags: TarsumFlags) => {
       const extra = flags.extra === undefined ? undefined : readExtra(flags.extra);
       const { tarsum } = await import('../../archive/tarsum/index.ts');
-      const sum = await tarsum(scanInput(file), {
+      const sum = await tarsum(await scanInput(file), {
         version: flags.version,
         variant: flags.variant,
         extra,

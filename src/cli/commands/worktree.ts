@@ -1,5 +1,6 @@
 /** `shale checkout`, `shale diff`, `shale commit`: working trees made from images and back. */
 import type { Command } from 'commander';
+import { withChangeFlags, type ChangeFlags } from '../change-flags.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../format.ts';
 
@@ -36,20 +37,26 @@ export function registerWorktree(program: Command, context: CliContext): void {
       for (const c of changes) process.stdout.write(`${c.kind} ${byteStringToDisplay(c.path)}\n`);
     });
 
-  program
-    .command('commit')
-    .description("commit a working tree's changes as a new image (one new layer)")
-    .argument('<dir>', 'working tree made by shale checkout')
-    .argument('[ref]', 'reference to tag the new image with')
-    .option('-m, --message <text>', 'comment of the history entry')
-    .action(async (dir: string, ref: string | undefined, flags: { message?: string }) => {
+  withChangeFlags(
+    program
+      .command('commit')
+      .description("commit a working tree's changes as a new image (one new layer)")
+      .argument('<dir>', 'working tree made by shale checkout')
+      .argument('[ref]', 'reference to tag the new image with')
+      .option('-a, --author <name>', 'author of the image (e.g. "Jane <jane@example.com>")'),
+    'comment of the history entry',
+  ).action(
+    async (dir: string, ref: string | undefined, flags: ChangeFlags & { author?: string }) => {
       const { parseDockerRef } = await import('../../core/reference.ts');
       const { commitWorktree } = await import('../../formats/worktree.ts');
       const reference = ref === undefined ? undefined : parseDockerRef(ref);
       const id = await commitWorktree(await context.store(), dir, {
         reference,
         comment: flags.message,
+        author: flags.author,
+        changes: flags.change,
       });
       process.stdout.write(`${id}\n`);
-    });
+    },
+  );
 }

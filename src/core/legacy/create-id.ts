@@ -7,19 +7,37 @@ import { createHash } from 'node:crypto';
 import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { ShaleError } from '../errors.ts';
 import { chainIdOf } from '../ids.ts';
-import { marshalRawObject, parseRawObject, rawGoString } from './go-json/raw-object.ts';
+import {
+  marshalRawObject,
+  parseRawObject,
+  rawGoString,
+  type RawObject,
+} from './go-json/raw-object.ts';
 import { encodeGo, zeroStruct, type GoRecord } from './go-json/struct-codec.ts';
 import { V1_IMAGE } from './v1-image-structs.ts';
 import { decodeV1Image } from './v1-config.ts';
 
-/** `CreateID`: SHA-256 of the v1 image (without `id`) plus `layer_id` and `parent` digests. */
-function createId(v1Image: GoRecord, chainId: Digest, parent: Digest | undefined): Digest {
-  const encoded = encodeGo({ struct: V1_IMAGE }, { ...v1Image, id: '' });
-  const members = parseRawObject(encoded, 'v1 image');
+/**
+ * `CreateID` over the raw members of a v1 image: SHA-256 of the members without `id`, plus
+ * `layer_id` and (when there is one) `parent` as digests, marshalled with sorted keys.
+ */
+export function createIdOfMembers(
+  v1Image: RawObject,
+  chainId: Digest,
+  parent: Digest | undefined,
+): Digest {
+  const members: RawObject = new Map(v1Image);
+  members.delete('id');
   members.set('layer_id', rawGoString(chainId));
   if (parent !== undefined) members.set('parent', rawGoString(parent));
   const hex = createHash('sha256').update(marshalRawObject(members)).digest('hex');
   return digestOf('sha256', hex);
+}
+
+/** `CreateID` of a v1 image decoded through `V1Image`. */
+function createId(v1Image: GoRecord, chainId: Digest, parent: Digest | undefined): Digest {
+  const encoded = encodeGo({ struct: V1_IMAGE }, { ...v1Image, id: '' });
+  return createIdOfMembers(parseRawObject(encoded, 'v1 image'), chainId, parent);
 }
 
 /** The `V1Image` part of an image config; its `parent` is shadowed by the config's own. */

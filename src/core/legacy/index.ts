@@ -1,7 +1,8 @@
 /**
  * @module shale/core/legacy — Docker 1.x image identity, byte-exact and without I/O: the strong
  * IDs of 1.8.3/1.9 schema1 pulls (MakeImageConfig, probing), v1 JSON → 1.10 config conversion,
- * CreateID for legacy save, the graph-migration computations, and schema1 signed manifests.
+ * CreateID and the per-history-entry v1 images of legacy save, the graph-migration computations,
+ * and schema1 signed manifests.
  */
 export { isLegacyId, assertLegacyId, nextProbeId } from './legacy-id.ts';
 export { makeImageConfig, legacyIdOf, strongIdChain, type StrongIdLink } from './image-config.ts';
@@ -12,6 +13,13 @@ export {
   type ConfigHistoryEntry,
 } from './v1-config.ts';
 export { createV1Id, legacySaveLayers, type LegacySaveLayer } from './create-id.ts';
+export {
+  legacyHistoryImages,
+  EMPTY_LAYER_TAR,
+  EMPTY_LAYER_DIFF_ID,
+  type LegacyHistoryImage,
+} from './history-images.ts';
+export { identifiedV1Json } from './identified-v1-json.ts';
 export {
   legacyParentOf,
   migrateLegacyImage,

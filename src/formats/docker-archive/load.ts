@@ -3,7 +3,9 @@
  * archive: manifest.json names each image's config and layer tars by archive path (resolved in
  * scope); every layer's DiffID must be the one its config lists; `RepoTags` are applied as given.
  */
+import { createHash } from 'node:crypto';
 import type { DecompressOptions } from '../../archive/compression/index.ts';
+import { digestOf, isDigest } from '../../core/digest.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import { parseDockerRef } from '../../core/reference.ts';
 import type { Additions, Store } from '../../store/index.ts';
@@ -40,7 +42,35 @@ export async function stageDockerArchive(
       origin: name,
     }));
     await registerLayers(store, added, what, layers, parsed.rootfs.diff_ids, options);
-    staged.push({ config, references });
+    const parent = item.Parent !== undefined && isDigest(item.Parent) ? item.Parent : undefined;
+    staged.push({ config, references, ...(parent && { parent }) });
   }
-  return staged;
+  return parentsFirst(store, staged);
+}
+
+/**
+ * As `docker load`, keep the parent links `docker save` writes (`Parent`, set when both images are
+ * saved): parents are created first; a parent neither in the archive nor in the store, or one on
+ * a cycle, is dropped.
+ */
+async function parentsFirst(store: Store, staged: StagedImage[]): Promise<StagedImage[]> {
+  const byId = new Map(
+    staged.map((s) => [digestOf('sha256', createHash('sha256').update(s.config).digest('hex')), s]),
+  );
+  const ordered = new Set<StagedImage>();
+  const visiting = new Set<StagedImage>();
+  const visit = async (image: StagedImage): Promise<void> => {
+    if (ordered.has(image)) return;
+    visiting.add(image);
+    const parent = image.parent && byId.get(image.parent);
+    if (parent && !ordered.has(parent)) {
+      if (visiting.has(parent)) delete image.parent;
+      else await visit(parent);
+    } else if (!parent && image.parent && !(await store.images.get(image.parent))) {
+      delete image.parent;
+    }
+    ordered.add(image);
+  };
+  for (const image of staged) await visit(image);
+  return [...ordered];
 }

@@ -43,7 +43,7 @@ function ociManifest(id: Digest, config: Buffer, layers: LayerRecord[]): Buffer 
       layers: layers.map((l) => ({
         mediaType: MediaTypes.ociLayer,
         digest: l.diffId,
-        size: l.size,
+        size: l.tarSize,
       })),
     }),
   );
@@ -147,7 +147,7 @@ export async function writeDockerArchive(
       const { id, json } = legacy[i]!;
       await once(layer.diffId, () =>
         sink.file(blobName(layer.diffId), layerTar(store, layer, signal), {
-          size: layer.size,
+          size: layer.tarSize,
           mtime: created,
         }),
       );

@@ -3,9 +3,9 @@
  * archive file or stream (docker-archive, dual docker/OCI, legacy docker-archive, oci-archive;
  * compressed or not).
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { openReadStream } from '../../archive/open-read-stream.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { Store } from '../../store/index.ts';
 import { loadOciLayout } from '../oci-layout/index.ts';
@@ -13,7 +13,6 @@ import { loadArchive, type ArchiveLoadOptions } from './archive.ts';
 import type { LoadedImage } from './staged.ts';
 
 export { loadArchive, type ArchiveLoadOptions } from './archive.ts';
-export { DEFAULT_LOAD_LIMITS } from './layer-blob.ts';
 export { MAX_ARCHIVE_ENTRIES } from './spool.ts';
 export type { LoadedImage, StagedImage, StagedLegacyId } from './staged.ts';
 
@@ -27,9 +26,10 @@ export async function loadImages(
   let info;
   try {
     info = await stat(input);
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw new ShaleError('ERR_NOT_FOUND', `cannot load ${input}: no such file or directory`);
   }
   if (info.isDirectory()) return loadOciLayout(store, input, options);
-  return loadArchive(store, createReadStream(input, { highWaterMark: 1 << 20 }), options);
+  return loadArchive(store, await openReadStream(input), options);
 }

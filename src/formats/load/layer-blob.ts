@@ -8,17 +8,11 @@ import type { DecompressOptions } from '../../archive/compression/index.ts';
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { storedBlobFacts, type Store } from '../../store/index.ts';
 
-/**
- * Default bomb guard of loads: no stream may expand more than 1000:1 (gzip itself tops out near
- * 1030:1, so only degenerate content or a bomb comes close).
- */
-export const DEFAULT_LOAD_LIMITS: DecompressOptions = { maxRatio: 1000 };
-
 /** Record the DiffID of a stored layer blob unless the store knows it already. */
 export async function describeLayerBlob(
   store: Store,
   blob: Digest,
-  limits: DecompressOptions = DEFAULT_LOAD_LIMITS,
+  limits?: DecompressOptions,
   signal?: AbortSignal,
 ): Promise<void> {
   if (await store.layers.blobInfo(blob)) return;
@@ -27,10 +21,10 @@ export async function describeLayerBlob(
     await store.layers.recordBlobInfo(blob, { diffId: blob, compression, uncompressedSize: size });
     return;
   }
-  const { diffId, size: uncompressedSize } = await computeDiffId(
-    store.content.open(blob),
-    signal,
-    limits,
-  );
-  await store.layers.recordBlobInfo(blob, { diffId, compression, uncompressedSize });
+  const {
+    diffId,
+    size: uncompressedSize,
+    contentSize,
+  } = await computeDiffId(store.content.open(blob), { signal, limits, countContent: true });
+  await store.layers.recordBlobInfo(blob, { diffId, compression, uncompressedSize, contentSize });
 }

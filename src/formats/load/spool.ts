@@ -18,7 +18,6 @@ import { isDigest, type Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
 import type { Additions, Store } from '../../store/index.ts';
 import { normalizeEntryName, resolveInScope } from './archive-paths.ts';
-import { DEFAULT_LOAD_LIMITS } from './layer-blob.ts';
 
 /** More entries than any image archive needs; beyond it the archive is refused. */
 export const MAX_ARCHIVE_ENTRIES = 100_000;
@@ -31,7 +30,7 @@ export interface SpooledFile {
 }
 
 export interface SpoolOptions {
-  /** Decompression-bomb guard for the archive stream (default DEFAULT_LOAD_LIMITS). */
+  /** Decompression-bomb guard for the archive stream (default: the decompression defaults). */
   limits?: DecompressOptions;
   signal?: AbortSignal;
 }
@@ -141,7 +140,7 @@ export async function spoolArchive(
   options: SpoolOptions = {},
 ): Promise<SpooledArchive> {
   const spool = new SpooledArchive();
-  const { stream } = await autoDecompress(source, options.limits ?? DEFAULT_LOAD_LIMITS);
+  const { stream } = await autoDecompress(source, options.limits);
   let count = 0;
   try {
     for await (const { header, body } of readTar(stream)) {

@@ -32,7 +32,9 @@ export class LegacyGraph {
     let names: string[];
     try {
       names = await readdir(this.graphDir);
-    } catch {
+    } catch (err) {
+      const { code } = err as NodeJS.ErrnoException;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err; // unreadable: said as such
       throw new ShaleError(
         'ERR_NOT_FOUND',
         `${this.root} is not a Docker 1.x root: it has no graph directory`,

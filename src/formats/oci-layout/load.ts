@@ -4,10 +4,10 @@
  * DiffID checked against the config, all before any image or reference is created; a failure
  * removes what this load added, so the store is as it was.
  */
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DecompressOptions } from '../../archive/compression/index.ts';
+import { openReadStream } from '../../archive/open-read-stream.ts';
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
@@ -29,7 +29,7 @@ export interface LoadOptions {
   /** Repository for entries named by a bare tag (`latest`). */
   name?: string;
   platform?: Platform;
-  /** Decompression-bomb guard for layers (default DEFAULT_LOAD_LIMITS). */
+  /** Decompression-bomb guard for layers (default: the decompression defaults). */
   limits?: DecompressOptions;
   signal?: AbortSignal;
 }
@@ -63,14 +63,14 @@ class DirectoryBlobs implements BlobSource {
     }
     let source;
     try {
-      source = createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
-      await this.store.content.ingest(source, { digest, size }, this.signal);
+      source = await openReadStream(this.blobPath(digest));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new ShaleError('ERR_NOT_FOUND', `the layout has no blob ${digest}`);
       }
       throw err;
     }
+    await this.store.content.ingest(source, { digest, size }, this.signal);
     this.added.blobs.push(digest);
   }
 }
@@ -88,7 +88,8 @@ async function readIndex(dir: string): Promise<ManifestDescriptor[]> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path.join(dir, 'index.json'));
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw new ShaleError('ERR_NOT_FOUND', `${dir} is not an OCI image layout (no index.json)`);
   }
   return parseImageIndex(bytes, 'index.json').manifests;

@@ -27,7 +27,7 @@ export async function imageLayerTars(
   return ready;
 }
 
-/** The uncompressed tar of `layer` (exactly `layer.size` bytes, hashing to `layer.diffId`). */
+/** The uncompressed tar of `layer` (exactly `layer.tarSize` bytes, hashing to `layer.diffId`). */
 export async function* layerTar(
   store: Store,
   layer: LayerRecord,
@@ -47,7 +47,7 @@ export async function* layerTar(
     stream.destroy();
   }
   const actual = digestOf('sha256', hash.digest('hex'));
-  if (actual !== layer.diffId || size !== layer.size) {
+  if (actual !== layer.diffId || size !== layer.tarSize) {
     throw new ShaleError(
       'ERR_DIGEST_MISMATCH',
       `stored layer ${layer.diffId} reads back as ${actual} (${size} bytes): the store is damaged`,

@@ -49,6 +49,8 @@ export async function commitPull(
       parent = record.chainId;
       options.onProgress?.({ type: 'layer', digest: layer.blob, status: 'done' });
     }
+    // Extracted before the image is recorded: a layer refused here (a bomb) leaves no image.
+    if (options.unpack && parent) await store.snapshots.ensure(parent);
     const { manifest } = image;
     if (manifest) {
       const put = await store.content.put(manifest.bytes, {
@@ -66,7 +68,6 @@ export async function commitPull(
         },
       }),
     });
-    if (options.unpack && record.topLayer) await store.snapshots.ensure(record.topLayer);
     for (const r of image.references) await store.references.set(r, record.id);
     return record;
   } catch (err) {

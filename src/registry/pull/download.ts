@@ -1,23 +1,25 @@
 /**
  * Downloading one blob: into a resumable partial in the store's ingest area, continuing with
- * `Range` from what earlier attempts (or killed processes) left, retried with jittered backoff on
- * network failures, and hashed twice as it arrives — the blob digest, and for layers the DiffID
- * of the decompressed stream. Nothing becomes visible in the store here; the caller commits.
+ * `Range` from what earlier attempts (or killed processes) left, and hashed twice as it arrives —
+ * the blob digest, and for layers the DiffID of the decompressed stream. Every connection for the
+ * blob spends one RetryBudget (attempts and a deadline the registry cannot reset); an answer that
+ * ends early is resumed, a 200 to a Range request restarts the partial from zero once, and an
+ * answer that contradicts the request is an error (blob-answer.ts). Nothing becomes visible in
+ * the store here; the caller commits.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DiffIdSink, type DiffIdResult } from '../../archive/diffid.ts';
-import { isShaleError } from '../../core/errors.ts';
+import { ShaleError, isShaleError } from '../../core/errors.ts';
 import type { Digest } from '../../core/digest.ts';
 import type { PartialBlob, Store } from '../../store/index.ts';
 import type { ProgressListener } from '../progress.ts';
-import type { RemoteRepository } from '../repository.ts';
+import type { BlobStream, RemoteRepository } from '../repository.ts';
+import { budgetFailure, pauseBeforeRetry } from '../transport/network-error.ts';
 import { isTransientNetworkError } from '../transport/retry-policy.ts';
+import { bodyStart, type BlobRequest } from './blob-answer.ts';
 
 export interface DownloadOptions {
   /** Compute the DiffID of the decompressed bytes too (layers). */
   diffId?: boolean;
-  /** Attempts per blob, counting resumptions after a broken connection (default 5). */
-  attempts?: number;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -48,8 +50,9 @@ export async function downloadBlob(
   options: DownloadOptions = {},
 ): Promise<Downloaded | undefined> {
   const { digest, size } = descriptor;
-  const attempts = options.attempts ?? 5;
-  let sink = options.diffId ? new DiffIdSink(options.signal) : undefined;
+  let sink = options.diffId
+    ? new DiffIdSink({ signal: options.signal, countContent: true })
+    : undefined;
   const partial = await store.content.openPartial(
     { digest, size },
     { signal: options.signal, onBytes: (chunk) => sink?.write(chunk) },
@@ -72,23 +75,30 @@ export async function downloadBlob(
       total: size,
     });
   };
+  const budget = repo.budget(options.signal);
+  let restarted = false;
   try {
-    for (let attempt = 1; !partial.complete; attempt++) {
+    while (!partial.complete) {
+      const request: BlobRequest = { from: repo.displayName, digest, size, offset: partial.offset };
       try {
-        const response = await repo.getBlob(digest, partial.offset, options.signal);
-        if (response.offset !== partial.offset) {
+        const answer = await repo.getBlob(digest, request.offset, budget);
+        const restart = startsOver(answer, request, restarted);
+        if (restart) {
+          restarted = true;
           await partial.restart(); // the registry sent the whole blob instead of the range
           reported = -Infinity;
           sink?.destroy();
-          sink = options.diffId ? new DiffIdSink(options.signal) : undefined;
+          sink = options.diffId
+            ? new DiffIdSink({ signal: options.signal, countContent: true })
+            : undefined;
         }
         report();
-        await partial.append(countBytes(response.body, (n) => ((fetched += n), report())));
+        await partial.append(countBytes(answer.body, (n) => ((fetched += n), report())));
+        if (!partial.complete) throw endedEarly(request, partial.offset);
       } catch (err) {
-        if (attempt >= attempts || !transient(err)) throw err;
-        await sleep(Math.min(200 * 2 ** attempt, 5000) * (0.5 + Math.random()), undefined, {
-          signal: options.signal,
-        });
+        const retry = !budget.exhausted && transient(err);
+        if (!retry || budget.signal.aborted) throw budgetFailure(repo.origin, err, budget);
+        await pauseBeforeRetry(budget, repo.origin);
       }
     }
     options.onProgress?.({ type: 'layer', digest, status: 'verifying' });
@@ -99,6 +109,34 @@ export async function downloadBlob(
     await partial.close();
     throw err;
   }
+}
+
+/**
+ * True when `answer` starts the blob over (a 200 to a Range request): allowed once per download.
+ * An answer that is refused has its body destroyed, so its connection is not left waiting.
+ */
+function startsOver(answer: BlobStream, request: BlobRequest, restarted: boolean): boolean {
+  try {
+    const over = bodyStart(answer, request) !== request.offset;
+    if (over && restarted) {
+      throw new ShaleError(
+        'ERR_REGISTRY',
+        `${request.from} ignores Range requests for blob ${request.digest} and its whole answers end before the ${request.size} bytes the manifest states`,
+      );
+    }
+    return over;
+  } catch (err) {
+    answer.body.destroy();
+    throw err;
+  }
+}
+
+/** An answer that ended cleanly but short: worth resuming, while the budget lasts. */
+function endedEarly({ from, digest, size }: BlobRequest, at: number): ShaleError {
+  return new ShaleError(
+    'ERR_NETWORK',
+    `${from} ended its answer for blob ${digest} at byte ${at} of ${size}`,
+  );
 }
 
 async function* countBytes(

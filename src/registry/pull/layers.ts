@@ -77,11 +77,11 @@ export async function fetchLayers(
       byDigest.set(layer.digest, { blob: layer.digest, diffId: layer.diffId!, downloaded });
       return;
     }
-    const { diffId, compression, size: uncompressedSize } = downloaded.diffId;
+    const { diffId, compression, size: uncompressedSize, contentSize } = downloaded.diffId;
     byDigest.set(layer.digest, {
       blob: layer.digest,
       diffId,
-      info: { diffId, compression, uncompressedSize },
+      info: { diffId, compression, uncompressedSize, contentSize },
       downloaded,
     });
     checkDiffId(layer, diffId);

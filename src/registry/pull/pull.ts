@@ -1,14 +1,14 @@
 /**
  * `pull`: an image from a registry into the store. The manifest (for this platform) is resolved
- * and checked, the config fetched and verified, the layers downloaded in parallel into resumable
+ * and checked, the config fetched, verified and checked against it (limits.ts: nothing a manifest
+ * or config states is checked after the first layer request), the layers downloaded in parallel into resumable
  * partials, each verified by digest, size and DiffID — and only then does anything become
  * visible (commit.ts), all under a lease. A failure leaves the store as it was; partial downloads
  * stay in the ingest area for the next attempt. Schema1 images get their config from the
  * manifest's v1 history (spec §4.4), with DiffIDs learned from the layers, and their legacy IDs
  * recorded (legacy-ids.ts).
  */
-import { createHash } from 'node:crypto';
-import { asDigest, digestOf, type Digest } from '../../core/digest.ts';
+import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { parseImageConfig, type ParsedImageConfig } from '../../core/image-config.ts';
 import { schema1ImageConfig, schema1LayersToFetch } from '../../core/legacy/index.ts';
@@ -24,8 +24,10 @@ import type { RegistryClient } from '../client.ts';
 import type { ProgressListener } from '../progress.ts';
 import { RemoteRepository } from '../repository.ts';
 import { commitPull, type PulledImage } from './commit.ts';
+import { hashAs } from './hash-as.ts';
 import { fetchLayers, type LayerSource } from './layers.ts';
 import { recordSchema1LegacyIds } from './legacy-ids.ts';
+import { MAX_CONFIG_BYTES, checkConfig, checkLayerCount, checkManifest } from './limits.ts';
 import { reusableSchema1Layers } from './schema1-reuse.ts';
 import { resolveManifest, type ResolvedManifest, type ResolvedSchema1 } from './resolve.ts';
 
@@ -51,9 +53,9 @@ export interface PullResult {
   digest: Digest;
   /** References now naming the image (the tag, and `name@digest`). */
   references: string[];
+  /** False when the reference already named this image (Docker's "Image is up to date"). */
+  updated: boolean;
 }
-
-const MAX_CONFIG_BYTES = 8 << 20;
 
 export async function pullImage(
   store: Store,
@@ -79,17 +81,27 @@ export async function pullImage(
         ? await fetchSchema2(store, repo, resolved, options)
         : await fetchSchema1(store, repo, resolved, options);
     try {
+      const before = await store.references.resolve(references[0]!);
       const record = await commitPull(store, { ...image, references }, options);
       if (resolved.kind === 'schema1') {
         await recordSchema1LegacyIds(store, resolved.parsed.manifest, record.id, image.diffIds);
       }
+      // As Docker reports it: the digest the reference named (an index's), and whether the
+      // reference now names another image than before.
+      const updated = before !== record.id;
       options.onProgress?.({
         type: 'done',
         reference: ref.toString(),
         id: record.id,
-        digest: resolved.digest,
+        digest: resolved.named,
+        updated,
       });
-      return { id: record.id, digest: resolved.digest, references: references.map(String) };
+      return {
+        id: record.id,
+        digest: resolved.digest,
+        references: references.map(String),
+        updated,
+      };
     } finally {
       for (const layer of layers) await layer.downloaded?.partial.close();
     }
@@ -104,15 +116,12 @@ async function fetchSchema2(
   resolved: ResolvedManifest,
   options: PullOptions,
 ): Promise<Fetched> {
+  const where = `${repo.displayName}@${resolved.digest}`;
+  checkManifest(resolved.manifest, where);
   const config = await fetchConfig(store, repo, resolved.manifest.config, options.signal);
+  checkConfig(config.config, resolved.manifest, where);
   const diffIds = config.config.rootfs.diff_ids;
   const descriptors = resolved.manifest.layers as ManifestDescriptor[];
-  if (diffIds.length !== descriptors.length) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `${repo.displayName}@${resolved.digest}: the manifest lists ${descriptors.length} layers but the config ${diffIds.length} diff_ids`,
-    );
-  }
   const wanted = descriptors.map((d, i) => ({
     digest: d.digest,
     size: d.size,
@@ -146,6 +155,7 @@ async function fetchSchema1(
 ): Promise<Fetched> {
   const { manifest } = resolved.parsed;
   const blobSums = schema1LayersToFetch(manifest).map(asDigest);
+  checkLayerCount(blobSums.length, `${repo.displayName}@${resolved.digest}`);
   const reused = await reusableSchema1Layers(store, manifest);
   for (const digest of blobSums.slice(0, reused.length))
     options.onProgress?.({ type: 'layer', digest, status: 'exists' });
@@ -164,13 +174,10 @@ async function fetchConfig(
   descriptor: ManifestDescriptor,
   signal?: AbortSignal,
 ): Promise<ParsedImageConfig> {
-  if (descriptor.size > MAX_CONFIG_BYTES) {
-    throw new ShaleError('ERR_LIMIT', `config ${descriptor.digest} is ${descriptor.size} bytes`);
-  }
   const bytes = (await store.content.has(descriptor.digest))
     ? await store.content.read(descriptor.digest, MAX_CONFIG_BYTES)
     : await repo.readBlob(descriptor.digest, descriptor.size, signal);
-  const actual = digestOf('sha256', createHash('sha256').update(bytes).digest('hex'));
+  const actual = hashAs(descriptor.digest, bytes);
   if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
     throw new ShaleError(
       'ERR_DIGEST_MISMATCH',

@@ -1,13 +1,15 @@
 /**
  * Resolving what to pull: a tag through HEAD (`Docker-Content-Digest`) then the manifest by
- * digest, verified against that digest (for signed schema1, the digest of the signed payload);
- * an index or manifest list narrowed to one platform.
+ * digest, verified against that digest with the digest's own algorithm (for signed schema1, the
+ * digest of the signed payload); an index or manifest list narrowed to one platform (an entry
+ * that is itself an index is refused as such).
  */
-import { digestOf, type Digest } from '../../core/digest.ts';
+import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import {
   formatPlatform,
   parseImageIndex,
+  type ImageIndex,
   parseImageManifest,
   platformMatches,
   type ImageManifest,
@@ -23,7 +25,7 @@ import {
 } from '../../core/legacy/index.ts';
 import { isImageManifest, isIndex, isSchema1 } from '../../core/media-types.ts';
 import type { RemoteRepository } from '../repository.ts';
-import { createHash } from 'node:crypto';
+import { hashAs } from './hash-as.ts';
 
 export interface ResolvedManifest {
   kind: 'schema2';
@@ -44,17 +46,13 @@ export interface ResolvedSchema1 {
   parsed: ParsedSchema1;
 }
 
-function sha256(bytes: Uint8Array): Digest {
-  return digestOf('sha256', createHash('sha256').update(bytes).digest('hex'));
-}
-
 async function fetchVerified(
   repo: RemoteRepository,
   digest: Digest,
 ): Promise<{ bytes: Buffer; mediaType: string }> {
   const got = await repo.getManifest(digest);
   if (isSchema1(got.mediaType)) return got; // its digest covers the signed payload: checked later
-  const actual = sha256(got.bytes);
+  const actual = hashAs(digest, got.bytes);
   if (actual !== digest) {
     throw new ShaleError(
       'ERR_DIGEST_MISMATCH',
@@ -77,19 +75,7 @@ export async function resolveManifest(
   let digest = named;
   if (isIndex(mediaType)) {
     const index = parseImageIndex(bytes, `index ${named}`);
-    const match = index.manifests.find(
-      (m) => isImageManifest(m.mediaType) && platformMatches(m.platform, platform),
-    );
-    if (!match) {
-      const offered = index.manifests
-        .map((m) => (m.platform ? formatPlatform(m.platform) : '?'))
-        .join(', ');
-      throw new ShaleError(
-        'ERR_NOT_FOUND',
-        `${repo.displayName}:${reference} has no image for ${formatPlatform(platform)} (it offers ${offered}); pick one with --platform`,
-      );
-    }
-    digest = match.digest;
+    digest = pickPlatform(index, platform, `${repo.displayName}:${reference}`);
     ({ bytes, mediaType } = await fetchVerified(repo, digest));
   }
   if (isSchema1(mediaType)) return resolveSchema1(repo, reference, bytes, digest, named);
@@ -99,7 +85,38 @@ export async function resolveManifest(
       `${repo.displayName}:${reference} has unsupported manifest type ${mediaType}`,
     );
   }
-  return { kind: 'schema2', digest, mediaType, bytes, manifest: parseImageManifest(bytes), named };
+  const manifest = parseImageManifest(bytes);
+  return { kind: 'schema2', digest, mediaType, bytes, manifest, named };
+}
+
+/** The image manifest an index names for `platform`, or an error saying what the index holds. */
+function pickPlatform(index: ImageIndex, platform: Platform, where: string): Digest {
+  const images = index.manifests.filter((m) => isImageManifest(m.mediaType));
+  const match = images.find((m) => platformMatches(m.platform, platform));
+  if (match) return match.digest;
+  const wanted = formatPlatform(platform);
+  const nested = index.manifests.find(
+    (m) =>
+      isIndex(m.mediaType) && (m.platform === undefined || platformMatches(m.platform, platform)),
+  );
+  if (nested) {
+    throw new ShaleError(
+      'ERR_UNSUPPORTED',
+      `${where}: its entry for ${wanted} is itself an index (${nested.digest}); nested indexes are not supported`,
+    );
+  }
+  if (images.length === 0) {
+    const types = [...new Set(index.manifests.map((m) => m.mediaType))].join(', ') || 'nothing';
+    throw new ShaleError(
+      'ERR_NOT_FOUND',
+      `${where} is an index with no image manifests (it lists ${types})`,
+    );
+  }
+  const offered = images.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
+  throw new ShaleError(
+    'ERR_NOT_FOUND',
+    `${where} has no image for ${wanted} (it offers ${offered}); pick one with --platform`,
+  );
 }
 
 function resolveSchema1(

@@ -2,12 +2,18 @@
  * `push`: a stored image to a registry. Each blob (layers, then the config) is skipped when the
  * registry has it, mounted from another repository of the same registry when the store knows it
  * came from there, and uploaded otherwise; then the manifest goes up under the tag, and the
- * digest the registry reports must be the one computed here.
+ * digest the registry reports must be the one computed here; it is recorded as the image's
+ * `name@digest` reference, as Docker records a RepoDigest.
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { ManifestDescriptor } from '../../core/manifest.ts';
-import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
+import {
+  parseDockerRef,
+  trimNamed,
+  withDigest,
+  type NamedReference,
+} from '../../core/reference.ts';
 import { resolveImage, type Store } from '../../store/index.ts';
 import type { RegistryClient } from '../client.ts';
 import { runPool } from '../pool.ts';
@@ -57,6 +63,8 @@ export async function pushImage(
       `${repo.displayName} stored the manifest as ${digest}, expected ${image.digest}`,
     );
   }
+  // As Docker does: the image is now known by `name@digest` too (a RepoDigest).
+  await store.references.set(withDigest(trimNamed(dest), digest), id);
   options.onProgress?.({ type: 'done', reference: dest.toString(), id, digest });
   return { reference: dest.toString(), digest };
 }

@@ -1,20 +1,19 @@
 /**
  * Connection pools and the requests sent through them: one undici dispatcher per kind of
  * destination. Loopback origins get a direct agent (never proxied); other origins go through an
- * agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case), with the host's own CA
- * bundle when one is configured. Like Go's client, plain-HTTP requests go to the proxy in absolute
+ * agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case); a host with TLS of its own
+ * (CAs, client certificates: host-tls.ts) gets a pool of its own. Like Go's client, plain-HTTP requests go to the proxy in absolute
  * form; HTTPS ones tunnel with CONNECT.
  *
  * The agents and `request` come from their own modules, not the package index: the index also
  * builds fetch, WebSocket, caches and cookies, which would cost every CLI call ~100 ms of start-up.
  */
-import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import sendRequest from 'undici/lib/api/api-request.js';
 import Agent from 'undici/lib/dispatcher/agent.js';
 import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
-import { ShaleError } from '../../core/errors.ts';
 import { isLoopbackHost, type HostSettings } from './endpoint.ts';
+import { hasHostTls, hostTls } from './host-tls.ts';
 
 export type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path'>;
 
@@ -33,15 +32,18 @@ export class Dispatchers {
   }
 
   #for(url: URL): Dispatcher {
-    if (isLoopbackHost(url.host)) return this.#pool('loopback', () => new Agent());
-    const caFile = this.#settings.caFiles?.[url.host];
-    if (caFile === undefined) {
-      return this.#pool('proxied', () => new EnvHttpProxyAgent({ proxyTunnel: false }));
+    const loopback = isLoopbackHost(url.host);
+    if (url.protocol === 'https:' && hasHostTls(url.host, this.#settings)) {
+      return this.#pool(`tls:${url.host}`, () => {
+        const tls = hostTls(url.host, this.#settings)!;
+        const connect = { ...tls, ...(tls.ca.length === 0 && { ca: undefined }) };
+        return loopback
+          ? new Agent({ connect })
+          : new EnvHttpProxyAgent({ proxyTunnel: false, connect, requestTls: connect });
+      });
     }
-    return this.#pool(`ca:${url.host}`, () => {
-      const ca = readCaFile(caFile, url.host);
-      return new EnvHttpProxyAgent({ proxyTunnel: false, connect: { ca }, requestTls: { ca } });
-    });
+    if (loopback) return this.#pool('loopback', () => new Agent());
+    return this.#pool('proxied', () => new EnvHttpProxyAgent({ proxyTunnel: false }));
   }
 
   /** Closes every pool (idle sockets included). */
@@ -58,17 +60,5 @@ export class Dispatchers {
       this.#pools.set(key, pool);
     }
     return pool;
-  }
-}
-
-function readCaFile(file: string, host: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `cannot read the CA file ${file} configured for ${host}: ${(err as Error).message}`,
-      { cause: err },
-    );
   }
 }

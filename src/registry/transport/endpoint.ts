@@ -1,16 +1,19 @@
 /**
  * Registry endpoints: which origin answers the API for a reference domain. `docker.io` is reached
- * at `registry-1.docker.io`; loopback hosts and hosts the user lists as insecure speak plain HTTP,
- * every other host HTTPS (optionally with its own CA file).
+ * at `registry-1.docker.io`; hosts the user lists as insecure, and loopback hosts with no TLS
+ * configured for them (host-tls.ts), speak plain HTTP; every other host HTTPS.
  */
 import { ShaleError } from '../../core/errors.ts';
+import { hasHostTls } from './host-tls.ts';
 
 /** How the transport reaches registries; every field is optional. */
 export interface HostSettings {
   /** `host[:port]` names reached over plain HTTP even though they are not loopback. */
   readonly insecureHosts?: readonly string[];
-  /** `host[:port]` → path of a PEM file with the CA certificates to trust for that host. */
+  /** `host[:port]` → path of a PEM file with CA certificates to trust for that host too. */
   readonly caFiles?: Readonly<Record<string, string>>;
+  /** Docker's per-registry TLS directory (`<dir>/<host[:port]>/`); default /etc/docker/certs.d. */
+  readonly certsDir?: string;
 }
 
 /** Where the registry API of one reference domain lives. */
@@ -52,6 +55,8 @@ export function resolveEndpoint(host: string, settings: HostSettings = {}): Regi
     throw new ShaleError('ERR_INVALID_ARGUMENT', `"${host}" is not a registry host[:port]`);
   }
   const apiHost = isDockerHub(host) ? DOCKER_HUB_API_HOST : host;
-  const plain = isLoopbackHost(apiHost) || (settings.insecureHosts ?? []).includes(host);
+  const plain =
+    (settings.insecureHosts ?? []).includes(host) ||
+    (isLoopbackHost(apiHost) && !hasHostTls(apiHost, settings));
   return { host, origin: `${plain ? 'http' : 'https'}://${apiHost}` };
 }

@@ -16,6 +16,7 @@ export {
   retryAfterDelay,
   isTransientStatus,
   isTransientNetworkError,
+  RetryBudget,
   type RetryPolicy,
 } from './retry-policy.ts';
 export {

@@ -1,11 +1,14 @@
 /**
- * When and how long to wait before repeating a request: which failures are transient (network
- * errors, 5xx, 429), jittered exponential backoff, and the `Retry-After` header (seconds or an
- * HTTP date, capped so a registry cannot stall a pull for hours).
+ * The one retry policy of registry traffic: which failures are transient (network errors, 5xx,
+ * 429), jittered exponential backoff, the `Retry-After` header (seconds or an HTTP date, capped so
+ * a registry cannot stall a pull for hours), the idle timeout of every response, and the
+ * `RetryBudget` one operation (a blob, a manifest) spends: every connection any layer opens for it
+ * counts against the same attempts, and the whole operation has a deadline no answer can reset.
  */
+import { sleep } from './sleep.ts';
 
 export interface RetryPolicy {
-  /** Attempts in total, the first one included. */
+  /** Connections per operation in total (first one, retries and resumptions included). */
   readonly maxAttempts: number;
   /** Delay before the second attempt; each later one doubles it. */
   readonly baseDelayMs: number;
@@ -13,6 +16,10 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** Upper bound of a delay the registry asks for with `Retry-After`. */
   readonly maxRetryAfterMs: number;
+  /** A response whose headers or body go this long without a byte fails (transient). */
+  readonly readTimeoutMs: number;
+  /** One operation, every attempt and pause included, must end within this; 0: no bound. */
+  readonly operationTimeoutMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -20,6 +27,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 100,
   maxDelayMs: 5_000,
   maxRetryAfterMs: 60_000,
+  readTimeoutMs: 30_000,
+  operationTimeoutMs: 3_600_000,
 };
 
 /** Socket-level failures worth another attempt; anything else (DNS, TLS) fails at once. */
@@ -76,4 +85,55 @@ export function retryAfterDelay(
     ms = Math.max(0, date - now);
   }
   return Math.min(ms, policy.maxRetryAfterMs);
+}
+
+/** Timers cannot wait longer than this (about 24.8 days); longer bounds mean none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The attempts and the deadline of one operation. Hand the same budget to every layer that sends
+ * requests for the operation (transport, document reads, blob resumptions), call `begin()` before
+ * each connection, and send with `signal`: it aborts when the caller aborts or the deadline passes.
+ */
+export class RetryBudget {
+  readonly policy: RetryPolicy;
+  /** The caller's signal combined with the deadline. */
+  readonly signal: AbortSignal;
+  readonly #caller: AbortSignal | undefined;
+  readonly #deadline: AbortSignal | undefined;
+  #attempts = 0;
+
+  constructor(policy: RetryPolicy, signal?: AbortSignal) {
+    this.policy = policy;
+    this.#caller = signal;
+    const ms = policy.operationTimeoutMs;
+    this.#deadline = ms > 0 && ms <= MAX_TIMER_MS ? AbortSignal.timeout(ms) : undefined;
+    const signals = [signal, this.#deadline].filter((s) => s !== undefined);
+    this.signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+  }
+
+  /** Connections opened so far. */
+  get attempts(): number {
+    return this.#attempts;
+  }
+
+  /** Counts one more connection. */
+  begin(): void {
+    this.#attempts++;
+  }
+
+  /** True when another attempt would exceed the policy. */
+  get exhausted(): boolean {
+    return this.#attempts >= this.policy.maxAttempts;
+  }
+
+  /** True when the operation's deadline (not the caller) ended it. */
+  get timedOut(): boolean {
+    return this.#deadline?.aborted === true && this.#caller?.aborted !== true;
+  }
+
+  /** Waits before the next attempt: `delayMs` when the registry asked for it, else backoff. */
+  async pause(delayMs?: number): Promise<void> {
+    await sleep(delayMs ?? backoffDelay(this.policy, this.#attempts), this.signal);
+  }
 }

@@ -27,6 +27,8 @@ const imageRecordSchema = z.object({
   parent: z.optional(digest),
   /** When this store first saw the image (RFC 3339). */
   added: z.string(),
+  /** When a tag was last set on it by tag, commit or import (Docker's LastTagTime; RFC 3339). */
+  lastTagged: z.optional(z.string()),
   /** The manifest the image is published with (as received, or written here when first tagged). */
   manifest: z.optional(z.object({ mediaType: z.string(), digest, size: sizeSchema })),
 });
@@ -100,6 +102,13 @@ export class ImageStore {
     });
     await writeJsonAtomic(this.recordFile(id), { ...record, manifest });
     return manifest;
+  }
+
+  /** Record that a tag was just set on `id` (Docker does on tag, commit and import, not pull). */
+  async markTagged(id: Digest): Promise<void> {
+    const record = await this.get(id);
+    if (!record) throw new ShaleError('ERR_NOT_FOUND', `image ${id} is not in the store`);
+    await writeJsonAtomic(this.recordFile(id), { ...record, lastTagged: new Date().toISOString() });
   }
 
   /** Every image ID in the store. */

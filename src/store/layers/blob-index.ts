@@ -8,8 +8,11 @@
  * it, *claimed* by the image config that named it (`unverified`). A claim is checked by the first
  * read that decompresses the blob (extraction, save, TarSum) and a blob whose bytes contradict it
  * is refused there; claims are never used to stand in for another blob of the same DiffID.
+ *
+ * A read that decompresses a blob also counts the layer's content size (Docker's figure,
+ * archive/content-size.ts) and records it; `measureLayer` makes that read when none has yet.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from '../../core/zod.ts';
 import { sizeSchema } from '../../core/size-schema.ts';
@@ -34,6 +37,8 @@ const blobInfoSchema = z.object({
   compression: z.enum(['gzip', 'zstd', 'xz', 'bzip2', 'none']),
   /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
   uncompressedSize: sizeSchema,
+  /** Docker's size of the layer: its file contents (archive/content-size.ts), once a read counted it. */
+  contentSize: z.optional(sizeSchema),
   /** The DiffID is an image config's claim, not yet checked against the bytes. */
   unverified: z.optional(z.literal(true)),
   /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */
@@ -122,7 +127,10 @@ export class LayerBlobIndex {
     if (known && !known.unverified) return { info: known };
     if (!(await this.content.has(blob)))
       throw new ShaleError('ERR_NOT_FOUND', `blob ${blob} is not in the store`);
-    return this.learn(blob, await computeDiffId(this.content.open(blob), signal));
+    return this.learn(
+      blob,
+      await computeDiffId(this.content.open(blob), { signal, countContent: true }),
+    );
   }
 
   /**
@@ -162,22 +170,46 @@ export class LayerBlobIndex {
     const known = await this.blobInfo(blob);
     if (known && !known.unverified) {
       if (known.diffId !== actual.diffId) throw contradiction(blob, actual.diffId, known);
-      return { info: known };
+      if (known.contentSize !== undefined || actual.contentSize === undefined)
+        return { info: known };
+      const counted = { ...known, contentSize: actual.contentSize };
+      await this.recordBlobInfo(blob, counted);
+      return { info: counted };
     }
     const info: BlobInfo = {
       diffId: actual.diffId,
       compression: actual.compression,
       uncompressedSize: actual.size,
     };
+    if (actual.contentSize !== undefined) info.contentSize = actual.contentSize;
     await this.recordBlobInfo(blob, info);
     if (!known || known.diffId === actual.diffId) return { info };
-    await rm(this.markerFile(known.diffId, blob), { force: true });
+    await this.dropMarker(known.diffId, blob);
     return { info, contradicted: known };
   }
 
   private markerFile(diffId: Digest, blob: Digest): string {
     const { algorithm, hex } = parseDigest(blob);
     return path.join(digestFile(this.diffIdsDir, diffId), `${algorithm}-${hex}`);
+  }
+
+  /** Forget that `blob` holds `diffId`; the DiffID's directory goes with its last marker. */
+  private async dropMarker(diffId: Digest, blob: Digest): Promise<void> {
+    await rm(this.markerFile(diffId, blob), { force: true });
+    await rmdir(digestFile(this.diffIdsDir, diffId)).catch(() => undefined); // kept if not empty
+  }
+
+  /** Add the marker; another process may remove the directory between mkdir and write. */
+  private async addMarker(diffId: Digest, blob: Digest): Promise<void> {
+    const marker = this.markerFile(diffId, blob);
+    for (;;) {
+      await mkdir(path.dirname(marker), { recursive: true });
+      try {
+        return await writeFile(marker, '');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
   }
 
   /**
@@ -191,9 +223,7 @@ export class LayerBlobIndex {
       ...info,
       ...(sources.length > 0 && { sources: sources.sort() }),
     });
-    const marker = this.markerFile(info.diffId, blob);
-    await mkdir(path.dirname(marker), { recursive: true });
-    await writeFile(marker, '');
+    await this.addMarker(info.diffId, blob);
   }
 
   /**
@@ -220,6 +250,31 @@ export class LayerBlobIndex {
   ): Promise<{ digest: Digest; info: BlobInfo }> {
     const { digest, info } = await this.pickBlob(diffId);
     return { digest, info: info.unverified ? await this.verifyBlob(digest, signal) : info };
+  }
+
+  /**
+   * What a blob of layer `diffId` holds, with the layer's content size: as a read recorded it,
+   * else counted now by reading the best blob through (which checks a claimed DiffID too).
+   */
+  async measureLayer(
+    diffId: Digest,
+    signal?: AbortSignal,
+  ): Promise<BlobInfo & { contentSize: number }> {
+    for (const blob of await this.blobsOf(diffId)) {
+      const info = await this.blobInfo(blob);
+      if (info?.contentSize !== undefined && !info.unverified)
+        return { ...info, contentSize: info.contentSize };
+    }
+    const { digest } = await this.pickBlob(diffId);
+    const read = await computeDiffId(this.content.open(digest), { signal, countContent: true });
+    const info = await this.confirmDiffId(digest, read);
+    if (info.contentSize === undefined) {
+      throw new ShaleError(
+        'ERR_BAD_TAR',
+        `layer ${diffId} (blob ${digest}) is not a tar shale can read; its size cannot be counted`,
+      );
+    }
+    return { ...info, contentSize: info.contentSize };
   }
 
   /** The uncompressed tar of layer `diffId`, from a blob that holds it by its bytes. */
@@ -250,7 +305,7 @@ export class LayerBlobIndex {
   async removeBlob(blob: Digest): Promise<void> {
     const info = await this.blobInfo(blob);
     if (info) {
-      await rm(this.markerFile(info.diffId, blob), { force: true });
+      await this.dropMarker(info.diffId, blob);
       await rm(digestFile(this.blobInfoDir, blob, '.json'), { force: true });
     }
     await this.content.delete(blob);

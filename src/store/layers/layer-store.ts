@@ -1,8 +1,12 @@
 /**
  * The layer store: layers named by ChainID, each registered from a blob of any compression. It
- * records DiffID, parent, depth and uncompressed size per layer (`layers/<alg>/<chain hex>.json`,
- * under `shale/`); what each blob holds is the blob index's (blob-index.ts), so one layer arriving
- * as gzip and as zstd is one layer with two blobs.
+ * records DiffID, parent, depth and sizes per layer (`layers/<alg>/<chain hex>.json`, under
+ * `shale/`); what each blob holds is the blob index's (blob-index.ts), so one layer arriving as gzip
+ * and as zstd is one layer with two blobs.
+ *
+ * Two sizes: the tar's byte count (what save writes), and Docker's size — the layer's file
+ * contents (archive/content-size.ts), what `images`, `inspect`, `history` and prune show. The
+ * latter is known once a read of the layer counted it; `contentSize` counts it when first needed.
  */
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +19,7 @@ import { chainIdStep } from '../../core/ids.ts';
 import type { ContentStore } from '../content/index.ts';
 import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
 import type { StoreLayout } from '../layout.ts';
-import { digestFile, LayerBlobIndex } from './blob-index.ts';
+import { digestFile, LayerBlobIndex, type BlobInfo } from './blob-index.ts';
 
 /** Docker's limit on the depth of a layer chain. */
 export const MAX_LAYER_DEPTH = 125;
@@ -26,13 +30,22 @@ const layerRecordSchema = z.object({
   parent: z.optional(digest),
   depth: z.number().check(z.int(), z.positive()),
   /** Bytes of the uncompressed layer tar (an estimate while `unverified`). */
-  size: sizeSchema,
+  tarSize: sizeSchema,
+  /** Docker's size of the layer: its file contents, once counted. */
+  contentSize: z.optional(sizeSchema),
   /** Registered from a blob whose DiffID is still only claimed (see blob-index.ts). */
   unverified: z.optional(z.literal(true)),
   /** TarSum v1 of the layer diff, once computed (spec §2.4). */
   tarsum: z.optional(z.string()),
 });
 export type LayerRecord = z.infer<typeof layerRecordSchema>;
+
+/** Records written before content sizes were kept call the tar's byte count `size`. */
+function upgradeRecord(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || !('size' in json)) return json;
+  const { size, ...rest } = json;
+  return { ...rest, tarSize: size };
+}
 
 export interface RegisterOptions {
   /** The DiffID the blob must have (from an image config); mismatch → ERR_DIGEST_MISMATCH. */
@@ -51,21 +64,40 @@ export class LayerStore extends LayerBlobIndex {
   async get(chainId: Digest): Promise<LayerRecord | undefined> {
     const json = await readJsonFile(digestFile(this.layersDir, chainId, '.json'));
     if (json === undefined) return undefined;
-    const record = layerRecordSchema.parse(json);
+    const record = layerRecordSchema.parse(upgradeRecord(json));
     return record.unverified ? this.settle(record) : record;
   }
 
-  /** An unverified record takes its exact size once a blob of its DiffID has been read. */
+  /** An unverified record takes its exact sizes once a blob of its DiffID has been read. */
   private async settle(record: LayerRecord): Promise<LayerRecord> {
     for (const blob of await this.blobsOf(record.diffId)) {
       const info = await this.blobInfo(blob);
       if (!info || info.unverified) continue;
-      const settled: LayerRecord = { ...record, size: info.uncompressedSize };
-      delete settled.unverified;
-      await writeJsonAtomic(digestFile(this.layersDir, record.chainId, '.json'), settled);
-      return settled;
+      return this.rewrite(record, info);
     }
     return record;
+  }
+
+  /** `record` with the sizes a read of its layer found, written back. */
+  private async rewrite(record: LayerRecord, info: BlobInfo): Promise<LayerRecord> {
+    const settled: LayerRecord = { ...record, tarSize: info.uncompressedSize };
+    if (info.contentSize !== undefined) settled.contentSize = info.contentSize;
+    delete settled.unverified;
+    await writeJsonAtomic(digestFile(this.layersDir, record.chainId, '.json'), settled);
+    return settled;
+  }
+
+  /**
+   * Docker's size of `layer` (its file contents): as recorded, else counted now — from a blob a
+   * read has counted, else by reading the layer through — and recorded with the layer.
+   */
+  async contentSize(layer: LayerRecord, signal?: AbortSignal): Promise<number> {
+    if (layer.contentSize !== undefined) return layer.contentSize;
+    const info = await this.measureLayer(layer.diffId, signal);
+    // Re-read: another process may have added to the record (a TarSum) or removed it meanwhile.
+    const current = await this.get(layer.chainId);
+    if (current) await this.rewrite(current, info);
+    return info.contentSize;
   }
 
   /** The layers of a chain, base first. */
@@ -104,8 +136,9 @@ export class LayerStore extends LayerBlobIndex {
       chainId,
       diffId: info.diffId,
       depth,
-      size: info.uncompressedSize,
+      tarSize: info.uncompressedSize,
     };
+    if (info.contentSize !== undefined) record.contentSize = info.contentSize;
     if (parent !== undefined) record.parent = parent;
     if (info.unverified) record.unverified = true;
     await writeJsonAtomic(digestFile(this.layersDir, chainId, '.json'), record);

@@ -65,6 +65,12 @@ export class ReferenceStore {
     });
   }
 
+  /** Tag `id` as `docker tag` does: set the reference and record the time on the image. */
+  async tag(ref: NamedReference, id: Digest): Promise<void> {
+    await this.set(ref, id);
+    await this.images.markTagged(id);
+  }
+
   /** Remove references; returns those that existed. */
   async delete(refs: readonly string[]): Promise<string[]> {
     const removed: string[] = [];

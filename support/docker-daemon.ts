@@ -41,10 +41,14 @@ export function dockerUnavailable(): string | undefined {
   return undefined;
 }
 
-/** The client shipped beside dockerd (same version), else whatever `docker` is on PATH. */
+/**
+ * The client shipped with dockerd (same version: Debian's docker.io puts dockerd in /usr/sbin and
+ * docker in /usr/bin), else whatever `docker` is on PATH.
+ */
 function dockerClient(): string {
-  const beside = path.join(path.dirname(which('dockerd')!), 'docker');
-  return fs.existsSync(beside) ? beside : 'docker';
+  const sbin = path.dirname(which('dockerd')!);
+  const candidates = [path.join(sbin, 'docker'), path.join(sbin, '..', 'bin', 'docker')];
+  return candidates.find((file) => fs.existsSync(file)) ?? 'docker';
 }
 
 async function waitFor(ready: () => boolean, ms: number): Promise<boolean> {
