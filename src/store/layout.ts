@@ -4,7 +4,7 @@
  * the root (`--root`, `$SHALE_ROOT`, XDG data home), creating it, and refusing directories that
  * are not shale stores.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { ShaleError } from '../core/errors.ts';
@@ -16,6 +16,10 @@ const EMPTY_INDEX =
   '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}';
 /** Entries a store root may hold while another process is still creating it. */
 const LAYOUT_ENTRIES = new Set(['oci-layout', 'index.json', 'blobs', 'shale']);
+/** How old a creation leftover must be before it counts as abandoned. */
+const STALE_LEFTOVER_MS = 10_000;
+/** A temp file of writeIfMissing, left in the root by a creation that was killed. */
+const CREATION_LEFTOVER = /^(oci-layout|index\.json)\.\d+\.[0-9a-z]+\.tmp$/;
 
 /** Where things live inside a store root. */
 export class StoreLayout {
@@ -84,11 +88,18 @@ export async function openStoreLayout(root: string): Promise<StoreLayout> {
     }
     entries = [];
   }
-  if (!entries.every((e) => LAYOUT_ENTRIES.has(e))) {
+  if (!entries.every((e) => LAYOUT_ENTRIES.has(e) || CREATION_LEFTOVER.test(e))) {
     throw new ShaleError(
       'ERR_INVALID_ARGUMENT',
       `${layout.root} is not empty and is not a shale store; choose another --root (or $SHALE_ROOT)`,
     );
+  }
+  // An interrupted creation finishes here. Its temp files go once they are old enough not to be
+  // those of another process creating the same root right now.
+  for (const leftover of entries.filter((e) => CREATION_LEFTOVER.test(e))) {
+    const file = path.join(layout.root, leftover);
+    const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+    if (age > STALE_LEFTOVER_MS) await rm(file, { force: true });
   }
   await mkdir(path.join(layout.blobsDir, 'sha256'), { recursive: true });
   for (const dir of [

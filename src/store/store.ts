@@ -22,18 +22,23 @@ export interface Store {
   legacy: LegacyStore;
 }
 
-/** Open (creating when needed) the store at `root`, or at the default root. */
+/**
+ * Open (creating when needed) the store at `root`, or at the default root; an `index.json` left
+ * behind by a writer killed mid-change is brought back in line with the references.
+ */
 export async function openStore(root?: string): Promise<Store> {
   const layout = await openStoreLayout(resolveStoreRoot(root));
   const content = new ContentStore(layout);
   const layers = new LayerStore(layout, content);
   const images = new ImageStore(layout, content, layers);
+  const references = new ReferenceStore(layout, images);
+  await references.reconcile();
   return {
     layout,
     content,
     layers,
     images,
-    references: new ReferenceStore(layout, images),
+    references,
     snapshots: new SnapshotStore(layout, layers),
     checkouts: new CheckoutStore(layout),
     legacy: new LegacyStore(layout),

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,4 +120,32 @@ test('processes tagging at the same time lose no reference', async () => {
   assert.equal(refs.length, 16);
   const index = JSON.parse(readFileSync(path.join(root, 'index.json'), 'utf8')) as Index;
   assert.equal(index.manifests.length, 16);
+});
+
+test('a writer killed between references.json and index.json: the next open brings index.json in line', async () => {
+  const { root, store, image } = await storeWithImage();
+  await store.references.set(parseDockerRef('kept:1'), image.id);
+  await store.references.set(parseDockerRef('gone:1'), image.id);
+  const indexBefore = readFileSync(path.join(root, 'index.json'), 'utf8');
+  // What the killed writer left: references.json of the next generation (gone:1 untagged,
+  // added:1 tagged), index.json still of the one before.
+  const refsFile = path.join(root, 'shale', 'references.json');
+  const written = JSON.parse(readFileSync(refsFile, 'utf8')) as {
+    generation: number;
+    references: Record<string, string>;
+  };
+  delete written.references['docker.io/library/gone:1'];
+  written.references['docker.io/library/added:1'] = image.id;
+  writeFileSync(refsFile, JSON.stringify({ ...written, generation: written.generation + 1 }));
+  assert.equal(readFileSync(path.join(root, 'index.json'), 'utf8'), indexBefore);
+
+  await openStore(root);
+  const index = JSON.parse(readFileSync(path.join(root, 'index.json'), 'utf8')) as Index;
+  assert.deepEqual(
+    index.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']).sort(),
+    ['docker.io/library/added:1', 'docker.io/library/kept:1'],
+  );
+  const again = readFileSync(path.join(root, 'index.json'), 'utf8');
+  await openStore(root);
+  assert.equal(readFileSync(path.join(root, 'index.json'), 'utf8'), again, 'in line: left alone');
 });

@@ -4,10 +4,11 @@
  *
  * Every decompression gets the default limits for what its caller leaves unset (`withDefaults`):
  * `SHALE_MAX_LAYER_BYTES` (default 64 GiB) caps a stream's decompressed size, and
- * `SHALE_MAX_RATIO` (default 2000:1) its expansion once it has produced 1 GiB. gzip never
- * expands much past 1030:1, so the ratio cap stops the zstd/xz/bzip2 bombs that reach 10^4 to
- * 10^7 without refusing a real layer of zero-filled files; the size cap bounds the rest. `0`
- * lifts a limit.
+ * `SHALE_MAX_RATIO` (default 200:1) its expansion once it has produced 256 MiB. Real layers of
+ * files expand 2:1 to 20:1 as a whole; a bomb expands a thousandfold (gzip's most, ~1030:1) to
+ * 10^7 (zstd), so it is refused after 256 MiB of output. A layer that is almost nothing but a
+ * large zero-filled file also expands ~1000:1: the message names the variable that lets it in.
+ * `0` lifts a limit.
  */
 import { ShaleError } from '../../core/errors.ts';
 import type { Compression, DecompressOptions } from './types.ts';
@@ -15,13 +16,14 @@ import type { Compression, DecompressOptions } from './types.ts';
 /** maxRatio only applies once this much has been produced, unless the caller says otherwise. */
 export const RATIO_FLOOR_BYTES = 1024 * 1024;
 
-const GiB = 1024 * 1024 * 1024;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 /** The limits a decompression gets when neither its caller nor the environment sets them. */
 export const DEFAULT_LIMITS = {
   maxOutputBytes: 64 * GiB,
-  maxRatio: 2000,
-  ratioFloorBytes: GiB,
+  maxRatio: 200,
+  ratioFloorBytes: 256 * MiB,
 } as const satisfies DecompressOptions;
 
 function limitFromEnv(name: string, integer: boolean): number | undefined {
