@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { toShaleError } from '../core/system-errors.ts';
 import { registerDiffid } from './commands/diffid.ts';
+import { registerFsck } from './commands/fsck.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerImages } from './commands/images.ts';
 import { registerImport } from './commands/import.ts';
@@ -58,6 +59,7 @@ function buildProgram(): Command {
   registerWorktree(program, context);
   registerRmi(program, context);
   registerPrune(program, context);
+  registerFsck(program, context);
   registerMigrate(program, context);
   registerTarsum(program);
   registerDiffid(program);

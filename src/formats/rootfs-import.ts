@@ -22,6 +22,7 @@ import { ShaleError } from '../core/errors.ts';
 import { hostPlatform } from '../core/manifest.ts';
 import type { NamedReference } from '../core/reference.ts';
 import { withLease, type Store } from '../store/index.ts';
+import { formatGoDate } from '../core/legacy/index.ts';
 
 export interface ImportOptions {
   reference?: NamedReference;
@@ -92,7 +93,7 @@ export async function importRootfs(
       if (!existed) await store.layers.removeBlob(digest);
       throw err;
     }
-    const created = (options.created ?? new Date()).toISOString();
+    const created = formatGoDate(options.created ?? new Date());
     const { os, architecture } = hostPlatform();
     // top-level keys sorted, as Docker writes image configs
     const imageConfig = {

@@ -24,6 +24,7 @@ import { hostPlatform } from '../core/manifest.ts';
 import type { NamedReference } from '../core/reference.ts';
 import { withLease, type ImageRecord, type Store } from '../store/index.ts';
 import { unpackImage } from './unpack.ts';
+import { formatGoDate } from '../core/legacy/index.ts';
 
 export async function checkout(
   store: Store,
@@ -132,7 +133,7 @@ export async function commitWorktree(
     const runConfig = applyChanges(toContainerConfig(parent.config), options.changes ?? []);
     const changed = await diffWorktree(store, dir);
     const diffId = changed.length === 0 ? undefined : await storeLayer(store, dir, changed, base);
-    const created = (options.created ?? new Date()).toISOString();
+    const created = formatGoDate(options.created ?? new Date());
     const config = childConfig(parent, runConfig, diffId, created, options);
     const image = await store.images.create(Buffer.from(JSON.stringify(config)), {
       parent: baseId,

@@ -14,3 +14,4 @@ export { Additions } from './additions.ts';
 export { SnapshotStore } from './snapshots.ts';
 export { CheckoutStore } from './checkouts.ts';
 export type { Descriptor } from './images/manifest.ts';
+export * from './fsck/index.ts';

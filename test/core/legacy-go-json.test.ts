@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isShaleError } from '../../src/core/errors.ts';
-import { formatGoTime, parseGoTime } from '../../src/core/legacy/index.ts';
+import { formatGoDate, formatGoTime, parseGoTime } from '../../src/core/legacy/index.ts';
 import { indentJson } from '../../src/core/legacy/go-json/indent.ts';
 import { parseGoJson } from '../../src/core/legacy/go-json/parse.ts';
 import {
@@ -123,4 +123,10 @@ test("indentation matches Go's MarshalIndent", () => {
     text(indentJson(bytes('{"a":[],"b":[{"c":"x,{"}],"d":{}}'), '>', '  ')),
     '{\n>  "a": [],\n>  "b": [\n>    {\n>      "c": "x,{"\n>    }\n>  ],\n>  "d": {}\n>}',
   );
+});
+
+test('a JavaScript date prints as Go prints the same instant (trailing zeros trimmed)', () => {
+  assert.equal(formatGoDate(new Date('2026-12-07T07:09:58.440Z')), '2026-12-07T07:09:58.44Z');
+  assert.equal(formatGoDate(new Date('2026-12-07T07:09:58.000Z')), '2026-12-07T07:09:58Z');
+  assert.equal(formatGoDate(new Date('2026-12-07T07:09:58.123Z')), '2026-12-07T07:09:58.123Z');
 });

@@ -80,3 +80,8 @@ export function formatGoTime(t: GoTime): string {
   const abs = Math.abs(t.offsetMinutes);
   return `${text}${t.offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
+
+/** A JavaScript date as Go's `time.RFC3339Nano` prints it (UTC; `…58.44Z`, not `…58.440Z`). */
+export function formatGoDate(date: Date): string {
+  return formatGoTime(parseGoTime(date.toISOString()));
+}

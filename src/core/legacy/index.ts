@@ -28,7 +28,7 @@ export {
   type MigratedReference,
 } from './migration.ts';
 export { compareDockerVersions } from './go-version.ts';
-export { formatGoTime, parseGoTime, ZERO_TIME, type GoTime } from './go-time.ts';
+export { formatGoDate, formatGoTime, parseGoTime, ZERO_TIME, type GoTime } from './go-time.ts';
 export {
   parseSchema1Manifest,
   checkSchema1Manifest,

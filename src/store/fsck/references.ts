@@ -1,0 +1,94 @@
+/**
+ * References against images and the OCI layout: each reference names an image in the store, and
+ * `index.json` mirrors exactly the references (one entry per reference, naming the image's
+ * manifest) at the generation `references.json` is at.
+ */
+import path from 'node:path';
+import type { Digest } from '../../core/digest.ts';
+import { Annotations } from '../../core/media-types.ts';
+import { readJsonFile } from '../json-file.ts';
+import type { Store } from '../store.ts';
+import { reasonOf, type ProblemList } from './problems.ts';
+
+const GENERATION_ANNOTATION = 'io.shale.references.generation';
+
+interface IndexEntry {
+  digest?: unknown;
+  annotations?: Record<string, unknown>;
+}
+
+interface OciIndex {
+  manifests?: unknown;
+  annotations?: Record<string, unknown>;
+}
+
+/** What `index.json` says: manifest digest per reference name, and the generation it mirrors. */
+async function readIndex(store: Store, problems: ProblemList) {
+  let index: OciIndex;
+  try {
+    index = (await readJsonFile(store.layout.indexFile)) as OciIndex;
+    if (typeof index !== 'object' || index === null || !Array.isArray(index.manifests))
+      throw new Error('not an image index (no manifests list)');
+  } catch (err) {
+    problems.add('bad-record', 'index.json', reasonOf(err));
+    return undefined;
+  }
+  const mirrored = new Map<string, unknown>();
+  for (const entry of index.manifests as IndexEntry[]) {
+    const name = entry.annotations?.[Annotations.refName];
+    if (typeof name !== 'string') {
+      problems.add(
+        'index-mismatch',
+        'index.json',
+        `an entry (${String(entry.digest)}) has no reference name`,
+      );
+    } else if (mirrored.has(name)) {
+      problems.add('index-mismatch', name, 'listed twice in index.json');
+    } else mirrored.set(name, entry.digest);
+  }
+  return { mirrored, generation: Number(index.annotations?.[GENERATION_ANNOTATION] ?? 0) };
+}
+
+async function referencesGeneration(store: Store): Promise<number> {
+  const json = (await readJsonFile(path.join(store.layout.metaDir, 'references.json'))) as
+    { generation?: unknown } | undefined;
+  return Number(json?.generation ?? 0);
+}
+
+export async function checkReferences(store: Store, problems: ProblemList): Promise<void> {
+  let references: Record<string, Digest>;
+  try {
+    references = await store.references.all();
+  } catch (err) {
+    problems.add('bad-record', 'references.json', reasonOf(err));
+    return;
+  }
+  const manifests = new Map<string, Digest | undefined>();
+  for (const [ref, id] of Object.entries(references)) {
+    const record = await store.images.get(id).catch(() => undefined);
+    if (!record) problems.add('missing-image', ref, `names image ${id}, not in the store`);
+    manifests.set(ref, record?.manifest?.digest);
+  }
+  const index = await readIndex(store, problems);
+  if (!index) return;
+  const generation = await referencesGeneration(store);
+  if (index.generation !== generation) {
+    problems.add(
+      'index-mismatch',
+      'index.json',
+      `mirrors generation ${index.generation} of the references, which are at ${generation}`,
+    );
+  }
+  for (const [ref, manifest] of manifests) {
+    if (!index.mirrored.has(ref)) problems.add('index-mismatch', ref, 'missing from index.json');
+    else if (manifest !== undefined && index.mirrored.get(ref) !== manifest)
+      problems.add(
+        'index-mismatch',
+        ref,
+        `index.json names ${String(index.mirrored.get(ref))}, the image's manifest is ${manifest}`,
+      );
+  }
+  for (const ref of index.mirrored.keys())
+    if (!manifests.has(ref))
+      problems.add('index-mismatch', ref, 'in index.json but not a reference');
+}
