@@ -3,20 +3,14 @@
  * an answer may go without a byte (default 30), and `SHALE_BLOB_TIMEOUT`, seconds one blob or
  * document may take, every retry included (default 3600). `0` lifts a limit; fractions are allowed.
  */
-import { ShaleError } from '../core/errors.ts';
+import { limitFromEnv } from '../core/env-limit.ts';
 import type { RetryPolicy } from '../registry/transport/retry-policy.ts';
 
+/** Milliseconds from a number of seconds in `name`; 0 (no limit) stays 0, as undici and the policy read it. */
 function secondsFromEnv(name: string): number | undefined {
-  const text = process.env[name]?.trim();
-  if (text === undefined || text === '') return undefined;
-  const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(seconds)) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `${name} must be a number of seconds (0 for no limit), not ${JSON.stringify(text)}`,
-    );
-  }
-  return Math.round(seconds * 1000);
+  const seconds = limitFromEnv(name, { unit: 'a number of seconds' });
+  if (seconds === undefined) return undefined;
+  return seconds === Infinity ? 0 : Math.round(seconds * 1000);
 }
 
 /** The retry-policy overrides the environment asks for. */

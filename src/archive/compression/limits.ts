@@ -10,6 +10,7 @@
  * large zero-filled file also expands ~1000:1: the message names the variable that lets it in.
  * `0` lifts a limit.
  */
+import { limitFromEnv } from '../../core/env-limit.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { Compression, DecompressOptions } from './types.ts';
 
@@ -26,29 +27,16 @@ export const DEFAULT_LIMITS = {
   ratioFloorBytes: 256 * MiB,
 } as const satisfies DecompressOptions;
 
-function limitFromEnv(name: string, integer: boolean): number | undefined {
-  const text = process.env[name]?.trim();
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!(integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) || !Number.isFinite(value)) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `${name} must be ${integer ? 'a number of bytes' : 'a number'} (0 for no limit), not ${JSON.stringify(text)}`,
-    );
-  }
-  return value === 0 ? Infinity : value;
-}
-
 /** `options` with every limit it leaves unset taken from the environment, else DEFAULT_LIMITS. */
 export function withDefaults(options: DecompressOptions = {}): DecompressOptions {
   const maxOutputBytes =
     options.maxOutputBytes ??
-    limitFromEnv('SHALE_MAX_LAYER_BYTES', true) ??
+    limitFromEnv('SHALE_MAX_LAYER_BYTES', { unit: 'a number of bytes', integer: true }) ??
     DEFAULT_LIMITS.maxOutputBytes;
   if (options.maxRatio !== undefined) {
     return { maxOutputBytes, maxRatio: options.maxRatio, ratioFloorBytes: options.ratioFloorBytes };
   }
-  const fromEnv = limitFromEnv('SHALE_MAX_RATIO', false);
+  const fromEnv = limitFromEnv('SHALE_MAX_RATIO', { unit: 'a number' });
   return {
     maxOutputBytes,
     maxRatio: fromEnv ?? DEFAULT_LIMITS.maxRatio,
