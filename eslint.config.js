@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test/fixtures/', 'eslint.config.js', 'scripts/*.mjs'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'test/fixtures/',
+      'eslint.config.js',
+      'scripts/*.mjs',
+      'test/helpers/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

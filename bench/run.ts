@@ -7,7 +7,7 @@
  *        [--idle-wait SECONDS] [--results NAME] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
  *        [--baseline GIT-REV]   (the same cases, this build against REV's: ratio = new / old)
  *
- * Names for --only: the cases (tarsum diffid unpack checkout checkout-diff pull pull-disk
+ * Names for --only: the cases (tarsum diffid unpack checkout checkout-diff fsck-quick fsck pull pull-disk
  * pull-unpack push save load load-oci), a case on one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';

@@ -5,6 +5,7 @@ import type { BenchCase, SkippedCase } from '../lib/side.ts';
 import { checkoutCase, checkoutDiffCase } from './checkout.ts';
 import { applyDeepCase } from './apply-deep.ts';
 import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
+import { fsckCase, fsckQuickCase } from './fsck.ts';
 import { diffidCase, tarsumCase } from './hashing.ts';
 import { loadOciCase } from './oci-archive.ts';
 import { pullCase, pullToDiskCase, pushCase } from './registry.ts';
@@ -19,6 +20,8 @@ const CASES: Record<string, MakeCase> = {
   'apply-deep': applyDeepCase,
   checkout: checkoutCase,
   'checkout-diff': checkoutDiffCase,
+  'fsck-quick': fsckQuickCase,
+  fsck: fsckCase,
   pull: pullCase,
   'pull-disk': pullToDiskCase,
   'pull-unpack': pullUnpackCase,

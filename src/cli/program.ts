@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { toShaleError } from '../core/system-errors.ts';
+import { toShaleError, type StoreFailureContext } from '../core/system-errors.ts';
+import { storeFailureContext } from '../store/disk-errors.ts';
+import { resolveStoreRoot } from '../store/layout.ts';
 import { registerDiffid } from './commands/diffid.ts';
 import { registerFsck } from './commands/fsck.ts';
 import { registerHistory } from './commands/history.ts';
@@ -83,13 +85,16 @@ function checkHelpTarget(program: Command, argv: readonly string[]): void {
   throw new CommanderError(EXIT_USAGE, 'commander.unknownCommand', `unknown command '${name}'`);
 }
 
+/** The store the running command uses, for the words of a failure on it (full, read-only, …). */
+let storeOfRun: (() => StoreFailureContext) | undefined;
+
 /**
  * The last guard, for an error that escaped every awaited promise (an `'error'` event nobody
  * listened to, a rejection nobody awaited): still one `shale: …` line. Such an escape is a bug
  * to fix at its cause, so its stack is shown under SHALE_DEBUG=1.
  */
 export function reportStrayFailure(err: unknown): void {
-  const failure = toShaleError(err);
+  const failure = toShaleError(err, storeOfRun?.());
   const detail = err instanceof Error ? err.message : String(err);
   process.stderr.write(`shale: ${failure ? failure.message : `internal error: ${detail}`}\n`);
   if (process.env.SHALE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
@@ -104,6 +109,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   }
   const program = buildProgram();
+  storeOfRun = () => storeFailureContext(resolveStoreRoot(program.opts<{ root?: string }>().root));
   try {
     checkHelpTarget(program, argv);
     await program.parseAsync(expandInsecureHosts(argv), { from: 'user' });
@@ -115,7 +121,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (err instanceof ReportedFailure) return EXIT_FAILURE;
-    const failure = toShaleError(err); // ShaleErrors, and errno/network errors said plainly
+    // ShaleErrors, and errno/network errors said plainly (on the store's paths, in its words)
+    const failure = toShaleError(err, storeOfRun());
     if (failure) {
       process.stderr.write(`shale: ${failure.message}\n`);
       if (process.env.SHALE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);

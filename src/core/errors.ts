@@ -18,6 +18,8 @@ export const ErrorCodes = [
   'ERR_AUTH', // credentials missing, rejected or insufficient for the requested scope
   'ERR_NETWORK', // a connection failed and retries were exhausted
   'ERR_IO', // the file system refused (no space, permission denied, read-only, ...)
+  'ERR_BAD_RECORD', // a store record (metadata file) that does not parse or disagrees with itself
+  'ERR_CONFLICT', // a concurrent command (prune, rmi) removed what this one was using; running it again helps
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

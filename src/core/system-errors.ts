@@ -150,13 +150,74 @@ function describeFileFailure(err: FileError, what: string): string {
   return `cannot ${action} ${path}${dest === undefined ? '' : ` as ${dest}`}: ${what}`;
 }
 
+/** The store a file-system failure happened in, and what was being written there. */
+export interface StoreFailureContext {
+  root: string;
+  /** The user owning the store root, and the user running (for the words of permission denied). */
+  ownerUid?: number;
+  uid?: number;
+  /** What was being written (`blob sha256:…`): failures of path-less writes belong to the store. */
+  writing?: string;
+  /** The store file it was written to (not a temp file's name), named when permission is denied. */
+  file?: string;
+  /** How many more bytes the write needed (the expected size minus what is written), if known. */
+  neededBytes?: number;
+}
+
+const FULL_DISK: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+function isInside(root: string, file: string): boolean {
+  return file === root || file.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
+function permissionAdvice({ ownerUid, uid }: StoreFailureContext): string {
+  if (ownerUid === undefined || ownerUid === uid) {
+    return 'check the permissions of the store, or choose another --root';
+  }
+  return `the store belongs to uid ${ownerUid}; run as that user or choose another --root`;
+}
+
+/**
+ * A full disk, a read-only file system or a store owned by someone else, said plainly: for errno
+ * errors on a path inside `store.root`, or from writing `store.writing`; undefined otherwise.
+ */
+export function describeStoreFailure(
+  err: unknown,
+  store: StoreFailureContext,
+): ShaleError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { code, path: file } = err as CodedError;
+  const onStore = store.writing !== undefined || (file !== undefined && isInside(store.root, file));
+  if (code === undefined || !onStore) return undefined;
+  let message: string;
+  if (code in FULL_DISK) {
+    const needed = store.neededBytes ? `: needed ${store.neededBytes} more bytes` : '';
+    const what = store.writing ?? file;
+    message = `${FULL_DISK[code]} writing ${what} in ${store.root}${needed} — free some space and try again`;
+  } else if (code === 'EROFS') {
+    message = `the store ${store.root} is on a read-only file system`;
+  } else if (code === 'EACCES' || code === 'EPERM') {
+    const denied = store.file ?? file ?? store.root;
+    message = `permission denied on ${denied} (${permissionAdvice(store)})`;
+  } else {
+    return undefined;
+  }
+  return new ShaleError('ERR_IO', message, { cause: err });
+}
+
 /**
  * `err` as a ShaleError: itself when it is one; a message naming the failure, the path and what
- * to do for errno and network errors; undefined for anything else (a bug: the CLI shows a stack).
+ * to do for errno and network errors (in the store's words, `describeStoreFailure`, for a full,
+ * read-only or foreign-owned `store`); undefined for anything else (a bug: the CLI shows a stack).
  */
-export function toShaleError(err: unknown): ShaleError | undefined {
+export function toShaleError(err: unknown, store?: StoreFailureContext): ShaleError | undefined {
   if (err instanceof ShaleError) return err;
   if (!(err instanceof Error)) return undefined;
+  const inStore = store && describeStoreFailure(err, store);
+  if (inStore) return inStore;
   const network = describeNetworkFailure(err);
   if (network) {
     const code = network.kind === 'bad-answer' ? 'ERR_REGISTRY' : 'ERR_NETWORK';

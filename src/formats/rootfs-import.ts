@@ -21,7 +21,7 @@ import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import { hostPlatform } from '../core/manifest.ts';
 import type { NamedReference } from '../core/reference.ts';
-import { withLease, type Store } from '../store/index.ts';
+import { writeImages, type Store } from '../store/index.ts';
 import { formatGoDate } from '../core/legacy/index.ts';
 
 export interface ImportOptions {
@@ -81,18 +81,13 @@ export async function importRootfs(
 ): Promise<Digest> {
   const config = applyChanges(emptyContainerConfig(), options.changes ?? []);
   const comment = options.message || `Imported from ${path}`;
-  return withLease(store.layout, async () => {
+  return writeImages(store, async (write) => {
     const stream = await sourceStream(path);
     const { digest, existed } = await store.content.ingest(stream);
-    let layer;
-    try {
-      const checksum = await layerTarsum(store, digest, path);
-      layer = await store.layers.registerBlob(undefined, digest);
-      if (layer.tarsum === undefined) await store.layers.setTarsum(layer.chainId, checksum);
-    } catch (err) {
-      if (!existed) await store.layers.removeBlob(digest);
-      throw err;
-    }
+    await write.noteBlob(digest, existed);
+    const checksum = await layerTarsum(store, digest, path);
+    const layer = await write.registerLayer(undefined, digest);
+    if (layer.tarsum === undefined) await store.layers.setTarsum(layer.chainId, checksum);
     const created = formatGoDate(options.created ?? new Date());
     const { os, architecture } = hostPlatform();
     // top-level keys sorted, as Docker writes image configs
@@ -105,8 +100,10 @@ export async function importRootfs(
       os,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
     };
-    const image = await store.images.create(Buffer.from(JSON.stringify(imageConfig)));
-    if (options.reference) await store.references.tag(options.reference, image.id);
+    const image = await write.commit({
+      config: Buffer.from(JSON.stringify(imageConfig)),
+      ...(options.reference && { references: [options.reference], markTagged: true }),
+    });
     return image.id;
   });
 }

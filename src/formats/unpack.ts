@@ -1,7 +1,8 @@
 /**
  * `unpack`: an image's root filesystem written into a directory (absent or empty) as private
- * files, by applying each layer blob in order with the secure applier. An unpack that fails
- * takes back what it wrote (the directory is left as it was found: absent or empty).
+ * files, by applying each layer blob in order with the secure applier. Each layer's read is
+ * verified (blob digest, DiffID) by the layer store. An unpack that fails — a damaged blob
+ * included — takes back what it wrote (the directory is left as it was found: absent or empty).
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,8 +43,7 @@ export async function unpackImage(
   dir: string,
   options: UnpackOptions = {},
 ): Promise<void> {
-  const record = await store.images.get(id);
-  if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
+  const { record } = await store.images.open(id); // refuses a record its config contradicts
   const layers = record.topLayer ? await store.layers.chain(record.topLayer) : [];
   const created = await ensureEmptyDir(dir);
   try {

@@ -22,7 +22,7 @@ import { ShaleError } from '../core/errors.ts';
 import type { ImageConfig } from '../core/image-config.ts';
 import { hostPlatform } from '../core/manifest.ts';
 import type { NamedReference } from '../core/reference.ts';
-import { withLease, type ImageRecord, type Store } from '../store/index.ts';
+import { writeImages, type ImageRecord, type ImageWrite, type Store } from '../store/index.ts';
 import { unpackImage } from './unpack.ts';
 import { formatGoDate } from '../core/legacy/index.ts';
 
@@ -105,13 +105,15 @@ function childConfig(
 
 /** Store `changed` (files of `dir`) as a layer on the base's; returns its DiffID. */
 async function storeLayer(
-  store: Store,
+  write: ImageWrite,
   dir: string,
   changed: Change[],
   base: ImageRecord,
 ): Promise<Digest> {
+  const { store } = write;
   const blob = await store.content.ingest(exportChanges(dir, changed));
-  const layer = await store.layers.registerBlob(base.topLayer, blob.digest);
+  await write.noteBlob(blob.digest, blob.existed);
+  const layer = await write.registerLayer(base.topLayer, blob.digest);
   await store.layers.setTarsum(
     layer.chainId,
     await tarsum(store.content.open(blob.digest), { version: 'v1' }),
@@ -125,20 +127,21 @@ export async function commitWorktree(
   dir: string,
   options: CommitOptions = {},
 ): Promise<Digest> {
-  return withLease(store.layout, async () => {
+  return writeImages(store, async (write) => {
     const baseId = await store.checkouts.baseOf(dir);
     const base = await store.images.get(baseId);
     if (!base) throw new ShaleError('ERR_NOT_FOUND', `the base image ${baseId} of ${dir} is gone`);
     const { config: parent } = await store.images.config(baseId);
     const runConfig = applyChanges(toContainerConfig(parent.config), options.changes ?? []);
     const changed = await diffWorktree(store, dir);
-    const diffId = changed.length === 0 ? undefined : await storeLayer(store, dir, changed, base);
+    const diffId = changed.length === 0 ? undefined : await storeLayer(write, dir, changed, base);
     const created = formatGoDate(options.created ?? new Date());
     const config = childConfig(parent, runConfig, diffId, created, options);
-    const image = await store.images.create(Buffer.from(JSON.stringify(config)), {
+    const image = await write.commit({
+      config: Buffer.from(JSON.stringify(config)),
       parent: baseId,
+      ...(options.reference && { references: [options.reference], markTagged: true }),
     });
-    if (options.reference) await store.references.tag(options.reference, image.id);
     await store.checkouts.record(dir, image.id);
     return image.id;
   });

@@ -6,7 +6,7 @@
  * pair or the new one.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeTreeRecord } from '../archive/changes/index.ts';
 import * as z from '../core/zod.ts';
@@ -15,7 +15,11 @@ import { digestSchema } from '../core/digest-schema.ts';
 import { ShaleError } from '../core/errors.ts';
 import { readJsonFile, writeJsonAtomic } from './json-file.ts';
 import type { StoreLayout } from './layout.ts';
+import { withLock } from './lock.ts';
+import { ownedTempPath } from './temp-names.ts';
 
+/** The lock under which a checkout's tree record is switched. */
+const CHECKOUTS_LOCK = 'checkouts';
 const TREE_FILE = /^[0-9a-f]{64}\.[0-9a-f]{12}\.tree$/;
 
 const checkoutSchema = z.object({
@@ -35,7 +39,7 @@ export interface Checkout {
 export class CheckoutStore {
   private readonly dir: string;
 
-  constructor(layout: StoreLayout) {
+  constructor(private readonly layout: StoreLayout) {
     this.dir = path.join(layout.metaDir, 'checkouts');
   }
 
@@ -79,13 +83,37 @@ export class CheckoutStore {
     const previous = await this.read(file);
     const name = `${key}.${randomBytes(6).toString('hex')}.tree`;
     await mkdir(this.dir, { recursive: true });
+    // Written under a temp name that says whose it is (a kill while the tree is walked leaves a
+    // temp prune knows to remove), then switched under the checkouts lock, so that a tree record
+    // no checkout names, seen under that lock, is one a kill left behind.
+    const temp = ownedTempPath(path.join(this.dir, name));
     try {
-      writeTreeRecord(real, path.join(this.dir, name));
-      await writeJsonAtomic(file, { dir: real, image, tree: name });
+      writeTreeRecord(real, temp);
+      await withLock(this.layout, CHECKOUTS_LOCK, async () => {
+        await rename(temp, path.join(this.dir, name));
+        await writeJsonAtomic(file, { dir: real, image, tree: name });
+        if (previous?.tree) await rm(path.join(this.dir, previous.tree), { force: true });
+      });
     } catch (err) {
+      await rm(temp, { force: true });
       await rm(path.join(this.dir, name), { force: true });
       throw err;
     }
-    if (previous?.tree) await rm(path.join(this.dir, previous.tree), { force: true });
+  }
+
+  /** Tree records no checkout names: what a kill between switching records left behind. */
+  async orphanTreeRecords(): Promise<string[]> {
+    return withLock(this.layout, CHECKOUTS_LOCK, async () => {
+      const names = await readdir(this.dir).catch(() => [] as string[]);
+      const named = new Set<string>();
+      for (const name of names.filter((n) => n.endsWith('.json'))) {
+        const tree = (await this.read(path.join(this.dir, name)))?.tree;
+        if (tree) named.add(tree);
+      }
+      return names
+        .filter((n) => TREE_FILE.test(n) && !named.has(n))
+        .map((n) => path.join(this.dir, n))
+        .sort();
+    });
   }
 }

@@ -114,9 +114,7 @@ export async function describeImage(
   id: Digest,
   references?: Record<string, Digest>,
 ): Promise<ImageInspect> {
-  const record = await store.images.get(id);
-  if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
-  const { config } = await store.images.config(id);
+  const { record, config } = await store.images.open(id);
   const refs = references
     ? Object.keys(references)
         .filter((ref) => references[ref] === id)
@@ -154,17 +152,29 @@ export interface ListImagesOptions {
   /** Also untagged images that are another image's parent (`docker images -a`). */
   all?: boolean;
   filters?: ImageFilters;
+  /** Told of each image left out because the store cannot describe it (a damaged record). */
+  onWarning?: (message: string) => void;
 }
 
-/** The images `docker images` would list, newest first (see image-filters.ts for the rules). */
+/**
+ * The images `docker images` would list, newest first (see image-filters.ts for the rules). An
+ * image the store cannot describe (a damaged record, a missing or damaged blob) is left out and
+ * reported to `onWarning`: one bad image does not hide the others.
+ */
 export async function listImages(
   store: Store,
   options: ListImagesOptions = {},
 ): Promise<ImageSummary[]> {
   const references = await store.references.all();
   const described: ImageInspect[] = [];
-  for (const id of await store.images.ids())
-    described.push(await describeImage(store, id, references));
+  for (const id of await store.images.ids()) {
+    try {
+      described.push(await describeImage(store, id, references));
+    } catch (err) {
+      if (!(err instanceof ShaleError)) throw err;
+      options.onWarning?.(`image ${id} is not listed: ${err.message}`);
+    }
+  }
   const named = async (names: string[] = []) =>
     Promise.all(names.map(async (name) => describeImage(store, await resolveImage(store, name))));
   const shown = selectImages(described, {
@@ -196,9 +206,7 @@ export interface HistoryItem {
 
 /** The build history of an image, newest first, each step matched with the layer it made. */
 export async function imageHistory(store: Store, id: Digest): Promise<HistoryItem[]> {
-  const record = await store.images.get(id);
-  if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
-  const { config } = await store.images.config(id);
+  const { record, config } = await store.images.open(id);
   const layers = await layerSizes(store, record.topLayer);
   const steps: HistoryEntry[] = config.history?.length ? config.history : layers.map(() => ({}));
   let next = 0;

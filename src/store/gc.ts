@@ -2,17 +2,23 @@
  * Removing images and collecting garbage. Nothing is reference-counted on disk (counts could
  * drift when a process dies); instead what is live is recomputed from the images: their config
  * and manifest blobs, their layer chains and every blob of those layers. Everything else is
- * garbage, except what a live lease protects (see leases.ts). Legacy IDs of removed images go too.
+ * garbage, except what a running writer may still use: every blob and layer record written or
+ * touched since the oldest live lease began (see leases.ts). Collection, image removal and the
+ * moment a writer makes an image visible (commit-image.ts) are serialized by the gc lock; an
+ * image is removed only while, under the references lock, nothing names it. Legacy IDs of removed
+ * images go too.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { rm, stat } from 'node:fs/promises';
 import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import type { ParsedImageConfig } from '../core/image-config.ts';
 import { parseDockerRef } from '../core/reference.ts';
 import { resolveImage } from './describe.ts';
 import type { LayerRecord } from './layers/index.ts';
-import { oldestLiveLease } from './leases.ts';
+import type { Additions } from './additions.ts';
+import { oldestLiveLease, type Lease } from './leases.ts';
+import { withLock } from './lock.ts';
+import { findLeftovers } from './fsck/leftovers.ts';
 import type { Store } from './store.ts';
 
 export interface Freed {
@@ -26,8 +32,8 @@ export interface Freed {
   bytes: number;
 }
 
-/** Partial downloads untouched for this long are removed by prune. */
-export const INGEST_EXPIRY_MS = 24 * 60 * 60 * 1000;
+/** The lock that serializes collection, image removal and images becoming visible. */
+export const GC_LOCK = 'gc';
 
 async function modifiedAt(file: string): Promise<number | undefined> {
   try {
@@ -79,6 +85,49 @@ async function dropLegacyOfRemovedImages(
   }
 }
 
+/** What a sweep may remove: everything, or only the candidates a failed writer added. */
+interface SweepOptions {
+  dryRun?: boolean;
+  excluding?: ReadonlySet<Digest>;
+  /** The lease of the writer whose additions are swept (its own writes do not protect them). */
+  except?: Lease;
+  candidates?: Additions;
+}
+
+/** The sweep itself; the caller holds the gc lock. */
+async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
+  const protectedSince =
+    (await oldestLiveLease(store.layout, options.except && { except: options.except })) ?? Infinity;
+  const inUse = async (file: string): Promise<boolean> =>
+    ((await modifiedAt(file)) ?? 0) >= protectedSince;
+  const live = await liveSets(store, options.excluding ?? new Set());
+  const freed: Freed = { images: [], layers: [], blobs: [], bytes: 0 };
+  if (!options.dryRun && !options.candidates)
+    await dropLegacyOfRemovedImages(store, options.excluding ?? new Set());
+  const layers = options.candidates
+    ? (await Promise.all(options.candidates.layers.map((c) => store.layers.get(c)))).filter(
+        (l): l is LayerRecord => l !== undefined,
+      )
+    : store.layers.list();
+  for await (const layer of layers) {
+    if (live.layers.has(layer.chainId)) continue;
+    if (await inUse(store.layers.recordPath(layer.chainId))) continue;
+    freed.layers.push(layer.chainId);
+    freed.bytes += await reclaimedBy(store, layer);
+    if (!options.dryRun) {
+      await store.snapshots.remove(layer.chainId);
+      await store.layers.delete(layer.chainId);
+    }
+  }
+  for await (const blob of options.candidates?.blobs ?? store.content.list()) {
+    if (live.blobs.has(blob)) continue;
+    if (await inUse(store.content.blobPath(blob))) continue;
+    freed.blobs.push(blob);
+    if (!options.dryRun) await store.layers.removeBlob(blob);
+  }
+  return freed;
+}
+
 /**
  * Remove every layer and blob that no image references (with dryRun: only list them). Images in
  * `excluding` count as already gone.
@@ -87,27 +136,19 @@ export async function collectGarbage(
   store: Store,
   options: { dryRun?: boolean; excluding?: ReadonlySet<Digest> } = {},
 ): Promise<Freed> {
-  const protectedSince = (await oldestLiveLease(store.layout)) ?? Infinity;
-  const live = await liveSets(store, options.excluding ?? new Set());
-  const freed: Freed = { images: [], layers: [], blobs: [], bytes: 0 };
-  if (!options.dryRun) await dropLegacyOfRemovedImages(store, options.excluding ?? new Set());
-  for await (const layer of store.layers.list()) {
-    if (live.layers.has(layer.chainId)) continue;
-    freed.layers.push(layer.chainId);
-    freed.bytes += await reclaimedBy(store, layer);
-    if (!options.dryRun) {
-      await store.snapshots.remove(layer.chainId);
-      await store.layers.delete(layer.chainId);
-    }
-  }
-  for await (const blob of store.content.list()) {
-    if (live.blobs.has(blob)) continue;
-    const file = store.content.blobPath(blob);
-    if (((await modifiedAt(file)) ?? 0) >= protectedSince) continue;
-    freed.blobs.push(blob);
-    if (!options.dryRun) await store.layers.removeBlob(blob);
-  }
-  return freed;
+  return withLock(store.layout, GC_LOCK, () => sweep(store, options));
+}
+
+/**
+ * Remove what a failed writer added (`added`, under its `lease`) unless an image or another
+ * running writer uses it. The caller holds the gc lock.
+ */
+export async function releaseAdditions(
+  store: Store,
+  added: Additions,
+  lease: Lease,
+): Promise<void> {
+  await sweep(store, { candidates: added, except: lease });
 }
 
 /** An image `rmi` deleted, and the ChainIDs of its layers that went with it, top first. */
@@ -216,25 +257,30 @@ async function deleteImages(
   id: Digest,
   options: RemoveOptions,
 ): Promise<{ deleted: DeletedImage[]; freed: Freed }> {
-  const deleted: DeletedImage[] = [];
-  const freed = emptyFreed();
-  for (let next: Digest | undefined = id; next !== undefined;) {
-    const record = await store.images.get(next);
-    const top = record?.topLayer;
-    const chain = top ? (await store.layers.chain(top)).map((l) => l.chainId).reverse() : [];
-    await store.images.delete(next);
-    const collected = await collectGarbage(store);
-    for (const key of ['images', 'layers', 'blobs'] as const) freed[key].push(...collected[key]);
-    freed.bytes += collected.bytes;
-    const gone = new Set(collected.layers);
-    deleted.push({ id: next, layers: chain.filter((c) => gone.has(c)) });
-    const parent = record?.parent;
-    next =
-      !options.noPrune && parent !== undefined && (await isDangling(store, parent))
-        ? parent
-        : undefined;
-  }
-  return { deleted, freed };
+  return withLock(store.layout, GC_LOCK, async () => {
+    const deleted: DeletedImage[] = [];
+    const freed = emptyFreed();
+    for (let next: Digest | undefined = id; next !== undefined;) {
+      const record = await store.images.get(next);
+      const top = record?.topLayer;
+      const chain = top ? (await store.layers.chain(top)).map((l) => l.chainId).reverse() : [];
+      // A tag set since the references were removed keeps the image.
+      const doomed = next;
+      if (!(await store.references.whileUnreferenced(doomed, () => store.images.delete(doomed))))
+        break;
+      const collected = await sweep(store, {});
+      for (const key of ['images', 'layers', 'blobs'] as const) freed[key].push(...collected[key]);
+      freed.bytes += collected.bytes;
+      const gone = new Set(collected.layers);
+      deleted.push({ id: next, layers: chain.filter((c) => gone.has(c)) });
+      const parent = record?.parent;
+      next =
+        !options.noPrune && parent !== undefined && (await isDangling(store, parent))
+          ? parent
+          : undefined;
+    }
+    return { deleted, freed };
+  });
 }
 
 /**
@@ -271,22 +317,6 @@ function createdAfter(config: ParsedImageConfig, until: number): boolean {
   return !Number.isNaN(created) && created > until;
 }
 
-async function expiredIngests(store: Store, now: number): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(store.layout.ingestDir);
-  } catch {
-    return [];
-  }
-  const expired: string[] = [];
-  for (const name of names) {
-    const file = path.join(store.layout.ingestDir, name);
-    const mtime = await modifiedAt(file);
-    if (mtime !== undefined && now - mtime > INGEST_EXPIRY_MS) expired.push(file);
-  }
-  return expired;
-}
-
 /** One image prune removed: its references, and the layers of its chain that went with it. */
 export interface PrunedImage {
   id: Digest;
@@ -294,30 +324,47 @@ export interface PrunedImage {
   layers: Digest[];
 }
 
-/** `prune`: untagged images, expired partial downloads, then unreferenced content. */
+/** What prune removed besides images and content: the leftovers of interrupted commands. */
+export interface PrunedLeftovers {
+  count: number;
+  bytes: number;
+}
+
+/**
+ * `prune`: untagged images, the leftovers of interrupted commands (partial downloads, temp files
+ * and scratch directories whose writer is dead: see fsck/leftovers.ts), then unreferenced content.
+ */
 export async function prune(
   store: Store,
   options: { all?: boolean; dryRun?: boolean; until?: number } = {},
-): Promise<Freed & { ingests: number; removed: PrunedImage[] }> {
-  const images = await prunableImages(store, options);
-  const ingests = await expiredIngests(store, Date.now());
-  const removed: PrunedImage[] = [];
-  for (const id of images) {
-    const top = (await store.images.get(id))?.topLayer;
-    const chain = top ? (await store.layers.chain(top)).map((l) => l.chainId).reverse() : [];
-    const refs = await store.references.referencesOf(id);
-    removed.push({ id, untagged: refs, layers: chain });
-    if (!options.dryRun) {
-      await store.references.delete(refs);
-      await store.images.delete(id);
+): Promise<Freed & { leftovers: PrunedLeftovers; removed: PrunedImage[] }> {
+  return withLock(store.layout, GC_LOCK, async () => {
+    const picked = await prunableImages(store, options);
+    const removed: PrunedImage[] = [];
+    for (const id of picked) {
+      const top = (await store.images.get(id))?.topLayer;
+      const chain = top ? (await store.layers.chain(top)).map((l) => l.chainId).reverse() : [];
+      const refs = await store.references.referencesOf(id);
+      if (!options.dryRun) {
+        await store.references.delete(refs);
+        // A tag set meanwhile keeps the image.
+        if (!(await store.references.whileUnreferenced(id, () => store.images.delete(id))))
+          continue;
+      }
+      removed.push({ id, untagged: refs, layers: chain });
     }
-  }
-  if (!options.dryRun) for (const file of ingests) await rm(file, { force: true });
-  const freed = await collectGarbage(store, { dryRun: options.dryRun, excluding: new Set(images) });
-  // A layer is listed with the first removed image whose chain held it, as Docker lists it once.
-  const gone = new Set(freed.layers);
-  for (const image of removed) {
-    image.layers = image.layers.filter((c) => gone.delete(c));
-  }
-  return { ...freed, images, ingests: ingests.length, removed };
+    const leftovers = (await findLeftovers(store)).filter((l) => l.abandoned);
+    if (!options.dryRun)
+      for (const { file } of leftovers) await rm(file, { recursive: true, force: true });
+    const images = removed.map((r) => r.id);
+    const freed = await sweep(store, { dryRun: options.dryRun, excluding: new Set(images) });
+    // A layer is listed with the first removed image whose chain held it, as Docker lists it once.
+    const gone = new Set(freed.layers);
+    for (const image of removed) {
+      image.layers = image.layers.filter((c) => gone.delete(c));
+    }
+    const count = leftovers.length;
+    const bytes = leftovers.reduce((sum, l) => sum + l.bytes, 0);
+    return { ...freed, images, leftovers: { count, bytes }, removed };
+  });
 }

@@ -1,22 +1,33 @@
-/** Small JSON metadata files, written atomically (temp file, fsync, rename) and read tolerantly. */
-import { randomBytes } from 'node:crypto';
+/**
+ * Small JSON metadata files, written atomically (temp file, fsync, length check, rename) and read
+ * tolerantly. A full, read-only or foreign-owned store fails in the store's words.
+ */
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { checkFileLength } from './write-fully.ts';
+import { storeWriteFailure } from './disk-errors.ts';
+import { ownedTempPath } from './temp-names.ts';
 
 /** Replace `file` with `value` as JSON; readers see the old or the new content, never a mix. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', 0o644);
+  const bytes = Buffer.from(`${JSON.stringify(value)}\n`);
+  const writing = { what: file, neededBytes: bytes.length };
+  const temp = ownedTempPath(file);
+  const handle = await mkdir(path.dirname(file), { recursive: true })
+    .then(() => open(temp, 'wx', 0o644))
+    .catch((err: unknown) => {
+      throw storeWriteFailure(err, file, writing);
+    });
   try {
-    await handle.writeFile(`${JSON.stringify(value)}\n`);
+    await handle.writeFile(bytes); // writes until every byte is in (or fails)
     await handle.sync();
+    await checkFileLength(handle, bytes.length, file);
     await handle.close();
     await rename(temp, file);
   } catch (err) {
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw err;
+    throw storeWriteFailure(err, file, writing);
   }
 }
 

@@ -8,7 +8,9 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { ShaleError } from '../core/errors.ts';
-import { systemErrorReason } from '../core/system-errors.ts';
+import { describeStoreFailure, systemErrorReason } from '../core/system-errors.ts';
+import { storeFailureContext } from './disk-errors.ts';
+import { ownedTempPath, tempWriterState } from './temp-names.ts';
 
 const STORE_MARKER = { format: 'shale-store', version: 1 };
 const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
@@ -19,7 +21,7 @@ const LAYOUT_ENTRIES = new Set(['oci-layout', 'index.json', 'blobs', 'shale']);
 /** How old a creation leftover must be before it counts as abandoned. */
 const STALE_LEFTOVER_MS = 10_000;
 /** A temp file of writeIfMissing, left in the root by a creation that was killed. */
-const CREATION_LEFTOVER = /^(oci-layout|index\.json)\.\d+\.[0-9a-z]+\.tmp$/;
+const CREATION_LEFTOVER = /^(oci-layout|index\.json)\..+\.tmp$/;
 
 /** Where things live inside a store root. */
 export class StoreLayout {
@@ -66,10 +68,32 @@ async function writeIfMissing(file: string, content: string): Promise<void> {
     await readFile(file);
     return;
   } catch {
-    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(temp, content, { flag: 'wx' });
-    await rename(temp, file);
+    const temp = ownedTempPath(file);
+    try {
+      await writeFile(temp, content, { flag: 'wx' });
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
   }
+}
+
+/** Create what a store root holds that is missing; the marker last. */
+async function createLayout(layout: StoreLayout): Promise<void> {
+  await mkdir(path.join(layout.blobsDir, 'sha256'), { recursive: true });
+  for (const dir of [
+    layout.ingestDir,
+    path.join(layout.metaDir, 'leases'),
+    path.join(layout.metaDir, 'locks'),
+    // there from the start, so that a refused extraction leaves no directory behind
+    path.join(layout.metaDir, 'snapshots', 'sha256'),
+  ]) {
+    await mkdir(dir, { recursive: true });
+  }
+  await writeIfMissing(path.join(layout.root, 'oci-layout'), OCI_LAYOUT);
+  await writeIfMissing(layout.indexFile, EMPTY_INDEX);
+  await writeIfMissing(layout.markerFile, JSON.stringify(STORE_MARKER));
 }
 
 /** Open the store at `root`, creating it when the directory is missing or empty. */
@@ -94,25 +118,18 @@ export async function openStoreLayout(root: string): Promise<StoreLayout> {
       `${layout.root} is not empty and is not a shale store; choose another --root (or $SHALE_ROOT)`,
     );
   }
-  // An interrupted creation finishes here. Its temp files go once they are old enough not to be
-  // those of another process creating the same root right now.
+  // An interrupted creation finishes here. Its temp files go once their writer is dead (or, for
+  // names without a writer, once they are old enough not to be another creator's right now).
   for (const leftover of entries.filter((e) => CREATION_LEFTOVER.test(e))) {
     const file = path.join(layout.root, leftover);
     const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
-    if (age > STALE_LEFTOVER_MS) await rm(file, { force: true });
+    const writer = tempWriterState(leftover, age) ?? (age > STALE_LEFTOVER_MS ? 'dead' : 'alive');
+    if (writer === 'dead') await rm(file, { force: true });
   }
-  await mkdir(path.join(layout.blobsDir, 'sha256'), { recursive: true });
-  for (const dir of [
-    layout.ingestDir,
-    path.join(layout.metaDir, 'leases'),
-    path.join(layout.metaDir, 'locks'),
-    // there from the start, so that a refused extraction leaves no directory behind
-    path.join(layout.metaDir, 'snapshots', 'sha256'),
-  ]) {
-    await mkdir(dir, { recursive: true });
-  }
-  await writeIfMissing(path.join(layout.root, 'oci-layout'), OCI_LAYOUT);
-  await writeIfMissing(layout.indexFile, EMPTY_INDEX);
-  await writeIfMissing(layout.markerFile, JSON.stringify(STORE_MARKER));
+  await createLayout(layout).catch((err: unknown) => {
+    throw (
+      describeStoreFailure(err, storeFailureContext(layout.root, { what: 'a new store' })) ?? err
+    );
+  });
   return layout;
 }

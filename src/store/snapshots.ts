@@ -3,10 +3,10 @@
  * the store (users get private copies). A snapshot is built from its parent's by hard-linking
  * every non-directory (GNU `cp -al`, which also keeps directory metadata and xattrs) and then
  * applying the layer, whose applier never modifies an inode that existed before it ran; so N
- * layers cost one copy of each file, not N. Built in a temp dir and renamed into place.
+ * layers cost one copy of each file, not N. Built in a scratch directory (so a kill leaves nothing
+ * outside the ingest area) and renamed into place only once the layer's read verified.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApplyWarning } from '../archive/apply/index.ts';
@@ -14,6 +14,7 @@ import { parseDigest, type Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import type { LayerStore } from './layers/index.ts';
 import type { StoreLayout } from './layout.ts';
+import { createScratch } from './scratch.ts';
 
 async function exists(dir: string): Promise<boolean> {
   return stat(dir).then(
@@ -37,7 +38,7 @@ export class SnapshotStore {
   private readonly dir: string;
 
   constructor(
-    layout: StoreLayout,
+    private readonly layout: StoreLayout,
     private readonly layers: LayerStore,
   ) {
     this.dir = path.join(layout.metaDir, 'snapshots');
@@ -57,18 +58,18 @@ export class SnapshotStore {
     const base =
       layer.parent === undefined ? undefined : await this.ensure(layer.parent, onWarning);
     await mkdir(path.dirname(final), { recursive: true });
-    const temp = `${final}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    const scratch = await createScratch(this.layout, 'snapshot');
     try {
+      const temp = path.join(scratch.dir, 'tree');
       if (base) linkTree(base, temp);
       else await mkdir(temp, { mode: 0o755 });
       await this.layers.applyLayer(layer.diffId, temp, { onWarning });
-      await rename(temp, final).catch(async (err: NodeJS.ErrnoException) => {
+      await rename(temp, final).catch((err: NodeJS.ErrnoException) => {
+        // another process built it first; the scratch goes with ours
         if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-        await rm(temp, { recursive: true, force: true }); // another process built it first
       });
-    } catch (err) {
-      await rm(temp, { recursive: true, force: true });
-      throw err;
+    } finally {
+      await scratch.dispose();
     }
     return final;
   }

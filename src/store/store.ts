@@ -24,15 +24,19 @@ export interface Store {
 
 /**
  * Open (creating when needed) the store at `root`, or at the default root; an `index.json` left
- * behind by a writer killed mid-change is brought back in line with the references.
+ * behind by a writer killed mid-change is brought back in line with the references (unless
+ * `reconcile` is false: `fsck` looks at the store as it is).
  */
-export async function openStore(root?: string): Promise<Store> {
+export async function openStore(
+  root?: string,
+  options: { reconcile?: boolean } = {},
+): Promise<Store> {
   const layout = await openStoreLayout(resolveStoreRoot(root));
   const content = new ContentStore(layout);
   const layers = new LayerStore(layout, content);
   const images = new ImageStore(layout, content, layers);
   const references = new ReferenceStore(layout, images);
-  await references.reconcile();
+  if (options.reconcile !== false) await references.reconcile();
   return {
     layout,
     content,

@@ -74,6 +74,7 @@ export function registerImages(program: Command, context: CliContext): void {
       const images = await listImages(await context.store(), {
         all: flags.all === true,
         filters: parseImageFilters(pairs),
+        onWarning: (message) => process.stderr.write(`shale: warning: ${message}\n`),
       });
       if (flags.json) return printJson(images);
       const source = chooseFormat(flags);

@@ -70,9 +70,10 @@ export function registerPrune(program: Command, context: CliContext): void {
         lines.forEach(out);
         out('');
       }
-      if (result.ingests > 0)
+      const { leftovers } = result;
+      if (leftovers.count > 0)
         out(
-          `${flags.dryRun ? 'Would delete' : 'Deleted'} ${result.ingests} expired partial download(s)`,
+          `${flags.dryRun ? 'Would delete' : 'Deleted'} ${leftovers.count} leftover(s) of interrupted commands (${humanSize(leftovers.bytes)})`,
         );
       out(`Total ${flags.dryRun ? 'reclaimable' : 'reclaimed'} space: ${humanSize(result.bytes)}`);
     });

@@ -8,7 +8,7 @@ import type { DecompressOptions } from '../../archive/compression/index.ts';
 import { digestOf, isDigest } from '../../core/digest.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import { parseDockerRef } from '../../core/reference.ts';
-import type { Additions, Store } from '../../store/index.ts';
+import type { ImageWrite, Store } from '../../store/index.ts';
 import { registerLayers } from '../load/register-layers.ts';
 import type { SpooledArchive } from '../load/spool.ts';
 import type { StagedImage } from '../load/staged.ts';
@@ -23,25 +23,25 @@ export interface DockerArchiveOptions {
 }
 
 export async function stageDockerArchive(
-  store: Store,
+  write: ImageWrite,
   archive: SpooledArchive,
-  added: Additions,
   options: DockerArchiveOptions = {},
 ): Promise<StagedImage[]> {
-  const manifest = archive.find(MANIFEST_JSON, 'the archive');
-  const items = parseDockerManifest(await store.content.read(manifest.digest));
+  const { store } = write;
+  const items = parseDockerManifest(await archive.read(MANIFEST_JSON, 'the archive'));
   const staged: StagedImage[] = [];
   for (const [n, item] of items.entries()) {
     const what = `${MANIFEST_JSON} item ${n + 1}`;
-    const configFile = archive.take(item.Config, `${what} (Config)`);
+    const configFile = await archive.take(item.Config, `${what} (Config)`);
     const config = await store.content.read(configFile.digest, MAX_CONFIG_BYTES);
     const { config: parsed } = parseImageConfig(config);
     const references = (item.RepoTags ?? []).map((tag) => parseDockerRef(tag));
-    const layers = item.Layers.map((name, i) => ({
-      blob: archive.take(name, `${what} (Layers[${i}])`).digest,
-      origin: name,
-    }));
-    await registerLayers(store, added, what, layers, parsed.rootfs.diff_ids, options);
+    const layers = [];
+    for (const [i, name] of item.Layers.entries()) {
+      const blob = (await archive.take(name, `${what} (Layers[${i}])`)).digest;
+      layers.push({ blob, origin: name });
+    }
+    await registerLayers(write, what, layers, parsed.rootfs.diff_ids, options);
     const parent = item.Parent !== undefined && isDigest(item.Parent) ? item.Parent : undefined;
     staged.push({ config, references, ...(parent && { parent }) });
   }

@@ -10,14 +10,13 @@
 import type { DecompressOptions } from '../../archive/compression/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { chainIdStep } from '../../core/ids.ts';
 import {
   assertLegacyId,
   decodeV1Image,
   migrateLegacyImage,
   type MigratedImage,
 } from '../../core/legacy/index.ts';
-import type { Additions, LayerRecord, Store } from '../../store/index.ts';
+import type { ImageWrite, LayerRecord, Store } from '../../store/index.ts';
 import { describeLayerBlob } from '../load/layer-blob.ts';
 import type { SpooledArchive } from '../load/spool.ts';
 import type { StagedImage } from '../load/staged.ts';
@@ -55,13 +54,8 @@ interface LegacyImageJson {
   json: Buffer;
 }
 
-async function readImageJson(
-  store: Store,
-  archive: SpooledArchive,
-  dir: string,
-): Promise<LegacyImageJson> {
-  const file = archive.find(`${dir}/json`, `legacy image ${dir}`);
-  const json = await store.content.read(file.digest, MAX_JSON_BYTES);
+async function readImageJson(archive: SpooledArchive, dir: string): Promise<LegacyImageJson> {
+  const json = await archive.read(`${dir}/json`, `legacy image ${dir}`, MAX_JSON_BYTES);
   const image = decodeV1Image(json, `${dir}/json`);
   const id = assertLegacyId(image.id as string, `id in ${dir}/json`);
   if (id !== dir) {
@@ -131,27 +125,21 @@ async function storedParent(store: Store, id: string, child: string): Promise<Lo
   return { chainId: top.layer, migrated: migrated! };
 }
 
-/** Register a legacy image's layer on its parent's (new layers go to `added`). */
+/** Register a legacy image's layer on its parent's, through the load's ImageWrite. */
 async function registerLayer(
-  store: Store,
-  added: Additions,
+  write: ImageWrite,
   parent: Digest | undefined,
   blob: Digest,
   options: LegacyArchiveOptions,
 ): Promise<LayerRecord> {
-  await describeLayerBlob(store, blob, options.limits, options.signal);
-  const { diffId } = (await store.layers.blobInfo(blob))!;
-  const existed = await store.layers.get(chainIdStep(parent, diffId));
-  const layer = await store.layers.registerBlob(parent, blob, { signal: options.signal });
-  if (!existed) added.layers.push(layer.chainId);
-  return layer;
+  await describeLayerBlob(write.store, blob, options.limits, options.signal);
+  return write.registerLayer(parent, blob, { signal: options.signal });
 }
 
 /** The tags of the archive's `repositories` file (none when it has none). */
-async function readRepositories(store: Store, archive: SpooledArchive): Promise<LegacyTag[]> {
+async function readRepositories(archive: SpooledArchive): Promise<LegacyTag[]> {
   if (!archive.has(REPOSITORIES_FILE)) return [];
-  const file = archive.find(REPOSITORIES_FILE, 'the archive');
-  return parseRepositories(await store.content.read(file.digest, MAX_JSON_BYTES));
+  return parseRepositories(await archive.read(REPOSITORIES_FILE, 'the archive', MAX_JSON_BYTES));
 }
 
 /** Attach `tags` to the staged images (or stored legacy images) they name. */
@@ -181,16 +169,16 @@ async function applyTags(
 }
 
 export async function stageLegacyArchive(
-  store: Store,
+  write: ImageWrite,
   archive: SpooledArchive,
-  added: Additions,
   options: LegacyArchiveOptions = {},
 ): Promise<StagedImage[]> {
+  const { store } = write;
   const dirs = legacyDirectories(archive);
   for (const dir of dirs) assertLegacyId(dir, 'legacy image directory in the archive');
   const images = new Map<string, LegacyImageJson>();
-  for (const dir of dirs) images.set(dir, await readImageJson(store, archive, dir));
-  const tags = await readRepositories(store, archive);
+  for (const dir of dirs) images.set(dir, await readImageJson(archive, dir));
+  const tags = await readRepositories(archive);
   const loaded = new Map<string, Loaded>();
   const staged = new Map<string, StagedImage>();
   for (const image of parentsFirst(images)) {
@@ -199,8 +187,8 @@ export async function stageLegacyArchive(
       image.parent === undefined
         ? undefined
         : (loaded.get(image.parent) ?? (await storedParent(store, image.parent, image.id)));
-    const blob = archive.take(`${image.id}/layer.tar`, `legacy image ${image.id}`).digest;
-    const layer = await registerLayer(store, added, parent?.chainId, blob, options);
+    const blob = (await archive.take(`${image.id}/layer.tar`, `legacy image ${image.id}`)).digest;
+    const layer = await registerLayer(write, parent?.chainId, blob, options);
     const checksum = await checkStatedChecksum(store, image, layer, options.onWarning);
     const migrated = migrateLegacyImage(image.json, layer.diffId, parent?.migrated);
     loaded.set(image.id, { chainId: layer.chainId, migrated });

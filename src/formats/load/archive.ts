@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { ShaleError } from '../../core/errors.ts';
-import type { Additions, Store } from '../../store/index.ts';
+import type { ImageWrite, Store } from '../../store/index.ts';
 import { stageDockerArchive } from '../docker-archive/load.ts';
 import { MANIFEST_JSON } from '../docker-archive/manifest-json.ts';
 import { createIdLegacyIds, isLegacyArchive, stageLegacyArchive } from '../docker-legacy/index.ts';
@@ -22,17 +22,16 @@ export interface ArchiveLoadOptions extends LoadOptions {
 }
 
 async function stageArchive(
-  store: Store,
+  write: ImageWrite,
   archive: SpooledArchive,
-  added: Additions,
   options: ArchiveLoadOptions,
 ): Promise<StagedImage[]> {
   if (archive.has(MANIFEST_JSON)) {
-    const staged = await stageDockerArchive(store, archive, added, options);
+    const staged = await stageDockerArchive(write, archive, options);
     return staged.map((image) => ({ ...image, legacyIds: createIdLegacyIds(image.config) }));
   }
-  if (archive.has(INDEX_JSON)) return stageOciArchive(store, archive, added, options);
-  if (isLegacyArchive(archive)) return stageLegacyArchive(store, archive, added, options);
+  if (archive.has(INDEX_JSON)) return stageOciArchive(write, archive, options);
+  if (isLegacyArchive(archive)) return stageLegacyArchive(write, archive, options);
   throw new ShaleError(
     'ERR_INVALID_ARGUMENT',
     `not an image archive: it has neither ${MANIFEST_JSON} (docker-archive), ${INDEX_JSON} (oci-archive) nor legacy <id>/json directories`,
@@ -45,10 +44,7 @@ export async function loadArchive(
   source: Readable | AsyncIterable<Uint8Array>,
   options: ArchiveLoadOptions = {},
 ): Promise<LoadedImage[]> {
-  return loadStaged(store, async (added) => {
-    const archive = await spoolArchive(store, source, added, options);
-    const staged = await stageArchive(store, archive, added, options);
-    await archive.discardUnused(store);
-    return staged;
-  });
+  return loadStaged(store, async (write) =>
+    stageArchive(write, await spoolArchive(write, source, options), options),
+  );
 }

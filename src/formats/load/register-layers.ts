@@ -1,13 +1,12 @@
 /**
  * Registering an image's layers from stored blobs, base first: the layer count must match the
  * config's `rootfs.diff_ids`, each blob is described under the bomb limits and must hold exactly
- * the DiffID the config names. Layers that were new are recorded in `added` for rollback.
+ * the DiffID the config names. Registered through the load's ImageWrite (rolled back with it).
  */
 import type { DecompressOptions } from '../../archive/compression/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
-import { chainIdStep } from '../../core/ids.ts';
-import type { Additions, Store } from '../../store/index.ts';
+import type { ImageWrite } from '../../store/index.ts';
 import { describeLayerBlob } from './layer-blob.ts';
 
 export interface LayerBlob {
@@ -23,8 +22,7 @@ export interface RegisterLayersOptions {
 
 /** Register `layers` as the chain of `diffIds`; `image` names the image in messages. */
 export async function registerLayers(
-  store: Store,
-  added: Additions,
+  write: ImageWrite,
   image: string,
   layers: LayerBlob[],
   diffIds: readonly Digest[],
@@ -38,11 +36,10 @@ export async function registerLayers(
   }
   let parent: Digest | undefined;
   for (const [i, { blob, origin }] of layers.entries()) {
-    await describeLayerBlob(store, blob, options.limits, options.signal);
-    const existed = await store.layers.get(chainIdStep(parent, diffIds[i]!));
+    await describeLayerBlob(write.store, blob, options.limits, options.signal);
     let record;
     try {
-      record = await store.layers.registerBlob(parent, blob, {
+      record = await write.registerLayer(parent, blob, {
         expectedDiffId: diffIds[i],
         signal: options.signal,
       });
@@ -50,7 +47,6 @@ export async function registerLayers(
       if (!isShaleError(err, 'ERR_DIGEST_MISMATCH')) throw err;
       throw new ShaleError('ERR_DIGEST_MISMATCH', `${image}: ${origin}: ${err.message}`);
     }
-    if (!existed) added.layers.push(record.chainId);
     parent = record.chainId;
   }
 }

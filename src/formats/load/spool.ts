@@ -1,10 +1,14 @@
 /**
- * Spooling an image archive (a tar stream, any compression) into the store in one pass: entries
- * arrive in any order, so every regular file becomes a blob in the content store as it streams
- * past (never held in memory), `blobs/<alg>/<hex>` files verified against their names on the way.
- * Symlinks and hard links are remembered so that the names manifest.json or index.json give can
- * be resolved later, inside the archive. Blobs the load ends up not using are removed again.
+ * Spooling an image archive (a tar stream, any compression) in one pass: entries arrive in any
+ * order, so every regular file is written, hashed, into the load's scratch directory as it
+ * streams past (never held in memory), `blobs/<alg>/<hex>` files verified against their names on
+ * the way. Symlinks and hard links are remembered so that the names manifest.json or index.json
+ * give can be resolved later, inside the archive. Only the files a loaded image keeps (`take`)
+ * move into the store; the rest go with the scratch directory, so loads of one archive running at
+ * once never see each other's staging.
  */
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { autoDecompress, type DecompressOptions } from '../../archive/compression/index.ts';
 import {
@@ -14,9 +18,9 @@ import {
   byteStringToDisplay,
   type ByteString,
 } from '../../archive/tar/index.ts';
-import { isDigest, type Digest } from '../../core/digest.ts';
+import { isDigest, parseDigest, type Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
-import type { Additions, Store } from '../../store/index.ts';
+import { adoptBlob, ingestBlob, type ImageWrite } from '../../store/index.ts';
 import { normalizeEntryName, resolveInScope } from './archive-paths.ts';
 
 /** More entries than any image archive needs; beyond it the archive is refused. */
@@ -27,6 +31,8 @@ const REGULAR = new Set<string>([TypeFlag.regular, TypeFlag.regularOld, TypeFlag
 export interface SpooledFile {
   digest: Digest;
   size: number;
+  /** Where its bytes wait in the scratch directory. */
+  path: string;
 }
 
 export interface SpoolOptions {
@@ -38,14 +44,15 @@ export interface SpoolOptions {
 export class SpooledArchive {
   private readonly files = new Map<ByteString, SpooledFile>();
   private readonly symlinks = new Map<ByteString, ByteString>();
-  private readonly fresh = new Set<Digest>();
-  private readonly kept = new Set<Digest>();
+  /** Files already moved into the store. */
+  private readonly taken = new Set<Digest>();
+
+  constructor(private readonly write: ImageWrite) {}
 
   /** Record a regular file (a later entry of the same name replaces an earlier one). */
-  addFile(name: ByteString, file: SpooledFile, added: boolean): void {
+  addFile(name: ByteString, file: SpooledFile): void {
     this.symlinks.delete(name);
     this.files.set(name, file);
-    if (added) this.fresh.add(file.digest);
   }
 
   addSymlink(name: ByteString, target: ByteString): void {
@@ -56,7 +63,7 @@ export class SpooledArchive {
   /** A hard link is the file it links to, as that file was when the link was written. */
   addHardLink(name: ByteString, target: ByteString): void {
     const file = this.files.get(target);
-    if (file) this.addFile(name, file, false);
+    if (file) this.addFile(name, file);
     else this.forget(name);
   }
 
@@ -87,21 +94,32 @@ export class SpooledArchive {
     return file;
   }
 
-  /** Like `find`, for a file that stays in the store as part of a loaded image. */
-  take(name: string, namedBy: string): SpooledFile {
+  /** The bytes of the file `name` reaches (small files: JSON), at most `maxBytes`. */
+  async read(name: string, namedBy: string, maxBytes = 4 << 20): Promise<Buffer> {
     const file = this.find(name, namedBy);
-    this.kept.add(file.digest);
+    if (file.size > maxBytes) {
+      throw new ShaleError(
+        'ERR_LIMIT',
+        `${namedBy}: ${JSON.stringify(name)} is ${file.size} bytes, more than the ${maxBytes} accepted`,
+      );
+    }
+    const taken = this.taken.has(file.digest);
+    return readFile(taken ? this.write.store.content.blobPath(file.digest) : file.path);
+  }
+
+  /** Like `find`, for a file that stays in the store as part of a loaded image: it moves there. */
+  async take(name: string, namedBy: string): Promise<SpooledFile> {
+    const file = this.find(name, namedBy);
+    if (!this.taken.has(file.digest)) {
+      const stored = await adoptBlob(this.write.store.content, file.path, file);
+      await this.write.noteBlob(file.digest, stored.existed);
+      this.taken.add(file.digest);
+    }
     return file;
   }
 
   private resolve(name: string): ByteString {
     return resolveInScope(utf8ToByteString(name), (canonical) => this.symlinks.get(canonical));
-  }
-
-  /** Remove the blobs this spool added that no loaded image keeps. */
-  async discardUnused(store: Store): Promise<void> {
-    for (const digest of this.fresh)
-      if (!this.kept.has(digest)) await store.layers.removeBlob(digest);
   }
 }
 
@@ -112,15 +130,27 @@ function promisedDigest(name: ByteString): Digest | undefined {
   return text && isDigest(text) ? text : undefined;
 }
 
+/** Where spooled files wait: the load's scratch directory. */
+interface SpoolTarget {
+  ingestDir: string;
+  blobPath(digest: Digest): string;
+}
+
 async function spoolFile(
-  store: Store,
+  target: SpoolTarget,
   name: ByteString,
   body: AsyncIterable<Buffer>,
   signal?: AbortSignal,
-): Promise<{ digest: Digest; size: number; existed: boolean }> {
+): Promise<SpooledFile> {
   const promised = promisedDigest(name);
   try {
-    return await store.content.ingest(body, promised && { digest: promised }, signal);
+    const { digest, size } = await ingestBlob(
+      target,
+      body,
+      promised && { digest: promised },
+      signal,
+    );
+    return { digest, size, path: target.blobPath(digest) };
   } catch (err) {
     if (isShaleError(err, 'ERR_DIGEST_MISMATCH')) {
       throw new ShaleError(
@@ -132,14 +162,23 @@ async function spoolFile(
   }
 }
 
-/** Read the whole archive, spooling its files into the store (new blobs go to `added`). */
+/** Read the whole archive, spooling its files into a scratch directory of `write`. */
 export async function spoolArchive(
-  store: Store,
+  write: ImageWrite,
   source: Readable | AsyncIterable<Uint8Array>,
-  added: Additions,
   options: SpoolOptions = {},
 ): Promise<SpooledArchive> {
-  const spool = new SpooledArchive();
+  const scratch = await write.scratch('load');
+  const filesDir = path.join(scratch.dir, 'files');
+  await mkdir(filesDir);
+  const target: SpoolTarget = {
+    ingestDir: scratch.dir,
+    blobPath: (digest) => {
+      const { algorithm, hex } = parseDigest(digest);
+      return path.join(filesDir, `${algorithm}-${hex}`);
+    },
+  };
+  const spool = new SpooledArchive(write);
   const { stream } = await autoDecompress(source, options.limits);
   let count = 0;
   try {
@@ -153,9 +192,7 @@ export async function spoolArchive(
       }
       const name = normalizeEntryName(header.name);
       if (REGULAR.has(header.typeflag)) {
-        const { existed, ...file } = await spoolFile(store, name, body, options.signal);
-        if (!existed) added.blobs.push(file.digest);
-        spool.addFile(name, file, !existed);
+        spool.addFile(name, await spoolFile(target, name, body, options.signal));
       } else if (header.typeflag === TypeFlag.symlink) {
         spool.addSymlink(name, header.linkname);
       } else if (header.typeflag === TypeFlag.hardLink) {

@@ -1,14 +1,15 @@
 /**
- * The two phases every load shares: stage (copy blobs, register and verify layers) under a lease,
- * undoing exactly what staging added when it fails; then create the images and set their
- * references and legacy IDs, so that no image becomes visible before all of its parts are in place.
+ * The two phases every load shares: stage (copy blobs, register and verify layers), then commit
+ * the images with their references and legacy IDs, so that no image becomes visible before all of
+ * its parts are in place — both through one ImageWrite (commit-image.ts), which takes back what
+ * the load added when any step fails.
  */
 import type { Digest } from '../../core/digest.ts';
 import type { NamedReference } from '../../core/reference.ts';
 import {
-  Additions,
-  withLease,
+  writeImages,
   type Descriptor,
+  type ImageWrite,
   type NewLegacyEntry,
   type Store,
 } from '../../store/index.ts';
@@ -32,38 +33,33 @@ export interface LoadedImage {
   references: string[];
 }
 
-/** Stage under a lease (rolled back on failure), then create every staged image and its references. */
+/**
+ * Stage every image through one ImageWrite, then commit each (record, legacy IDs, references);
+ * a failure anywhere takes back all of it.
+ */
 export async function loadStaged(
   store: Store,
-  stage: (added: Additions) => Promise<StagedImage[]>,
+  stage: (write: ImageWrite) => Promise<StagedImage[]>,
 ): Promise<LoadedImage[]> {
-  return withLease(store.layout, async () => {
-    const added = new Additions();
-    let staged: StagedImage[];
-    try {
-      staged = await stage(added);
-    } catch (err) {
-      await added.undo(store);
-      throw err;
+  return writeImages(store, async (write) => {
+    const loaded: LoadedImage[] = [];
+    for (const { config, manifest, references, parent, legacyIds } of await stage(write)) {
+      const image = await write.commit({
+        config,
+        references,
+        ...(manifest && { manifest }),
+        ...(parent && { parent }),
+        ...(legacyIds && {
+          legacyIds: async (id: Digest) => {
+            for (const legacyId of legacyIds) await store.legacy.add({ ...legacyId, image: id });
+          },
+        }),
+      });
+      let entry = loaded.find((l) => l.id === image.id);
+      if (!entry) loaded.push((entry = { id: image.id, references: [] }));
+      for (const ref of references)
+        if (!entry.references.includes(ref.toString())) entry.references.push(ref.toString());
     }
-    return createStaged(store, staged);
+    return loaded;
   });
-}
-
-async function createStaged(store: Store, staged: StagedImage[]): Promise<LoadedImage[]> {
-  const loaded: LoadedImage[] = [];
-  for (const { config, manifest, references, parent, legacyIds } of staged) {
-    const image = await store.images.create(config, {
-      ...(manifest && { manifest }),
-      ...(parent && { parent }),
-    });
-    for (const legacyId of legacyIds ?? [])
-      await store.legacy.add({ ...legacyId, image: image.id });
-    for (const ref of references) await store.references.set(ref, image.id);
-    let entry = loaded.find((l) => l.id === image.id);
-    if (!entry) loaded.push((entry = { id: image.id, references: [] }));
-    for (const ref of references)
-      if (!entry.references.includes(ref.toString())) entry.references.push(ref.toString());
-  }
-  return loaded;
 }

@@ -10,7 +10,6 @@
  */
 import { changes, exportChanges } from '../../archive/changes/index.ts';
 import type { Digest } from '../../core/digest.ts';
-import { chainIdStep } from '../../core/ids.ts';
 import { ShaleError } from '../../core/errors.ts';
 import {
   migrateLegacyImage,
@@ -18,9 +17,9 @@ import {
   type MigratedImage,
 } from '../../core/legacy/index.ts';
 import {
-  Additions,
   ensureLayerTarsum,
-  withLease,
+  writeImages,
+  type ImageWrite,
   type LayerRecord,
   type Store,
 } from '../../store/index.ts';
@@ -53,19 +52,16 @@ interface Done {
 
 /** The layer of `image`: its rootfs against its parent's, registered on the parent's layer. */
 async function registerDiff(
-  store: Store,
-  added: Additions,
+  write: ImageWrite,
   image: GraphImage,
   parent: { rootfs: string; chainId: Digest } | undefined,
   signal?: AbortSignal,
 ): Promise<LayerRecord> {
+  const { store } = write;
   const diff = exportChanges(image.rootfs, changes(image.rootfs, parent?.rootfs));
   const blob = await store.content.ingest(diff, undefined, signal);
-  if (!blob.existed) added.blobs.push(blob.digest);
-  const { diffId } = await store.layers.describeBlob(blob.digest, signal);
-  const existed = await store.layers.get(chainIdStep(parent?.chainId, diffId));
-  const layer = await store.layers.registerBlob(parent?.chainId, blob.digest, { signal });
-  if (!existed) added.layers.push(layer.chainId);
+  await write.noteBlob(blob.digest, blob.existed);
+  const layer = await write.registerLayer(parent?.chainId, blob.digest, { signal });
   await ensureLayerTarsum(store, layer.chainId);
   return layer;
 }
@@ -126,34 +122,30 @@ class Migration {
       }
       return { done, resumed: true };
     }
-    const added = new Additions();
-    let created: Digest | undefined;
-    try {
+    return writeImages(store, async (write) => {
       const parentDiff = parent && {
         rootfs: (await this.graph.image(image.parent!)).rootfs,
         chainId: parent.chainId,
       };
-      const layer = await registerDiff(store, added, image, parentDiff, this.options.signal);
+      const layer = await registerDiff(write, image, parentDiff, this.options.signal);
       const migrated = migrateLegacyImage(image.json, layer.diffId, parent?.migrated);
-      if (!(await store.images.get(migrated.id))) created = migrated.id;
-      await store.images.create(migrated.config, {
+      await write.commit({
+        config: migrated.config,
         ...(parent && { parent: parent.migrated.id }),
-      });
-      await store.legacy.add({
-        id: image.id,
-        ...(image.parent !== undefined && { parent: image.parent }),
-        layer: layer.chainId,
-        image: migrated.id,
-        json: image.json,
-        checksum: image.checksum ?? (await ensureLayerTarsum(store, layer.chainId)),
-        ...(image.v1Compatibility && { v1Compatibility: image.v1Compatibility }),
+        legacyIds: async (id) => {
+          await store.legacy.add({
+            id: image.id,
+            ...(image.parent !== undefined && { parent: image.parent }),
+            layer: layer.chainId,
+            image: id,
+            json: image.json,
+            checksum: image.checksum ?? (await ensureLayerTarsum(store, layer.chainId)),
+            ...(image.v1Compatibility && { v1Compatibility: image.v1Compatibility }),
+          });
+        },
       });
       return { done: { chainId: layer.chainId, migrated }, resumed: false };
-    } catch (err) {
-      if (created) await store.images.delete(created);
-      await added.undo(store);
-      throw err;
-    }
+    });
   }
 
   async applyTags(): Promise<void> {
@@ -175,10 +167,8 @@ export async function migrateDockerRoot(
 ): Promise<MigrationResult> {
   const graph = new LegacyGraph(dockerRoot);
   const ids = await graph.ids();
-  return withLease(store.layout, async () => {
-    const migration = new Migration(store, graph, options);
-    for (const id of ids) await migration.migrate(id);
-    await migration.applyTags();
-    return migration.result;
-  });
+  const migration = new Migration(store, graph, options);
+  for (const id of ids) await migration.migrate(id);
+  await migration.applyTags();
+  return migration.result;
 }

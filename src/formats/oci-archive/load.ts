@@ -6,7 +6,7 @@
 import { parseImageIndex, type ManifestDescriptor } from '../../core/manifest.ts';
 import { parseDigest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import type { Additions, Store } from '../../store/index.ts';
+import type { ImageWrite } from '../../store/index.ts';
 import type { SpooledArchive } from '../load/spool.ts';
 import type { StagedImage } from '../load/staged.ts';
 import { stageOciImages, type BlobSource, type LoadOptions } from '../oci-layout/index.ts';
@@ -16,9 +16,9 @@ export const INDEX_JSON = 'index.json';
 class SpooledBlobs implements BlobSource {
   constructor(private readonly archive: SpooledArchive) {}
 
-  copy(descriptor: ManifestDescriptor): Promise<void> {
+  async copy(descriptor: ManifestDescriptor): Promise<void> {
     const { algorithm, hex } = parseDigest(descriptor.digest);
-    const file = this.archive.take(`blobs/${algorithm}/${hex}`, `a descriptor`);
+    const file = await this.archive.take(`blobs/${algorithm}/${hex}`, `a descriptor`);
     if (file.digest !== descriptor.digest) {
       throw new ShaleError(
         'ERR_DIGEST_MISMATCH',
@@ -31,17 +31,15 @@ class SpooledBlobs implements BlobSource {
         `archive blob ${descriptor.digest} is ${file.size} bytes, its descriptor says ${descriptor.size}`,
       );
     }
-    return Promise.resolve();
   }
 }
 
 export async function stageOciArchive(
-  store: Store,
+  write: ImageWrite,
   archive: SpooledArchive,
-  added: Additions,
   options: LoadOptions = {},
 ): Promise<StagedImage[]> {
-  const index = archive.find(INDEX_JSON, 'the archive');
-  const { manifests } = parseImageIndex(await store.content.read(index.digest), INDEX_JSON);
-  return stageOciImages(store, new SpooledBlobs(archive), added, manifests, options);
+  const index = await archive.read(INDEX_JSON, 'the archive');
+  const { manifests } = parseImageIndex(index, INDEX_JSON);
+  return stageOciImages(write, new SpooledBlobs(archive), manifests, options);
 }

@@ -20,7 +20,7 @@ import {
   type Platform,
 } from '../../core/manifest.ts';
 import { isImageManifest, isIndex } from '../../core/media-types.ts';
-import { touch, type Additions, type Store } from '../../store/index.ts';
+import type { ImageWrite, Store } from '../../store/index.ts';
 import { registerLayers } from '../load/register-layers.ts';
 import { loadStaged, type LoadedImage, type StagedImage } from '../load/staged.ts';
 import { referenceForEntry } from './names.ts';
@@ -45,8 +45,7 @@ export interface BlobSource {
 class DirectoryBlobs implements BlobSource {
   constructor(
     private readonly dir: string,
-    private readonly store: Store,
-    private readonly added: Additions,
+    private readonly write: ImageWrite,
     private readonly signal?: AbortSignal,
   ) {}
 
@@ -57,8 +56,9 @@ class DirectoryBlobs implements BlobSource {
 
   async copy(descriptor: ManifestDescriptor): Promise<void> {
     const { digest, size } = descriptor;
-    if (await this.store.content.has(digest)) {
-      await touch(this.store.content.blobPath(digest)); // keep it out of a concurrent prune
+    const { content } = this.write.store;
+    if (await content.has(digest)) {
+      await this.write.noteBlob(digest, true); // keep it out of a concurrent prune
       return;
     }
     let source;
@@ -70,8 +70,8 @@ class DirectoryBlobs implements BlobSource {
       }
       throw err;
     }
-    await this.store.content.ingest(source, { digest, size }, this.signal);
-    this.added.blobs.push(digest);
+    const stored = await content.ingest(source, { digest, size }, this.signal);
+    await this.write.noteBlob(digest, stored.existed);
   }
 }
 
@@ -121,12 +121,12 @@ async function selectManifest(
 }
 
 async function stageImage(
-  store: Store,
+  write: ImageWrite,
   blobs: BlobSource,
-  added: Additions,
   entry: ManifestDescriptor,
   options: LoadOptions,
 ): Promise<StagedImage> {
+  const { store } = write;
   const manifestDescriptor = await selectManifest(
     store,
     blobs,
@@ -139,8 +139,7 @@ async function stageImage(
   const layers = manifest.layers as ManifestDescriptor[];
   for (const layer of layers) await blobs.copy(layer);
   await registerLayers(
-    store,
-    added,
+    write,
     `image ${manifestDescriptor.digest}`,
     layers.map((l, i) => ({ blob: l.digest, origin: `layer ${i + 1}` })),
     parsed.rootfs.diff_ids,
@@ -153,14 +152,13 @@ async function stageImage(
 
 /** Stage every image an OCI index lists, its blobs coming from `blobs`. */
 export async function stageOciImages(
-  store: Store,
+  write: ImageWrite,
   blobs: BlobSource,
-  added: Additions,
   entries: ManifestDescriptor[],
   options: LoadOptions,
 ): Promise<StagedImage[]> {
   const staged: StagedImage[] = [];
-  for (const entry of entries) staged.push(await stageImage(store, blobs, added, entry, options));
+  for (const entry of entries) staged.push(await stageImage(write, blobs, entry, options));
   return staged;
 }
 
@@ -170,11 +168,10 @@ export async function loadOciLayout(
   dir: string,
   options: LoadOptions = {},
 ): Promise<LoadedImage[]> {
-  return loadStaged(store, async (added) =>
+  return loadStaged(store, async (write) =>
     stageOciImages(
-      store,
-      new DirectoryBlobs(dir, store, added, options.signal),
-      added,
+      write,
+      new DirectoryBlobs(dir, write, options.signal),
       await readIndex(dir),
       options,
     ),

@@ -59,6 +59,7 @@ export async function downloadBlob(
   );
   if (partial.offset === 0 && (await store.content.has(digest))) {
     sink?.destroy();
+    await partial.discard(); // the empty file this open created
     await partial.close();
     return undefined;
   }

@@ -1,15 +1,17 @@
 /**
- * Getting every layer of an image ready to commit: found in the store (by blob digest, or by
- * DiffID in another compression) or downloaded in parallel into verified partials. Each distinct
- * blob is fetched once even when the manifest lists it twice. Unknown DiffIDs (schema1) are
+ * Getting every layer of an image ready to register: found in the store (by blob digest, or by
+ * DiffID in another compression) or downloaded in parallel into verified partials, each moved
+ * into the store (with what is known of it) as soon as it verifies, which frees its partial's
+ * lock: a pull never holds one blob while it waits for another, so pulls whose images share
+ * blobs in any order cannot wait on each other in a circle. Each distinct blob is fetched once
+ * even when the manifest lists it twice. Unknown DiffIDs (schema1) are
  * learned from the bytes as they arrive; known ones (from a config) are by default left for the
  * first read that decompresses the layer to check (blob-index.ts), or checked in flight too when
  * asked (`verifyDiffIds`).
  */
 import type { Digest } from '../../core/digest.ts';
-import { ShaleError } from '../../core/errors.ts';
-import type { BlobInfo, Store } from '../../store/index.ts';
-import { touch } from '../../store/index.ts';
+import { isShaleError, ShaleError } from '../../core/errors.ts';
+import type { BlobInfo, ImageWrite } from '../../store/index.ts';
 import { runPool } from '../pool.ts';
 import type { ProgressListener } from '../progress.ts';
 import type { RemoteRepository } from '../repository.ts';
@@ -23,15 +25,11 @@ export interface LayerWanted {
   diffId?: Digest;
 }
 
-/**
- * A layer ready to commit: the blob that holds it, its DiffID, what else is known of it (none
- * when the DiffID is the config's claim, for the commit to record), and its download if any.
- */
+/** A stored layer blob ready to register, with its DiffID and what else is known of it. */
 export interface LayerSource {
   blob: Digest;
   diffId: Digest;
   info?: BlobInfo;
-  downloaded?: Downloaded;
 }
 
 export interface FetchOptions {
@@ -42,17 +40,18 @@ export interface FetchOptions {
   signal?: AbortSignal;
 }
 
-/** Every layer present or downloaded and verified, in order; on failure, every download closed. */
+/** Every layer present or downloaded, verified and stored through `write`, in order. */
 export async function fetchLayers(
-  store: Store,
+  write: ImageWrite,
   repo: RemoteRepository,
   wanted: readonly LayerWanted[],
   options: FetchOptions,
 ): Promise<LayerSource[]> {
+  const { store } = write;
   const distinct = [...new Map(wanted.map((w) => [w.digest, w])).values()];
   const byDigest = new Map<Digest, LayerSource>();
   const usePresent = async (layer: LayerWanted): Promise<boolean> => {
-    const present = await presentBlob(store, layer, options.signal);
+    const present = await presentBlob(write, layer, options.signal);
     if (present === undefined) return false;
     byDigest.set(layer.digest, present);
     options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'exists' });
@@ -73,26 +72,40 @@ export async function fetchLayers(
       if (await usePresent(layer)) return; // another process stored it while this one waited
       throw new ShaleError('ERR_NOT_FOUND', `blob ${layer.digest} vanished from the store`);
     }
-    if (!downloaded.diffId) {
-      byDigest.set(layer.digest, { blob: layer.digest, diffId: layer.diffId!, downloaded });
-      return;
-    }
-    const { diffId, compression, size: uncompressedSize, contentSize } = downloaded.diffId;
-    byDigest.set(layer.digest, {
-      blob: layer.digest,
-      diffId,
-      info: { diffId, compression, uncompressedSize, contentSize },
-      downloaded,
-    });
-    checkDiffId(layer, diffId);
+    byDigest.set(layer.digest, await storeDownloaded(write, repo, layer, downloaded));
   };
-  try {
-    await runPool(distinct.length, options.concurrency ?? 3, fetchOne);
-  } catch (err) {
-    for (const source of byDigest.values()) await source.downloaded?.partial.close();
-    throw err;
-  }
+  await runPool(distinct.length, options.concurrency ?? 3, fetchOne);
   return wanted.map((w) => byDigest.get(w.digest)!);
+}
+
+/**
+ * Move a verified download into the store with what is known of it: the DiffID learned from its
+ * bytes (checked against the config's), or else the config's claim, and where it came from.
+ */
+async function storeDownloaded(
+  write: ImageWrite,
+  repo: RemoteRepository,
+  layer: LayerWanted,
+  downloaded: Downloaded,
+): Promise<LayerSource> {
+  const { store } = write;
+  const sources = [repo.sourceName];
+  try {
+    const learned = downloaded.diffId;
+    if (learned) checkDiffId(layer, learned.diffId);
+    const stored = await downloaded.partial.commit();
+    await write.noteBlob(layer.digest, stored.existed);
+    if (!learned) {
+      await store.layers.claimDiffId(layer.digest, layer.diffId!, sources);
+      return { blob: layer.digest, diffId: layer.diffId! };
+    }
+    const { diffId, compression, size: uncompressedSize, contentSize } = learned;
+    const info = { diffId, compression, uncompressedSize, contentSize };
+    await store.layers.recordBlobInfo(layer.digest, { ...info, sources });
+    return { blob: layer.digest, diffId, info };
+  } finally {
+    await downloaded.partial.close();
+  }
 }
 
 function checkDiffId(layer: LayerWanted, actual: Digest): void {
@@ -109,24 +122,31 @@ function checkDiffId(layer: LayerWanted, actual: Digest): void {
  * DiffID (then the download is skipped and the image gets a manifest naming the blob we have).
  */
 async function presentBlob(
-  store: Store,
+  write: ImageWrite,
   layer: LayerWanted,
   signal?: AbortSignal,
 ): Promise<LayerSource | undefined> {
+  const { store } = write;
+  // Touched first (kept out of a concurrent prune from then on), then looked at: a blob a prune
+  // took meanwhile is one to download.
+  await write.noteBlob(layer.digest, true);
   if (await store.content.has(layer.digest)) {
-    const info =
+    const info = await (
       layer.diffId === undefined
-        ? await store.layers.describeBlob(layer.digest, signal)
-        : await store.layers.checkDiffId(layer.digest, layer.diffId, signal);
-    await touch(store.content.blobPath(layer.digest)); // keep it out of a concurrent prune
-    return { blob: layer.digest, diffId: info.diffId, info };
+        ? store.layers.describeBlob(layer.digest, signal)
+        : store.layers.checkDiffId(layer.digest, layer.diffId, signal)
+    ).catch((err: unknown) => {
+      if (isShaleError(err, 'ERR_NOT_FOUND')) return undefined;
+      throw err;
+    });
+    if (info) return { blob: layer.digest, diffId: info.diffId, info };
   }
   if (layer.diffId === undefined) return undefined;
   for (const other of await store.layers.blobsOf(layer.diffId)) {
     const info = await store.layers.blobInfo(other);
     // Only a blob whose bytes were read may stand for another blob of the same DiffID.
     if (info && !info.unverified && (await store.content.has(other))) {
-      await touch(store.content.blobPath(other));
+      await write.noteBlob(other, true);
       return { blob: other, diffId: info.diffId, info };
     }
   }

@@ -9,7 +9,7 @@
  * recorded (legacy-ids.ts).
  */
 import { asDigest, type Digest } from '../../core/digest.ts';
-import { ShaleError } from '../../core/errors.ts';
+import { isShaleError, ShaleError } from '../../core/errors.ts';
 import { parseImageConfig, type ParsedImageConfig } from '../../core/image-config.ts';
 import { schema1ImageConfig, schema1LayersToFetch } from '../../core/legacy/index.ts';
 import { hostPlatform, type ManifestDescriptor, type Platform } from '../../core/manifest.ts';
@@ -19,13 +19,13 @@ import {
   withDigest,
   type NamedReference,
 } from '../../core/reference.ts';
-import { withLease, type Store } from '../../store/index.ts';
+import { writeImages, type ImageRecord, type ImageWrite, type Store } from '../../store/index.ts';
 import type { RegistryClient } from '../client.ts';
 import type { ProgressListener } from '../progress.ts';
 import { RemoteRepository } from '../repository.ts';
 import { commitPull, type PulledImage } from './commit.ts';
 import { hashAs } from './hash-as.ts';
-import { fetchLayers, type LayerSource } from './layers.ts';
+import { fetchLayers } from './layers.ts';
 import { recordSchema1LegacyIds } from './legacy-ids.ts';
 import { MAX_CONFIG_BYTES, checkConfig, checkLayerCount, checkManifest } from './limits.ts';
 import { reusableSchema1Layers } from './schema1-reuse.ts';
@@ -75,51 +75,93 @@ export async function pullImage(
   // The tag (unless the reference pinned a digest, as Docker does) and `name@digest`.
   const byDigest = withDigest(trimNamed(ref), resolved.named);
   const references = ref.digest === undefined ? [ref, byDigest] : [byDigest];
-  return withLease(store.layout, async () => {
-    const { image, layers } =
-      resolved.kind === 'schema2'
-        ? await fetchSchema2(store, repo, resolved, options)
-        : await fetchSchema1(store, repo, resolved, options);
-    try {
-      const before = await store.references.resolve(references[0]!);
-      const record = await commitPull(store, { ...image, references }, options);
-      if (resolved.kind === 'schema1') {
-        await recordSchema1LegacyIds(store, resolved.parsed.manifest, record.id, image.diffIds);
-      }
-      // As Docker reports it: the digest the reference named (an index's), and whether the
-      // reference now names another image than before.
-      const updated = before !== record.id;
-      options.onProgress?.({
-        type: 'done',
-        reference: ref.toString(),
-        id: record.id,
-        digest: resolved.named,
-        updated,
-      });
-      return {
-        id: record.id,
-        digest: resolved.digest,
-        references: references.map(String),
-        updated,
-      };
-    } finally {
-      for (const layer of layers) await layer.downloaded?.partial.close();
-    }
+  return writeImages(store, async (write) => {
+    const before = await store.references.resolve(references[0]!);
+    const record = await fetchAndCommit(write, repo, resolved, references, options);
+    // As Docker reports it: the digest the reference named (an index's), and whether the
+    // reference now names another image than before.
+    const updated = before !== record.id;
+    options.onProgress?.({
+      type: 'done',
+      reference: ref.toString(),
+      id: record.id,
+      digest: resolved.named,
+      updated,
+    });
+    return {
+      id: record.id,
+      digest: resolved.digest,
+      references: references.map(String),
+      updated,
+    };
   });
 }
 
-type Fetched = { image: Omit<PulledImage, 'references'>; layers: LayerSource[] };
+/** Attempts a pull makes when concurrent removals keep taking what it reuses. */
+const MAX_ATTEMPTS = 3;
 
-async function fetchSchema2(
-  store: Store,
+/**
+ * Fetch what the store lacks, then commit. A prune or rmi running meanwhile may take a stored
+ * blob this pull meant to reuse before the pull touched it: the write then refuses
+ * (ERR_CONFLICT) and the pull looks again, within the same write, so what it already downloaded
+ * stays and only what was taken is fetched.
+ */
+async function fetchAndCommit(
+  write: ImageWrite,
+  repo: RemoteRepository,
+  resolved: ResolvedManifest | ResolvedSchema1,
+  references: NamedReference[],
+  options: PullOptions,
+): Promise<ImageRecord> {
+  const fetch = await planFetch(write, repo, resolved, options);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const image = await fetch();
+      return await commitPull(write, { ...image, references }, options);
+    } catch (err) {
+      if (!isShaleError(err, 'ERR_CONFLICT') || attempt === MAX_ATTEMPTS) throw err;
+    }
+  }
+}
+
+type Fetched = Omit<PulledImage, 'references'>;
+
+/**
+ * How to fetch what the image needs, for each attempt. A schema2 config is fetched (and checked
+ * against the manifest and the limits, limits.ts) once, before: only the commit stores it.
+ */
+async function planFetch(
+  write: ImageWrite,
+  repo: RemoteRepository,
+  resolved: ResolvedManifest | ResolvedSchema1,
+  options: PullOptions,
+): Promise<() => Promise<Fetched>> {
+  if (resolved.kind !== 'schema2') return () => fetchSchema1(write, repo, resolved, options);
+  const config = await checkedConfig(write, repo, resolved, options);
+  return () => fetchSchema2(write, repo, resolved, config, options);
+}
+
+/** The manifest and config checked against each other and the limits (limits.ts). */
+async function checkedConfig(
+  write: ImageWrite,
   repo: RemoteRepository,
   resolved: ResolvedManifest,
   options: PullOptions,
-): Promise<Fetched> {
+): Promise<ParsedImageConfig> {
   const where = `${repo.displayName}@${resolved.digest}`;
   checkManifest(resolved.manifest, where);
-  const config = await fetchConfig(store, repo, resolved.manifest.config, options.signal);
+  const config = await fetchConfig(write.store, repo, resolved.manifest.config, options.signal);
   checkConfig(config.config, resolved.manifest, where);
+  return config;
+}
+
+async function fetchSchema2(
+  write: ImageWrite,
+  repo: RemoteRepository,
+  resolved: ResolvedManifest,
+  config: ParsedImageConfig,
+  options: PullOptions,
+): Promise<Fetched> {
   const diffIds = config.config.rootfs.diff_ids;
   const descriptors = resolved.manifest.layers as ManifestDescriptor[];
   const wanted = descriptors.map((d, i) => ({
@@ -127,11 +169,10 @@ async function fetchSchema2(
     size: d.size,
     diffId: diffIds[i],
   }));
-  const layers = await fetchLayers(store, repo, wanted, options);
+  const layers = await fetchLayers(write, repo, wanted, options);
   // The registry's manifest describes the image only when every blob it names is the one stored.
   const ownBlobs = layers.every((l, i) => l.blob === descriptors[i]!.digest);
-  const image = {
-    source: repo.sourceName,
+  return {
     configBytes: config.bytes,
     layers,
     diffIds,
@@ -139,7 +180,6 @@ async function fetchSchema2(
       manifest: { mediaType: resolved.mediaType, digest: resolved.digest, bytes: resolved.bytes },
     }),
   };
-  return { image, layers };
 }
 
 /**
@@ -148,7 +188,7 @@ async function fetchSchema2(
  * taken from the store; only the rest are fetched.
  */
 async function fetchSchema1(
-  store: Store,
+  write: ImageWrite,
   repo: RemoteRepository,
   resolved: ResolvedSchema1,
   options: PullOptions,
@@ -156,15 +196,17 @@ async function fetchSchema1(
   const { manifest } = resolved.parsed;
   const blobSums = schema1LayersToFetch(manifest).map(asDigest);
   checkLayerCount(blobSums.length, `${repo.displayName}@${resolved.digest}`);
-  const reused = await reusableSchema1Layers(store, manifest);
+  const reused = await reusableSchema1Layers(write.store, manifest);
   for (const digest of blobSums.slice(0, reused.length))
     options.onProgress?.({ type: 'layer', digest, status: 'exists' });
   const wanted = blobSums.slice(reused.length).map((digest) => ({ digest }));
-  const layers = [...reused, ...(await fetchLayers(store, repo, wanted, options))];
+  const layers = [...reused, ...(await fetchLayers(write, repo, wanted, options))];
   const diffIds = layers.map((l) => l.diffId);
   const configBytes = schema1ImageConfig(manifest, diffIds);
-  const image = { source: repo.sourceName, configBytes, layers, diffIds };
-  return { image, layers };
+  const legacyIds = async (image: Digest): Promise<void> => {
+    await recordSchema1LegacyIds(write.store, manifest, image, diffIds);
+  };
+  return { configBytes, layers, diffIds, legacyIds };
 }
 
 /** The config blob, small enough to hold: from the store when present, else downloaded whole. */

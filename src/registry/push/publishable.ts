@@ -1,7 +1,7 @@
 /**
  * The manifest an image is pushed with: the one it arrived with, byte for byte (so a pulled image
  * pushed unchanged keeps its digest), except that layers stored only as plain tars (from import
- * or commit) are gzip'd first. The gzip'd blob is recorded like any other form of the layer, so
+ * or commit) are gzip'd first (from a verifying read of the plain tar). The gzip'd blob is recorded like any other form of the layer, so
  * the next push reuses it and yields the same manifest digest.
  */
 import { pipeline } from 'node:stream/promises';
@@ -66,9 +66,15 @@ async function gzipped(
     }
   }
   const gzip = await compressStream('gzip');
+  // The plain blob is verified as it is read: a damaged one fails the pipeline at its end, which
+  // fails the ingest of the gzip (nothing is stored); the pipeline's error is the one to report.
+  const compressed = pipeline(store.content.open(layer.digest), gzip, { signal });
   const [written] = await Promise.all([
-    store.content.ingest(gzip, undefined, signal),
-    pipeline(store.content.open(layer.digest), gzip, { signal }),
+    store.content.ingest(gzip, undefined, signal).catch(async (err: unknown) => {
+      await compressed;
+      throw err;
+    }),
+    compressed,
   ]);
   await store.layers.recordBlobInfo(written.digest, {
     diffId: info.diffId,

@@ -3,7 +3,8 @@
  * registry has it, mounted from another repository of the same registry when the store knows it
  * came from there, and uploaded otherwise; then the manifest goes up under the tag, and the
  * digest the registry reports must be the one computed here; it is recorded as the image's
- * `name@digest` reference, as Docker records a RepoDigest.
+ * `name@digest` reference, as Docker records a RepoDigest. Every stored byte sent is verified as it
+ * is read (content store): a damaged blob fails the push and goes to quarantine.
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -14,7 +15,7 @@ import {
   withDigest,
   type NamedReference,
 } from '../../core/reference.ts';
-import { resolveImage, type Store } from '../../store/index.ts';
+import { resolveImage, type Store, type VerifiedBlobStream } from '../../store/index.ts';
 import type { RegistryClient } from '../client.ts';
 import { runPool } from '../pool.ts';
 import type { ProgressListener } from '../progress.ts';
@@ -77,6 +78,7 @@ async function pushBlob(
 ): Promise<void> {
   const { digest, size } = blob;
   const progress = options.onProgress;
+  await store.content.requireStored(digest); // before the registry is asked anything about it
   if (await repo.hasBlob(digest, options.signal)) {
     progress?.({ type: 'layer', digest, status: 'exists' });
     return;
@@ -88,13 +90,20 @@ async function pushBlob(
     }
   }
   progress?.({ type: 'layer', digest, status: 'pushing', current: 0, total: size });
-  await repo.uploadBlob(
-    digest,
-    size,
-    () => store.content.open(digest),
-    (current) => progress?.({ type: 'layer', digest, status: 'pushing', current, total: size }),
-    options.signal,
-  );
+  // The blob is verified as it uploads and fails the request at its end when damaged; that,
+  // not how the registry or the transport words the failed request, is the error to report.
+  let reading: VerifiedBlobStream | undefined;
+  await repo
+    .uploadBlob(
+      digest,
+      size,
+      () => (reading = store.content.open(digest)),
+      (current) => progress?.({ type: 'layer', digest, status: 'pushing', current, total: size }),
+      options.signal,
+    )
+    .catch(async (err: unknown) => {
+      throw reading && !options.signal?.aborted ? await reading.explain(err) : err;
+    });
   progress?.({ type: 'layer', digest, status: 'done' });
 }
 

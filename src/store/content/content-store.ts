@@ -1,20 +1,32 @@
 /**
  * The content store: immutable blobs named by their digest, in the store root's OCI layout.
  * Writes go through `ingestBlob` (verify, then rename); reads, existence checks, listing and
- * deletion work on the committed files only.
+ * deletion work on the committed files only. Reads verify: a blob whose bytes do not hash to its
+ * name fails the read and goes to quarantine (quarantine.ts), after which it is not `has()`.
  */
-import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { parseDigest, digestOf, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { StoreLayout } from '../layout.ts';
 import { ingestBlob, type Expected, type IngestResult } from './ingest.ts';
 import { PartialBlob, type PartialOptions } from './partial.ts';
+import {
+  damagedBlobError,
+  Quarantine,
+  quarantinedBlobError,
+  type QuarantinedBlob,
+} from './quarantine.ts';
+import { VerifiedBlobStream } from './verified-read.ts';
 
 export class ContentStore {
-  constructor(private readonly layout: StoreLayout) {}
+  private readonly quarantineArea: Quarantine;
+
+  constructor(private readonly layout: StoreLayout) {
+    this.quarantineArea = new Quarantine(layout);
+  }
 
   /** Where the blob with this digest lives (whether or not it exists). */
   blobPath(digest: Digest): string {
@@ -71,19 +83,86 @@ export class ContentStore {
     return this.ingest([bytes], expected);
   }
 
-  /** Stream a stored blob. */
-  open(digest: Digest): Readable {
-    return createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
+  /**
+   * Stream a stored blob, verified as it goes: a blob whose bytes do not match its name fails the
+   * stream at its end (ERR_DIGEST_MISMATCH) and is quarantined. A consumer that may stop before
+   * the end awaits `verified()` before trusting what it read (see `readThrough`).
+   */
+  open(digest: Digest): VerifiedBlobStream {
+    return new VerifiedBlobStream(this.blobPath(digest), digest, (actual) =>
+      this.damaged(digest, actual),
+    );
   }
 
-  /** Read a small stored blob whole; refuses blobs over `maxBytes` (default 4 MiB). */
-  async read(digest: Digest, maxBytes = 4 << 20): Promise<Buffer> {
+  /**
+   * `use` a verifying read of a stored blob; resolves only once the whole blob was checked. When
+   * `use` fails (a decoder or tar reader choking on the bytes) the rest of the blob is checked:
+   * damage found there is the error, not the decoder's complaint. An aborted read is not checked.
+   */
+  async readThrough<T>(
+    digest: Digest,
+    use: (blob: VerifiedBlobStream) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const blob = this.open(digest);
+    let result: T;
+    try {
+      result = await use(blob);
+    } catch (err) {
+      throw signal?.aborted ? err : await blob.explain(err);
+    }
+    await blob.verified();
+    return result;
+  }
+
+  /** The size of a stored blob; a clear error when it is missing or in quarantine. */
+  async requireStored(digest: Digest): Promise<number> {
     const size = await this.size(digest);
-    if (size === undefined)
-      throw new ShaleError('ERR_NOT_FOUND', `blob ${digest} is not in the store`);
+    if (size !== undefined) return size;
+    if (await this.quarantineArea.holds(digest)) throw quarantinedBlobError(digest);
+    throw new ShaleError(
+      'ERR_NOT_FOUND',
+      `blob ${digest} is not in the store (pull or load its image again, or run 'shale fsck --repair')`,
+    );
+  }
+
+  /** Hash the whole stored blob against its name (quarantined and ERR_DIGEST_MISMATCH if not). */
+  async verifyWhole(digest: Digest): Promise<void> {
+    await this.readThrough(digest, async (blob) => {
+      blob.resume();
+      await finished(blob);
+    });
+  }
+
+  /** Read a small stored blob whole, verified; refuses blobs over `maxBytes` (default 4 MiB). */
+  async read(digest: Digest, maxBytes = 4 << 20): Promise<Buffer> {
+    const size = await this.requireStored(digest);
     if (size > maxBytes)
       throw new ShaleError('ERR_LIMIT', `blob ${digest} is ${size} bytes, more than ${maxBytes}`);
-    return readFile(this.blobPath(digest));
+    const bytes = await readFile(this.blobPath(digest));
+    const { algorithm } = parseDigest(digest);
+    const actual = digestOf(algorithm, createHash(algorithm).update(bytes).digest('hex'));
+    if (actual !== digest) throw await this.damaged(digest, actual);
+    return bytes;
+  }
+
+  /** Quarantine a blob found to hash to `actual`; the error its reader raises. */
+  private async damaged(digest: Digest, actual: Digest): Promise<ShaleError> {
+    await this.quarantine(digest, `content hashes to ${actual}`);
+    return damagedBlobError(digest, actual);
+  }
+
+  /**
+   * Move a blob known to be bad out of `blobs/` into `shale/quarantine/` (kept, with `reason`):
+   * it no longer counts as stored, so the next pull or load that needs it fetches it again.
+   */
+  async quarantine(digest: Digest, reason: string): Promise<void> {
+    await this.quarantineArea.add(digest, this.blobPath(digest), reason);
+  }
+
+  /** The blobs in quarantine, with why each was put there. */
+  async quarantined(): Promise<QuarantinedBlob[]> {
+    return this.quarantineArea.list();
   }
 
   /** Remove a blob; false when it was not there. */

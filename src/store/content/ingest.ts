@@ -1,14 +1,20 @@
 /**
  * Writing one blob: stream into a private temp file in the ingest area while hashing, enforce the
  * expected size as bytes arrive, fsync (written back as it grows: writeback.ts), verify digest and
- * size, then rename into `blobs/` (or drop the temp file when the blob is already there). A reader
- * never sees a partial blob, and a failed write leaves nothing behind.
+ * size, then rename into `blobs/` (or drop the temp file when the blob is already there). Every
+ * byte counted was written (write-fully.ts) and the file's length is checked before the rename,
+ * so a short write cannot store a blob that does not hash to its name. A reader never sees a
+ * partial blob, and a failed write leaves nothing behind; a full, read-only or foreign-owned
+ * store fails in the store's words (disk-errors.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { access, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { digestOf, parseDigest, type Digest, type DigestAlgorithm } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
+import { storeWriteFailure, type Writing } from '../disk-errors.ts';
+import { checkFileLength, writeFully } from '../write-fully.ts';
+import { ownedTempPath } from '../temp-names.ts';
 import { Writeback } from './writeback.ts';
 
 export interface Expected {
@@ -63,25 +69,41 @@ function checkSize(size: number, expected: Expected): void {
   }
 }
 
+/** Words for a failed write: what it was writing, and how much of it was still to come. */
+function writing(expected: Expected, written?: number): Writing {
+  const what = expected.digest ? `blob ${expected.digest}` : 'a blob';
+  const known = expected.size !== undefined && written !== undefined;
+  return { what, ...(known && { neededBytes: expected.size! - written }) };
+}
+
 async function copyHashing(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  handle: FileHandle,
+  file: { handle: FileHandle; path: string },
   algorithm: DigestAlgorithm,
   expected: Expected,
   signal?: AbortSignal,
 ): Promise<Omit<IngestResult, 'existed'>> {
   const hash = createHash(algorithm);
-  const writeback = new Writeback(handle);
+  const writeback = new Writeback(file.handle);
   let size = 0;
   for await (const chunk of source) {
     signal?.throwIfAborted();
-    size += chunk.length;
-    checkSize(size, expected);
+    checkSize(size + chunk.length, expected);
+    try {
+      await writeFully(file.handle, [chunk]); // before the next chunk: a source may reuse its buffer
+    } catch (err) {
+      throw storeWriteFailure(err, file.path, writing(expected, size));
+    }
     hash.update(chunk);
-    await handle.write(chunk); // before the next chunk: a source may reuse its buffer
+    size += chunk.length;
     writeback.wrote(chunk.length);
   }
-  await writeback.sync();
+  try {
+    await writeback.sync();
+  } catch (err) {
+    throw storeWriteFailure(err, file.path, writing(expected));
+  }
+  await checkFileLength(file.handle, size, writing(expected).what);
   return { digest: digestOf(algorithm, hash.digest('hex')), size };
 }
 
@@ -108,14 +130,20 @@ export async function ingestBlob(
   signal?: AbortSignal,
 ): Promise<IngestResult> {
   const algorithm = expected.digest ? parseDigest(expected.digest).algorithm : 'sha256';
-  const temp = path.join(target.ingestDir, `blob-${process.pid}-${randomBytes(8).toString('hex')}`);
-  const handle = await open(temp, 'wx', BLOB_MODE);
+  const temp = ownedTempPath(path.join(target.ingestDir, 'blob'));
+  const handle = await open(temp, 'wx', BLOB_MODE).catch((err: unknown) => {
+    throw storeWriteFailure(err, target.ingestDir, writing(expected));
+  });
   let committed = false;
   try {
-    const result = await copyHashing(source, handle, algorithm, expected, signal);
+    const result = await copyHashing(source, { handle, path: temp }, algorithm, expected, signal);
     await handle.close();
     verify(result, expected);
-    const existed = await moveIntoPlace(temp, target.blobPath(result.digest));
+    const existed = await moveIntoPlace(temp, target.blobPath(result.digest)).catch(
+      (err: unknown) => {
+        throw storeWriteFailure(err, temp, writing(expected));
+      },
+    );
     committed = true;
     return { ...result, existed };
   } finally {

@@ -1,27 +1,20 @@
 /**
  * Resumable blob writes (downloads): the bytes of one expected blob accumulate in
  * `ingest/partial-<alg>-<hex>` across attempts and processes until they verify, then the file is
- * renamed into `blobs/`. One writer per blob at a time, across processes: a lock file beside the
- * partial names its holder's PID and is taken over as soon as that process is gone (so a killed
- * pull is resumed at once). Nothing under `blobs/` changes before `commit`.
+ * renamed into `blobs/`. One writer per blob at a time, across processes: a lock (lock.ts) beside
+ * the partial is taken over as soon as its holder is dead (so a killed pull is resumed at once).
+ * Nothing under `blobs/` changes before `commit`.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import {
-  mkdir,
-  open,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-  type FileHandle,
-} from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { processAlive } from '../leases.ts';
+import { acquireLock } from '../lock.ts';
+import { storeWriteFailure } from '../disk-errors.ts';
 import { BLOB_MODE, syncDirectory, type IngestResult, type IngestTarget } from './ingest.ts';
+import { writeFully } from '../write-fully.ts';
 import { Writeback } from './writeback.ts';
 
 export interface PartialOptions {
@@ -33,38 +26,12 @@ export interface PartialOptions {
   onBytes?: (chunk: Uint8Array) => Promise<void> | void;
 }
 
-const LOCK_POLL_MS = 100;
-
 async function sizeOf(file: string): Promise<number> {
   try {
     return (await stat(file)).size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
-  }
-}
-
-/**
- * Take the lock `<file>.lock`, waiting (without limit, abortable) while a live process holds it.
- * Resolves to the release function.
- */
-async function lockExclusively(file: string, signal?: AbortSignal): Promise<() => Promise<void>> {
-  const lock = `${file}.lock`;
-  const release = () => rm(lock, { force: true });
-  for (;;) {
-    signal?.throwIfAborted();
-    try {
-      await writeFile(lock, String(process.pid), { flag: 'wx' });
-      return release;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-    if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
-      await rm(lock, { force: true }); // its holder died: whoever removes it first retries first
-      continue;
-    }
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
 }
 
@@ -104,7 +71,9 @@ export class PartialBlob {
     const { algorithm, hex } = parseDigest(expected.digest);
     await mkdir(target.ingestDir, { recursive: true });
     const file = path.join(target.ingestDir, `partial-${algorithm}-${hex}`);
-    const unlock = await lockExclusively(file, options.signal);
+    // Waits without limit (abortable) while a live process downloads the same blob.
+    const lock = await acquireLock(`${file}.lock`, { signal: options.signal });
+    const unlock = () => lock.release();
     let partial: PartialBlob | undefined;
     try {
       const handle = await open(file, 'a+', 0o644);
@@ -148,13 +117,8 @@ export class PartialBlob {
 
   private async consume(chunk: Uint8Array): Promise<void> {
     this.options.signal?.throwIfAborted();
+    if (this.written + chunk.length > this.size) throw this.tooLarge();
     this.written += chunk.length;
-    if (this.written > this.size) {
-      throw new ShaleError(
-        'ERR_SIZE_MISMATCH',
-        `blob ${this.digest} is larger than the expected ${this.size} bytes`,
-      );
-    }
     this.hash.update(chunk);
     await this.options.onBytes?.(chunk);
   }
@@ -162,24 +126,29 @@ export class PartialBlob {
   /**
    * Append the next bytes of the blob (what follows `offset`). Chunks are gathered into batches
    * written while the next batch arrives; whatever was received is written even when the source
-   * fails, so `offset` stays true for a resumption.
+   * fails, so `offset` stays true for a resumption. Bytes count (offset, hash, `onBytes`) only
+   * once the file holds every one of them; a write that fails part-way (a full disk) is cut back
+   * off, so the file is always the prefix that was counted.
    */
   async append(source: AsyncIterable<Uint8Array>): Promise<void> {
+    await this.settleLength();
     let batch: Uint8Array[] = [];
     let batched = 0;
-    let writing: Promise<unknown> = Promise.resolve();
+    let received = this.written;
+    let writing: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
       await writing;
       if (batch.length === 0) return;
-      writing = this.handle.writev(batch);
+      writing = this.writeBatch(batch, batched);
       writing.catch(() => undefined); // awaited by the next flush
-      this.writeback.wrote(batched);
       batch = [];
       batched = 0;
     };
     try {
       for await (const chunk of source) {
-        await this.consume(chunk);
+        this.options.signal?.throwIfAborted();
+        received += chunk.length;
+        if (received > this.size) throw this.tooLarge();
         batch.push(chunk);
         batched += chunk.length;
         if (batched >= WRITE_BATCH_BYTES) await flush();
@@ -188,6 +157,48 @@ export class PartialBlob {
       await flush();
       await writing;
     }
+  }
+
+  /** Write `chunks` (`bytes` in all) after the counted bytes, then count them. */
+  private async writeBatch(chunks: Uint8Array[], bytes: number): Promise<void> {
+    try {
+      await writeFully(this.handle, chunks);
+    } catch (err) {
+      await this.handle.truncate(this.written).catch(() => undefined); // else settleLength cuts it
+      throw this.writeFailure(err);
+    }
+    this.writeback.wrote(bytes);
+    for (const chunk of chunks) await this.consume(chunk);
+  }
+
+  /**
+   * Before more bytes are appended or the blob is verified, the file must hold exactly the bytes
+   * counted (fstat): a tail beyond them (a write that failed part-way and could not be cut back)
+   * is cut off now; a file shorter than that was changed by something else, and starts over.
+   */
+  private async settleLength(): Promise<void> {
+    const { size } = await this.handle.stat();
+    if (size === this.written) return;
+    if (size > this.written) return void (await this.handle.truncate(this.written));
+    const counted = this.written;
+    await this.restart();
+    throw new ShaleError(
+      'ERR_IO',
+      `the partial download of blob ${this.digest} holds ${size} bytes where ${counted} were written; it was discarded — run the command again`,
+    );
+  }
+
+  private tooLarge(): ShaleError {
+    return new ShaleError(
+      'ERR_SIZE_MISMATCH',
+      `blob ${this.digest} is larger than the expected ${this.size} bytes`,
+    );
+  }
+
+  /** A failed write in the store's words (a full disk says how many bytes were still to come). */
+  private writeFailure(err: unknown): unknown {
+    const neededBytes = this.size - this.written;
+    return storeWriteFailure(err, this.file, { what: `blob ${this.digest}`, neededBytes });
   }
 
   /** Start from byte 0 again (the server ignored a Range request, or the bytes were junk). */
@@ -206,11 +217,14 @@ export class PartialBlob {
    */
   async verify(): Promise<void> {
     if (this.settled) return;
+    await this.settleLength();
     const { algorithm } = parseDigest(this.digest);
     const actual =
       this.written === this.size ? digestOf(algorithm, this.hash.copy().digest('hex')) : undefined;
     if (actual === this.digest) {
-      await this.writeback.sync();
+      await this.writeback.sync().catch((err: unknown) => {
+        throw this.writeFailure(err);
+      });
       this.settled = true;
       return;
     }

@@ -10,7 +10,7 @@ export async function sortedNames(dir: string): Promise<string[]> {
 }
 
 /** Bytes a file or directory tree takes (apparent sizes, symlinks not followed). */
-async function diskUsage(file: string): Promise<number> {
+export async function diskUsage(file: string): Promise<number> {
   const stats = await lstat(file).catch(() => undefined);
   if (!stats?.isDirectory()) return stats?.size ?? 0;
   let total = 0;

@@ -11,7 +11,17 @@ import { isImageManifest } from '../../core/media-types.ts';
 import type { ImageRecord } from '../images/index.ts';
 import type { Descriptor } from '../images/manifest.ts';
 import type { Store } from '../store.ts';
+import type { BlobReading } from './blobs.ts';
 import { reasonOf, type ProblemList } from './problems.ts';
+
+interface Found {
+  problems: ProblemList;
+  readings: ReadonlyMap<Digest, BlobReading>;
+}
+
+/** Whether the blob check found `digest`'s bytes sound (a blob stored since is read as it is). */
+const isSound = (readings: ReadonlyMap<Digest, BlobReading>, digest: Digest): boolean =>
+  readings.get(digest)?.sound ?? true;
 
 /** A stored blob of the size `descriptor` says; false (reported) when not. */
 async function checkDescriptor(
@@ -40,12 +50,13 @@ async function checkManifest(
   store: Store,
   record: ImageRecord,
   diffIds: readonly Digest[],
-  problems: ProblemList,
+  { problems, readings }: Found,
 ): Promise<void> {
   const descriptor = record.manifest;
   if (!descriptor || !(await checkDescriptor(store, `image ${record.id}`, descriptor, problems)))
     return;
   if (!isImageManifest(descriptor.mediaType)) return; // schema 1 names no config to check
+  if (!isSound(readings, descriptor.digest)) return; // reported by the blob check
   let manifest;
   try {
     manifest = parseImageManifest(await store.content.read(descriptor.digest));
@@ -81,7 +92,8 @@ async function checkManifest(
   }
 }
 
-async function checkImage(store: Store, id: Digest, problems: ProblemList): Promise<void> {
+async function checkImage(store: Store, id: Digest, found: Found): Promise<void> {
+  const { problems } = found;
   let record: ImageRecord | undefined;
   try {
     record = await store.images.get(id);
@@ -103,6 +115,7 @@ async function checkImage(store: Store, id: Digest, problems: ProblemList): Prom
     problems.add('missing-blob', id, 'the image config is not stored');
     return;
   }
+  if (!isSound(found.readings, id)) return; // reported by the blob check
   let diffIds: Digest[];
   try {
     diffIds = (await store.images.config(id)).config.rootfs.diff_ids;
@@ -122,7 +135,7 @@ async function checkImage(store: Store, id: Digest, problems: ProblemList): Prom
     if (!chain)
       problems.add('missing-layer', id, `its layer chain up to ${top} is not all registered`);
   }
-  await checkManifest(store, record, diffIds, problems);
+  await checkManifest(store, record, diffIds, found);
 }
 
 async function checkLegacy(store: Store, problems: ProblemList): Promise<void> {
@@ -143,7 +156,11 @@ async function checkLegacy(store: Store, problems: ProblemList): Promise<void> {
   }
 }
 
-export async function checkImages(store: Store, problems: ProblemList): Promise<void> {
-  for (const id of await store.images.ids()) await checkImage(store, id, problems);
+export async function checkImages(
+  store: Store,
+  readings: ReadonlyMap<Digest, BlobReading>,
+  problems: ProblemList,
+): Promise<void> {
+  for (const id of await store.images.ids()) await checkImage(store, id, { problems, readings });
   await checkLegacy(store, problems);
 }

@@ -1,21 +1,16 @@
 /**
  * Layer metadata against itself and the blobs: layer records (ChainID from parent and DiffID,
- * depth, a stored blob), blob infos (a stored blob, its DiffID marker, and — unless quick — the
- * DiffID, compression and size its decompressed bytes give), and the DiffID markers.
+ * depth, a stored blob), blob infos (a stored blob, its DiffID marker, and — when the blob check
+ * decompressed it — the DiffID, compression and size its bytes give), and the DiffID markers.
  */
 import path from 'node:path';
-import { computeDiffId } from '../../archive/diffid.ts';
 import { isDigest, type Digest } from '../../core/digest.ts';
 import { chainIdStep } from '../../core/ids.ts';
 import type { BlobInfo, LayerRecord } from '../layers/index.ts';
 import type { Store } from '../store.ts';
+import type { BlobReading } from './blobs.ts';
 import { sortedNames } from './files.ts';
 import { reasonOf, type ProblemList } from './problems.ts';
-
-export interface LayerCheckOptions {
-  quick: boolean;
-  signal?: AbortSignal;
-}
 
 /** The digests named by `<hex><suffix>` entries of `<dir>/sha256`. */
 async function namedDigests(dir: string, suffix: string): Promise<Digest[]> {
@@ -64,38 +59,41 @@ async function checkLayerRecords(store: Store, problems: ProblemList): Promise<v
   }
 }
 
-async function checkDecompressed(
-  store: Store,
+/** What the blob check's decompression of `blob` found, against its blob info. */
+function checkDecompressed(
   blob: Digest,
   info: BlobInfo,
+  decompressed: NonNullable<BlobReading['decompressed']>,
   problems: ProblemList,
-  signal?: AbortSignal,
-): Promise<void> {
-  try {
-    const actual = await computeDiffId(store.content.open(blob), { signal });
-    if (actual.diffId !== info.diffId) {
-      const said = info.unverified ? 'the image config it came with claims' : 'recorded';
-      problems.add('mismatch', blob, `uncompresses to ${actual.diffId}, ${said} ${info.diffId}`);
-    } else if (actual.compression !== info.compression) {
-      problems.add('mismatch', blob, `is ${actual.compression}, recorded as ${info.compression}`);
-    } else if (!info.unverified && actual.size !== info.uncompressedSize) {
-      problems.add(
-        'mismatch',
-        blob,
-        `uncompresses to ${actual.size} bytes, recorded as ${info.uncompressedSize}`,
-      );
-    }
-  } catch (err) {
-    signal?.throwIfAborted();
-    problems.add('corrupt-blob', blob, `cannot be decompressed: ${reasonOf(err)}`);
+): void {
+  if ('error' in decompressed) {
+    problems.add('corrupt-blob', blob, `cannot be decompressed: ${decompressed.error}`);
+  } else if (decompressed.diffId !== info.diffId) {
+    const said = info.unverified ? 'the image config it came with claims' : 'recorded';
+    problems.add(
+      'mismatch',
+      blob,
+      `uncompresses to ${decompressed.diffId}, ${said} ${info.diffId}`,
+    );
+  } else if (decompressed.compression !== info.compression) {
+    problems.add(
+      'mismatch',
+      blob,
+      `is ${decompressed.compression}, recorded as ${info.compression}`,
+    );
+  } else if (!info.unverified && decompressed.size !== info.uncompressedSize) {
+    problems.add(
+      'mismatch',
+      blob,
+      `uncompresses to ${decompressed.size} bytes, recorded as ${info.uncompressedSize}`,
+    );
   }
 }
 
 async function checkBlobInfos(
   store: Store,
-  sound: ReadonlySet<Digest>,
+  readings: ReadonlyMap<Digest, BlobReading>,
   problems: ProblemList,
-  options: LayerCheckOptions,
 ): Promise<void> {
   for (const blob of await namedDigests(path.join(store.layout.metaDir, 'blobinfo'), '.json')) {
     let info: BlobInfo | undefined;
@@ -113,8 +111,9 @@ async function checkBlobInfos(
     if (!(await store.layers.blobsOf(info.diffId)).includes(blob))
       problems.add('mismatch', blob, `not listed among the blobs of its DiffID ${info.diffId}`);
     // A blob whose bytes do not match its name is reported already; its DiffID says nothing.
-    if (!options.quick && sound.has(blob))
-      await checkDecompressed(store, blob, info, problems, options.signal);
+    const reading = readings.get(blob);
+    if (reading?.sound && reading.decompressed)
+      checkDecompressed(blob, info, reading.decompressed, problems);
   }
 }
 
@@ -132,11 +131,10 @@ async function checkDiffIdMarkers(store: Store, problems: ProblemList): Promise<
 
 export async function checkLayers(
   store: Store,
-  sound: ReadonlySet<Digest>,
+  readings: ReadonlyMap<Digest, BlobReading>,
   problems: ProblemList,
-  options: LayerCheckOptions,
 ): Promise<void> {
   await checkLayerRecords(store, problems);
-  await checkBlobInfos(store, sound, problems, options);
+  await checkBlobInfos(store, readings, problems);
   await checkDiffIdMarkers(store, problems);
 }

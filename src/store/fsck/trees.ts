@@ -33,7 +33,6 @@ interface CheckoutRecord {
 async function checkCheckouts(store: Store, problems: ProblemList): Promise<void> {
   const dir = path.join(store.layout.metaDir, 'checkouts');
   const names = await sortedNames(dir);
-  const named = new Set<string>();
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const object = `checkout ${name.slice(0, -5)}`;
     let record: CheckoutRecord;
@@ -55,21 +54,10 @@ async function checkCheckouts(store: Store, problems: ProblemList): Promise<void
         object,
         `${record.dir} was checked out from ${record.image}, not in the store`,
       );
-    if (typeof record.tree === 'string') {
-      named.add(record.tree);
-      if (!names.includes(record.tree))
-        problems.add('bad-record', object, `its tree record ${record.tree} is missing`);
-    }
+    if (typeof record.tree === 'string' && !names.includes(record.tree))
+      problems.add('bad-record', object, `its tree record ${record.tree} is missing`);
   }
-  for (const name of names.filter((n) => n.endsWith('.tree') && !named.has(n)))
-    await reportLeftover(store, path.join(dir, name), 'tree record no checkout names', problems);
-  for (const name of names.filter((n) => n.endsWith('.tmp')))
-    await reportLeftover(
-      store,
-      path.join(dir, name),
-      'temp file of an interrupted write',
-      problems,
-    );
+  // Tree records no checkout names and temp files are leftovers (leftovers.ts).
 }
 
 export async function checkTrees(store: Store, problems: ProblemList): Promise<void> {

@@ -13,8 +13,10 @@ import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { chainIdOf } from '../../core/ids.ts';
 import { parseImageConfig, type ParsedImageConfig } from '../../core/image-config.ts';
+import { parseImageManifest } from '../../core/manifest.ts';
 import type { ContentStore } from '../content/index.ts';
-import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
+import { writeJsonAtomic } from '../json-file.ts';
+import { badRecordError, readRecord, replaceable } from '../record-file.ts';
 import type { LayerStore } from '../layers/index.ts';
 import type { StoreLayout } from '../layout.ts';
 import { synthesizeManifest, type Descriptor } from './manifest.ts';
@@ -47,7 +49,8 @@ export class ImageStore {
     this.imagesDir = path.join(layout.metaDir, 'images');
   }
 
-  private recordFile(id: Digest): string {
+  /** The file holding the image's record. */
+  recordFile(id: Digest): string {
     const { algorithm, hex } = parseDigest(id);
     return path.join(this.imagesDir, algorithm, `${hex}.json`);
   }
@@ -58,7 +61,7 @@ export class ImageStore {
     options: { parent?: Digest; manifest?: Descriptor } = {},
   ): Promise<ImageRecord> {
     const parsed = parseImageConfig(configBytes);
-    const existing = await this.get(parsed.id);
+    const existing = await replaceable(this.get(parsed.id));
     if (existing) return existing;
     const topLayer = chainIdOf(parsed.config.rootfs.diff_ids);
     if (topLayer !== undefined && !(await this.layers.get(topLayer))) {
@@ -79,14 +82,65 @@ export class ImageStore {
     return record;
   }
 
+  /** The image's record; ERR_BAD_RECORD when it does not parse or names another image. */
   async get(id: Digest): Promise<ImageRecord | undefined> {
-    const json = await readJsonFile(this.recordFile(id));
-    return json === undefined ? undefined : imageRecordSchema.parse(json);
+    return readRecord(this.recordFile(id), imageRecordSchema, {
+      disagreement: (r) => (r.id !== id ? `it names image ${r.id}` : undefined),
+    });
   }
 
-  /** The image's config, parsed from the stored bytes. */
+  /**
+   * Write the image's record afresh from its stored config (`fsck --repair`, for a record that is
+   * damaged or disagrees with the config): the top layer its DiffIDs give, which must be
+   * registered with every layer below it; what only the old record knew (parent, manifest) is
+   * dropped. A ShaleError when the config cannot be read (missing, damaged, not a config) or a
+   * layer is not registered.
+   */
+  async rebuild(id: Digest): Promise<ImageRecord> {
+    const topLayer = chainIdOf((await this.config(id)).config.rootfs.diff_ids);
+    if (topLayer !== undefined) await this.layers.chain(topLayer);
+    const record: ImageRecord = { id, added: new Date().toISOString() };
+    if (topLayer !== undefined) record.topLayer = topLayer;
+    await writeJsonAtomic(this.recordFile(id), record);
+    return record;
+  }
+
+  /**
+   * The image in the store that manifest `digest` is of: the config a stored image manifest names,
+   * else (a schema 1 manifest, or one no longer stored) the image whose record names it.
+   */
+  async imageOfManifest(digest: Digest): Promise<Digest | undefined> {
+    const named = await this.content
+      .read(digest)
+      .then((bytes) => parseImageManifest(bytes).config.digest)
+      .catch(() => undefined);
+    const recordOf = (id: Digest) => this.get(id).catch(() => undefined);
+    if (named !== undefined) return (await recordOf(named)) ? named : undefined;
+    for (const id of await this.ids())
+      if ((await recordOf(id))?.manifest?.digest === digest) return id;
+    return undefined;
+  }
+
+  /** The image's config, parsed from the stored bytes (verified against the ID). */
   async config(id: Digest): Promise<ParsedImageConfig> {
     return parseImageConfig(await this.content.read(id, 16 << 20));
+  }
+
+  /**
+   * The image's record and config, checked to agree (the config's layers make the record's top
+   * layer); ERR_NOT_FOUND when there is no such image, ERR_BAD_RECORD when they disagree.
+   */
+  async open(id: Digest): Promise<{ record: ImageRecord } & ParsedImageConfig> {
+    const record = await this.get(id);
+    if (!record) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${id}`);
+    const parsed = await this.config(id);
+    if (chainIdOf(parsed.config.rootfs.diff_ids) !== record.topLayer) {
+      throw badRecordError(
+        this.recordFile(id),
+        `its top layer ${record.topLayer ?? '(none)'} is not the one its config's DiffIDs make`,
+      );
+    }
+    return { record, ...parsed };
   }
 
   /** The image's manifest descriptor, writing an OCI manifest first when it has none. */

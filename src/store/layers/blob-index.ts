@@ -13,10 +13,12 @@
  * archive/content-size.ts) and records it; `measureLayer` makes that read when none has yet.
  */
 import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import * as z from '../../core/zod.ts';
 import { sizeSchema } from '../../core/size-schema.ts';
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { decompressStream, type Compression } from '../../archive/compression/index.ts';
 import {
   applyLayerBlob,
@@ -25,10 +27,12 @@ import {
 } from '../../archive/apply/index.ts';
 import { computeDiffId, type DiffIdResult } from '../../archive/diffid.ts';
 import { digestSchema as digest } from '../../core/digest-schema.ts';
-import { asDigest, parseDigest, type Digest } from '../../core/digest.ts';
+import { asDigest, digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { ContentStore } from '../content/index.ts';
-import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
+import { writeCache } from '../cache-write.ts';
+import { writeJsonAtomic } from '../json-file.ts';
+import { readRecord, replaceable } from '../record-file.ts';
 import type { StoreLayout } from '../layout.ts';
 import { storedBlobFacts } from './blob-facts.ts';
 
@@ -63,7 +67,7 @@ function contradiction(blob: Digest, actual: Digest, recorded: BlobInfo | Digest
       ? `the image config says ${recorded}`
       : recorded.unverified
         ? `the image config it was pulled with says ${recorded.diffId} (remove the images using it and pull them again)`
-        : `the store recorded ${recorded.diffId}: the store is damaged`;
+        : `the store recorded ${recorded.diffId}: the store's record is damaged (run 'shale fsck --repair')`;
   return new ShaleError(
     'ERR_DIGEST_MISMATCH',
     `layer blob ${blob} uncompresses to ${actual}, but ${said}`,
@@ -82,9 +86,15 @@ export class LayerBlobIndex {
     this.diffIdsDir = path.join(layout.metaDir, 'diffids');
   }
 
+  /** What `blob` holds, as recorded; ERR_BAD_RECORD when the record is damaged. */
   async blobInfo(blob: Digest): Promise<BlobInfo | undefined> {
-    const json = await readJsonFile(digestFile(this.blobInfoDir, blob, '.json'));
-    return json === undefined ? undefined : blobInfoSchema.parse(json);
+    return readRecord(digestFile(this.blobInfoDir, blob, '.json'), blobInfoSchema, {
+      // a plain sha256 tar is its own DiffID
+      disagreement: (r) =>
+        r.compression === 'none' && parseDigest(blob).algorithm === 'sha256' && r.diffId !== blob
+          ? `it gives the plain tar ${blob} the DiffID ${r.diffId}`
+          : undefined,
+    });
   }
 
   /** Every stored blob known to hold this DiffID (its compressed forms, or the plain tar). */
@@ -127,9 +137,15 @@ export class LayerBlobIndex {
     if (known && !known.unverified) return { info: known };
     if (!(await this.content.has(blob)))
       throw new ShaleError('ERR_NOT_FOUND', `blob ${blob} is not in the store`);
-    return this.learn(
+    return this.learn(blob, await this.computeDiffId(blob, signal));
+  }
+
+  /** The DiffID (and content size) of stored `blob`, by a verifying read. */
+  private async computeDiffId(blob: Digest, signal?: AbortSignal): Promise<DiffIdResult> {
+    return this.content.readThrough(
       blob,
-      await computeDiffId(this.content.open(blob), { signal, countContent: true }),
+      (stream) => computeDiffId(stream, { signal, countContent: true }),
+      signal,
     );
   }
 
@@ -162,9 +178,9 @@ export class LayerBlobIndex {
   }
 
   /**
-   * Record what a read of stored `blob` found. A claim it contradicts is replaced (the blob no
-   * longer counts as holding the claimed DiffID) and returned; a contradicted computed record
-   * means the store is damaged.
+   * Record what a read of stored `blob` found (when the store is writable). A claim it contradicts
+   * is replaced (the blob no longer counts as holding the claimed DiffID) and returned; a
+   * contradicted computed record means the store is damaged.
    */
   private async learn(blob: Digest, actual: DiffIdResult): Promise<Learned> {
     const known = await this.blobInfo(blob);
@@ -173,7 +189,7 @@ export class LayerBlobIndex {
       if (known.contentSize !== undefined || actual.contentSize === undefined)
         return { info: known };
       const counted = { ...known, contentSize: actual.contentSize };
-      await this.recordBlobInfo(blob, counted);
+      await writeCache(() => this.recordBlobInfo(blob, counted));
       return { info: counted };
     }
     const info: BlobInfo = {
@@ -182,9 +198,9 @@ export class LayerBlobIndex {
       uncompressedSize: actual.size,
     };
     if (actual.contentSize !== undefined) info.contentSize = actual.contentSize;
-    await this.recordBlobInfo(blob, info);
+    await writeCache(() => this.recordBlobInfo(blob, info));
     if (!known || known.diffId === actual.diffId) return { info };
-    await this.dropMarker(known.diffId, blob);
+    await writeCache(() => this.dropMarker(known.diffId, blob));
     return { info, contradicted: known };
   }
 
@@ -217,7 +233,7 @@ export class LayerBlobIndex {
    * hash the decompressed stream as it downloads). Sources are merged with those already known.
    */
   async recordBlobInfo(blob: Digest, info: BlobInfo): Promise<void> {
-    const known = (await this.blobInfo(blob))?.sources ?? [];
+    const known = (await replaceable(this.blobInfo(blob)))?.sources ?? [];
     const sources = [...new Set([...known, ...(info.sources ?? [])])];
     await writeJsonAtomic(digestFile(this.blobInfoDir, blob, '.json'), {
       ...info,
@@ -239,7 +255,12 @@ export class LayerBlobIndex {
     const rank = ({ info }: { info: BlobInfo }): number =>
       info.compression === 'none' ? 0 : info.unverified ? 2 : 1;
     const [best] = candidates.sort((a, b) => rank(a) - rank(b));
-    if (!best) throw new ShaleError('ERR_NOT_FOUND', `layer ${diffId} has no blob in the store`);
+    if (!best) {
+      throw new ShaleError(
+        'ERR_NOT_FOUND',
+        `layer ${diffId} has no blob in the store (pull or load its image again, or run 'shale fsck --repair')`,
+      );
+    }
     return best;
   }
 
@@ -266,8 +287,7 @@ export class LayerBlobIndex {
         return { ...info, contentSize: info.contentSize };
     }
     const { digest } = await this.pickBlob(diffId);
-    const read = await computeDiffId(this.content.open(digest), { signal, countContent: true });
-    const info = await this.confirmDiffId(digest, read);
+    const info = await this.confirmDiffId(digest, await this.computeDiffId(digest, signal));
     if (info.contentSize === undefined) {
       throw new ShaleError(
         'ERR_BAD_TAR',
@@ -277,26 +297,70 @@ export class LayerBlobIndex {
     return { ...info, contentSize: info.contentSize };
   }
 
-  /** The uncompressed tar of layer `diffId`, from a blob that holds it by its bytes. */
+  /**
+   * The uncompressed tar of layer `diffId`, from a blob that holds it by its bytes, verified as it
+   * streams: the blob against its digest and what it decompresses to against `diffId` (one hash
+   * when the blob is the plain tar itself). A mismatch fails the stream at its end.
+   */
   async openDiff(diffId: Digest, signal?: AbortSignal): Promise<Readable> {
     const { digest, info } = await this.verifyLayer(diffId, signal);
-    const blob = this.content.open(digest);
-    return info.compression === 'none' ? blob : decompressStream(blob, info.compression);
+    if (digest === diffId) return this.content.open(digest);
+    return Readable.from(this.checkedDiff(digest, info, signal), { objectMode: false });
+  }
+
+  private async *checkedDiff(
+    blob: Digest,
+    info: BlobInfo,
+    signal?: AbortSignal,
+  ): AsyncGenerator<Buffer> {
+    const stream = this.content.open(blob);
+    const decoded = decompressStream(stream, info.compression);
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of decoded as AsyncIterable<Buffer>) {
+        signal?.throwIfAborted();
+        hash.update(chunk);
+        yield chunk;
+      }
+      await stream.verified();
+    } catch (err) {
+      throw signal?.aborted ? err : await stream.explain(err);
+    } finally {
+      decoded.destroy();
+    }
+    const diffId = digestOf('sha256', hash.digest('hex'));
+    if (diffId !== info.diffId) throw contradiction(blob, diffId, info);
   }
 
   /**
-   * Extract layer `diffId` into `root` from its best blob. A claimed DiffID is checked by the same
-   * read, so the caller learns of a contradiction before it keeps anything it extracted.
+   * Extract layer `diffId` into `root` from its best blob, verified by the same read, so the caller
+   * learns of damage or of a contradicted claim before it keeps anything it extracted. The plain
+   * tar is checked against its digest (which is the DiffID). A compressed blob is checked by what
+   * it decompresses to, which proves the tree; its own digest is hashed only when that check or
+   * the decoder fails, to tell a damaged blob (quarantined) from a record that names the wrong one.
    */
   async applyLayer(
     diffId: Digest,
     root: string,
     options: ApplyBlobOptions = {},
   ): Promise<ApplyResult> {
-    const { digest, info } = await this.pickBlob(diffId);
-    const blob = this.content.open(digest);
-    if (!info.unverified) return applyLayerBlob(root, blob, options);
-    const applied = await applyLayerBlob(root, blob, { ...options, diffId: true });
+    const { digest } = await this.pickBlob(diffId);
+    if (digest === diffId) {
+      return this.content.readThrough(
+        digest,
+        (blob) => applyLayerBlob(root, blob, options),
+        options.signal,
+      );
+    }
+    let applied;
+    try {
+      const blob = createReadStream(this.content.blobPath(digest), { highWaterMark: 1 << 20 });
+      applied = await applyLayerBlob(root, blob, { ...options, diffId: true });
+    } catch (err) {
+      if (!options.signal?.aborted) await this.content.verifyWhole(digest);
+      throw err;
+    }
+    if (applied.diffId.diffId !== diffId) await this.content.verifyWhole(digest);
     await this.confirmDiffId(digest, applied.diffId);
     return applied;
   }

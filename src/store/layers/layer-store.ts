@@ -17,7 +17,9 @@ import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { chainIdStep } from '../../core/ids.ts';
 import type { ContentStore } from '../content/index.ts';
-import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
+import { writeCache } from '../cache-write.ts';
+import { writeJsonAtomic } from '../json-file.ts';
+import { readRecord, replaceable } from '../record-file.ts';
 import type { StoreLayout } from '../layout.ts';
 import { digestFile, LayerBlobIndex, type BlobInfo } from './blob-index.ts';
 
@@ -61,10 +63,26 @@ export class LayerStore extends LayerBlobIndex {
     this.layersDir = path.join(layout.metaDir, 'layers');
   }
 
+  /** The file holding the layer's record (its modification time tells prune it is in use). */
+  recordPath(chainId: Digest): string {
+    return digestFile(this.layersDir, chainId, '.json');
+  }
+
+  /**
+   * The layer's record; ERR_BAD_RECORD when it does not parse, names another ChainID, or its parent
+   * and DiffID do not give its ChainID (a swapped DiffID would build the wrong tree).
+   */
   async get(chainId: Digest): Promise<LayerRecord | undefined> {
-    const json = await readJsonFile(digestFile(this.layersDir, chainId, '.json'));
-    if (json === undefined) return undefined;
-    const record = layerRecordSchema.parse(upgradeRecord(json));
+    const record = await readRecord(this.recordPath(chainId), layerRecordSchema, {
+      upgrade: upgradeRecord,
+      disagreement: (r) =>
+        r.chainId !== chainId
+          ? `it names ChainID ${r.chainId}`
+          : chainIdStep(r.parent, r.diffId) !== chainId
+            ? `its parent and DiffID ${r.diffId} do not give its ChainID`
+            : undefined,
+    });
+    if (record === undefined) return undefined;
     return record.unverified ? this.settle(record) : record;
   }
 
@@ -78,12 +96,12 @@ export class LayerStore extends LayerBlobIndex {
     return record;
   }
 
-  /** `record` with the sizes a read of its layer found, written back. */
+  /** `record` with the sizes a read of its layer found, written back (when the store is writable). */
   private async rewrite(record: LayerRecord, info: BlobInfo): Promise<LayerRecord> {
     const settled: LayerRecord = { ...record, tarSize: info.uncompressedSize };
     if (info.contentSize !== undefined) settled.contentSize = info.contentSize;
     delete settled.unverified;
-    await writeJsonAtomic(digestFile(this.layersDir, record.chainId, '.json'), settled);
+    await writeCache(() => writeJsonAtomic(this.recordPath(record.chainId), settled));
     return settled;
   }
 
@@ -130,7 +148,7 @@ export class LayerStore extends LayerBlobIndex {
         ? await this.describeBlob(blob, options.signal)
         : await this.checkDiffId(blob, options.expectedDiffId, options.signal);
     const chainId = chainIdStep(parent, info.diffId);
-    const existing = await this.get(chainId);
+    const existing = await replaceable(this.get(chainId));
     if (existing) return existing;
     const record: LayerRecord = {
       chainId,

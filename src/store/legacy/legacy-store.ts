@@ -7,7 +7,6 @@
  * that exists leaves the existing entry alone (Register of 1.8.3+). Empty marker files under
  * `images/<alg>/<image hex>/<id>` list the legacy IDs of each image without a scan.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from '../../core/zod.ts';
@@ -18,6 +17,7 @@ import { assertLegacyId, isLegacyId } from '../../core/legacy/index.ts';
 import { readJsonFile } from '../json-file.ts';
 import type { StoreLayout } from '../layout.ts';
 import { withLock } from '../lock.ts';
+import { ownedTempPath } from '../temp-names.ts';
 import { readFileIfExists } from '../json-file.ts';
 
 const legacyIdSchema = z.string().check(z.refine(isLegacyId, { message: 'not a legacy image ID' }));
@@ -65,8 +65,6 @@ async function namesIn(dir: string): Promise<string[]> {
   }
 }
 
-const temporaryName = () => `${process.pid}-${randomBytes(8).toString('hex')}`;
-
 export class LegacyStore {
   private readonly idsDir: string;
   private readonly imagesDir: string;
@@ -98,7 +96,7 @@ export class LegacyStore {
     });
     const existing = await this.get(record.id);
     if (existing) return existing;
-    const staging = path.join(this.tmpDir, temporaryName());
+    const staging = ownedTempPath(path.join(this.tmpDir, 'entry'));
     await mkdir(staging, { recursive: true });
     try {
       await writeSynced(path.join(staging, JSON_FILE), entry.json);
@@ -153,7 +151,7 @@ export class LegacyStore {
     if (!(await this.has(id)))
       throw new ShaleError('ERR_NOT_FOUND', `legacy image ${id} is not in the store`);
     const file = path.join(this.entryDir(id), CHECKSUM_FILE);
-    const temp = `${file}.${temporaryName()}.tmp`;
+    const temp = ownedTempPath(file);
     try {
       await writeSynced(temp, checksum);
       await rename(temp, file);
@@ -230,7 +228,7 @@ export class LegacyStore {
   async deleteImage(image: Digest): Promise<string[]> {
     const removed: string[] = [];
     for (const entry of await this.entriesOf(image)) {
-      const doomed = path.join(this.tmpDir, temporaryName());
+      const doomed = ownedTempPath(path.join(this.tmpDir, 'doomed'));
       await mkdir(this.tmpDir, { recursive: true });
       await rename(this.entryDir(entry.id), doomed).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;

@@ -1,0 +1,71 @@
+/**
+ * Fetching again a blob the store lost (`fsck --repair`): from each repository that should hold
+ * it, in turn, until one serves it. Layers and configs come as blobs (the pull's resumable,
+ * verified download, then committed); manifests by digest, checked against it as they are stored.
+ * One client per registry host, made by the caller with that host's auth and TLS options.
+ */
+import { ShaleError } from '../core/errors.ts';
+import { parseNormalizedNamed } from '../core/reference.ts';
+import type { Store, WantedBlob } from '../store/index.ts';
+import type { RegistryClient } from './client.ts';
+import { downloadBlob } from './pull/download.ts';
+import { RemoteRepository } from './repository.ts';
+
+export class Refetcher {
+  private readonly clients = new Map<string, RegistryClient>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clientFor: (host: string) => RegistryClient,
+  ) {}
+
+  /** Store `want` from the first of its sources that serves it; resolves to that source. */
+  readonly fetch = async (want: WantedBlob, signal?: AbortSignal): Promise<string> => {
+    const failures: string[] = [];
+    for (const source of want.sources) {
+      try {
+        await this.fetchFrom(this.repository(source), want, signal);
+        return source;
+      } catch (err) {
+        signal?.throwIfAborted();
+        failures.push(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    throw new ShaleError('ERR_NOT_FOUND', failures.join('; '));
+  };
+
+  private repository(source: string): RemoteRepository {
+    const named = parseNormalizedNamed(source);
+    let client = this.clients.get(named.domain);
+    if (!client) {
+      client = this.clientFor(named.domain);
+      this.clients.set(named.domain, client);
+    }
+    return new RemoteRepository(client, named, ['pull']);
+  }
+
+  private async fetchFrom(
+    repo: RemoteRepository,
+    want: WantedBlob,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { digest } = want;
+    if (want.manifest) {
+      const { bytes } = await repo.getManifest(digest, signal);
+      await this.store.content.put(bytes, { digest, size: want.size ?? bytes.length });
+      return;
+    }
+    const size = want.size ?? (await repo.blobSize(digest, signal));
+    const downloaded = await downloadBlob(this.store, repo, { digest, size }, { signal });
+    if (!downloaded) return; // another process stored it meanwhile
+    try {
+      await downloaded.partial.commit();
+    } finally {
+      await downloaded.partial.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.clients.values()) await client.close();
+  }
+}
