@@ -6,6 +6,7 @@
 // consistent. Mounting needs root: not being root fails loudly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,10 +118,10 @@ function fixtureBlob(digest: string): Buffer {
   return fs.readFileSync(path.join(fixture.dir, 'oci', 'blobs', 'sha256', hex));
 }
 
-/** Temp files of blob ingests (`blob-<pid>-<nonce>`) anywhere in the ingest area. */
+/** Temp files of blob ingests (`blob.<writer>.<nonce>.tmp`) anywhere in the ingest area. */
 function ingestTemps(root: string): string[] {
   const ingest = path.join(root, 'shale', 'ingest');
-  return filesUnder(ingest).filter((file) => /^blob-\d+-/.test(path.basename(file)));
+  return filesUnder(ingest).filter((file) => /^blob\..+\.tmp$/.test(path.basename(file)));
 }
 
 const NO_SPACE = (root: string, needed: boolean) =>
@@ -167,6 +168,23 @@ test('an import that fills the disk fails clearly, leaves no temp file, and impo
   assert.deepEqual(ingestTemps(root), []);
   remount(mount, 'size=48m');
   await assertSucceeds(root, 'import', tar, 'disk/imported:v1');
+  await assertClean(root);
+});
+
+test('a commit that fills the disk fails clearly, leaves no temp file, and commits once space is freed', async () => {
+  const { mount, root } = tmpfs('commit-full', '6m');
+  const small = path.join(work, 'small-rootfs');
+  fs.mkdirSync(small, { recursive: true });
+  fs.writeFileSync(path.join(small, 'hello'), 'hello\n');
+  await assertSucceeds(root, 'import', small, 'disk/base:v1');
+  const tree = path.join(work, 'commit-tree');
+  await assertSucceeds(root, 'checkout', 'disk/base:v1', tree);
+  fs.writeFileSync(path.join(tree, 'big'), randomBytes(10 << 20));
+  const full = await shale(root, 'commit', tree, 'disk/committed:v1');
+  assertClearFailure(full, NO_SPACE(root, false), 'commit on a full disk');
+  assert.deepEqual(ingestTemps(root), []);
+  remount(mount, 'size=48m');
+  await assertSucceeds(root, 'commit', tree, 'disk/committed:v1');
   await assertClean(root);
 });
 

@@ -225,6 +225,23 @@ test('a truncated or deleted gzip layer blob: unpack, checkout, save and push fa
   }
 });
 
+test('a flipped byte in a stored manifest: push and fsck find it; pull restores it', async () => {
+  const { root } = gzipStore();
+  const id = inspect(root, PLAIN).Id;
+  const record = JSON.parse(
+    readFileSync(path.join(root, 'shale', 'images', 'sha256', `${id.slice(7)}.json`), 'utf8'),
+  ) as { manifest: { digest: string } };
+  const manifest = record.manifest.digest;
+  flipByte(blobFile(root, manifest), 20);
+  refused(shale(root, 'push', PLAIN, `${target.host}/verify/manifest:1`), DAMAGED_BLOB);
+  assert.ok(quarantined(root, manifest));
+  assert.equal(await manifestStatus(target, 'verify/manifest'), 404);
+  ok(shale(root, 'pull', '-q', PLAIN));
+  assert.ok(existsSync(blobFile(root, manifest)), 'the pull stored the manifest again');
+  ok(shale(root, 'push', PLAIN, `${target.host}/verify/manifest:1`));
+  ok(shale(root, 'fsck'));
+});
+
 test('a flipped byte in a config: save, inspect and history fail, images lists the rest', () => {
   const { root, id } = plainStore();
   flipByte(blobFile(root, id), 10);

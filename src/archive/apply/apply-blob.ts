@@ -31,7 +31,9 @@ export async function applyLayerBlob(
     }),
   });
   // The applier counts the content size from its own headers: the tap only hashes.
-  const tap = options.diffId ? new DiffIdTap(stream, compression, options) : undefined;
+  const tap = options.diffId
+    ? new DiffIdTap(stream, compression, { signal: options.signal })
+    : undefined;
   try {
     const applied = await applyLayer(root, tap ? tap.reader() : stream, {
       ...options,

@@ -3,9 +3,10 @@
  * registry has it, mounted from another repository of the same registry when the store knows it
  * came from there, and uploaded otherwise; then the manifest goes up under the tag, and the
  * digest the registry reports must be the one computed here; it is recorded as the image's
- * `name@digest` reference, as Docker records a RepoDigest. Every stored byte sent is verified as it
- * is read (content store): a damaged blob fails the push and goes to quarantine.
+ * `name@digest` reference, as Docker records a RepoDigest. Every blob sent is verified by the
+ * registry against its digest; one refused is hashed here, and if damaged goes to quarantine.
  */
+import { createReadStream } from 'node:fs';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { ManifestDescriptor } from '../../core/manifest.ts';
@@ -15,7 +16,7 @@ import {
   withDigest,
   type NamedReference,
 } from '../../core/reference.ts';
-import { resolveImage, type Store, type VerifiedBlobStream } from '../../store/index.ts';
+import { resolveImage, type Store } from '../../store/index.ts';
 import type { RegistryClient } from '../client.ts';
 import { runPool } from '../pool.ts';
 import type { ProgressListener } from '../progress.ts';
@@ -90,19 +91,21 @@ async function pushBlob(
     }
   }
   progress?.({ type: 'layer', digest, status: 'pushing', current: 0, total: size });
-  // The blob is verified as it uploads and fails the request at its end when damaged; that,
-  // not how the registry or the transport words the failed request, is the error to report.
-  let reading: VerifiedBlobStream | undefined;
+  // The registry checks what it receives against the digest (the distribution spec requires it),
+  // so a damaged blob is refused there at no cost to a sound push; when the upload fails, the
+  // stored blob is hashed here, and damage found (the blob then goes to quarantine) is the error
+  // to report, not how the registry or the transport words the failed request.
   await repo
     .uploadBlob(
       digest,
       size,
-      () => (reading = store.content.open(digest)),
+      () => createReadStream(store.content.blobPath(digest), { highWaterMark: 1 << 20 }),
       (current) => progress?.({ type: 'layer', digest, status: 'pushing', current, total: size }),
       options.signal,
     )
     .catch(async (err: unknown) => {
-      throw reading && !options.signal?.aborted ? await reading.explain(err) : err;
+      if (!options.signal?.aborted) await store.content.verifyWhole(digest);
+      throw err;
     });
   progress?.({ type: 'layer', digest, status: 'done' });
 }

@@ -334,28 +334,32 @@ export class LayerBlobIndex {
 
   /**
    * Extract layer `diffId` into `root` from its best blob, verified by the same read, so the caller
-   * learns of damage or of a contradicted claim before it keeps anything it extracted. The plain
-   * tar is checked against its digest (which is the DiffID). A compressed blob is checked by what
-   * it decompresses to, which proves the tree; its own digest is hashed only when that check or
-   * the decoder fails, to tell a damaged blob (quarantined) from a record that names the wrong one.
+   * learns of damage or of a contradicted claim before it keeps anything it extracted. A blob whose
+   * DiffID was learned from its bytes is checked against its own digest: the same bytes decompress
+   * to the same tree, and hashing the compressed form costs a fraction of hashing the tar (the plain
+   * tar's digest is its DiffID). A blob that only an image config vouches for is checked by what it
+   * decompresses to; when that check or the decoder fails, its digest is hashed too, to tell a
+   * damaged blob (quarantined) from a config that names another layer.
    */
   async applyLayer(
     diffId: Digest,
     root: string,
     options: ApplyBlobOptions = {},
   ): Promise<ApplyResult> {
-    const { digest } = await this.pickBlob(diffId);
-    if (digest === diffId) {
+    const { digest, info } = await this.pickBlob(diffId);
+    // Content sizes are counted (per file, a cost on many small files) only when not yet known.
+    const countContent = options.countContent ?? info.contentSize === undefined;
+    if (!info.unverified) {
       return this.content.readThrough(
         digest,
-        (blob) => applyLayerBlob(root, blob, options),
+        (blob) => applyLayerBlob(root, blob, { ...options, countContent }),
         options.signal,
       );
     }
     let applied;
     try {
       const blob = createReadStream(this.content.blobPath(digest), { highWaterMark: 1 << 20 });
-      applied = await applyLayerBlob(root, blob, { ...options, diffId: true });
+      applied = await applyLayerBlob(root, blob, { ...options, diffId: true, countContent: true });
     } catch (err) {
       if (!options.signal?.aborted) await this.content.verifyWhole(digest);
       throw err;
