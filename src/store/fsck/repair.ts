@@ -8,6 +8,7 @@
  * not parse is rebuilt from `index.json`); records that point at nothing are dropped (blob infos
  * without their blob, layers without any blob or without their parent, images without their
  * config or layers, references and legacy IDs of missing images, snapshots of missing layers);
+ * a blob info whose DiffID marker is missing (a kill between the two) is recorded again;
  * `index.json` is rebuilt from the references; abandoned leftovers are removed. Every change is
  * reported as one action; what is left is for the check that follows.
  */
@@ -168,6 +169,20 @@ async function dropBlobInfos(store: Store, actions: Actions): Promise<void> {
   }
 }
 
+/**
+ * DiffID markers a writer killed between a blob info and its marker never wrote: the blob info is
+ * the truth (recording it again writes the marker).
+ */
+async function restoreMarkers(store: Store, actions: Actions): Promise<void> {
+  for (const blob of await recordNames(path.join(store.layout.metaDir, 'blobinfo'))) {
+    const info = await store.layers.blobInfo(blob).catch(() => undefined);
+    if (!info || !(await store.content.has(blob))) continue;
+    if ((await store.layers.blobsOf(info.diffId)).includes(blob)) continue;
+    await store.layers.recordBlobInfo(blob, info);
+    actions.add('rebuilt', blob, `listed again among the blobs of its DiffID ${info.diffId}`);
+  }
+}
+
 /** Layers no blob holds, then (repeatedly) those whose parent went; their snapshots go too. */
 async function dropLayers(store: Store, actions: Actions): Promise<void> {
   for (let dropped = true; dropped;) {
@@ -289,6 +304,7 @@ export async function repairFound(
   const referencesChanged = await withLock(store.layout, GC_LOCK, async () => {
     await dropDamagedLayers(store, actions);
     await dropBlobInfos(store, actions);
+    await restoreMarkers(store, actions);
     await dropLayers(store, actions);
     await repairImageRecords(store, actions);
     await dropImages(store, actions);

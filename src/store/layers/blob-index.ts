@@ -371,11 +371,13 @@ export class LayerBlobIndex {
 
   /** Remove a stored blob together with what is known about it (its DiffID mapping). */
   async removeBlob(blob: Digest): Promise<void> {
+    // The blob first: a kill after it leaves records of a blob that is gone, which readers skip
+    // and `fsck --repair` drops; the blob info last, since it names the marker to drop.
     const info = await this.blobInfo(blob);
+    await this.content.delete(blob);
     if (info) {
       await this.dropMarker(info.diffId, blob);
       await rm(digestFile(this.blobInfoDir, blob, '.json'), { force: true });
     }
-    await this.content.delete(blob);
   }
 }
