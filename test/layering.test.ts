@@ -1,5 +1,6 @@
 // The module layering of DESIGN.md, enforced: a module imports only from its own layer or the
-// layers below it, and src/core does no I/O. Outside src/: the demo (scripts/), the benchmarks
+// layers below it, src/core does no I/O, the shells (CLI, Engine API) reach the library only
+// through its public entry points, and each room holds what its name says. Outside src/: the demo (scripts/), the benchmarks
 // (bench/) and the shared launchers and fixture builder (support/) never reach into test/, and
 // support/ needs nothing from bench/ or scripts/.
 import { test } from 'node:test';
@@ -10,7 +11,20 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const SRC = path.join(REPO, 'src/');
-const LAYERS = ['core', 'archive', 'store', 'registry', 'formats', 'api', 'cli'];
+const LAYERS = [
+  'core', // vocabulary, no I/O
+  'archive', // tar, compression, TarSum, changes, apply
+  'store', // the image graph on disk, and the one way into it (writeImages)
+  'trees', // unpack, working trees, rootfs import
+  'legacy', // the Docker 1.x graph: legacy identity, schema1, Go JSON, migration
+  'registry', // distribution client: pull, push
+  'formats', // archive formats: docker-archive, docker-legacy, OCI layout, oci-archive
+  'present', // Docker's JSON shapes of images, shared by the CLI and the Engine API
+  'api', // Engine API server
+  'cli', // the shale command
+];
+/** The shells: they import other layers only through those layers' public entry points. */
+const SHELLS = ['api', 'cli'];
 const IO_MODULES =
   /^(node:)?(fs|fs\/promises|net|http|https|http2|child_process|dgram|dns|tls|worker_threads|cluster|readline)$|^undici/;
 
@@ -65,6 +79,48 @@ test('modules import only from their own layer or the layers below', () => {
     }
   }
   assert.deepEqual(violations, []);
+});
+
+test('the shells import the library only through its public entry points', () => {
+  const violations: string[] = [];
+  for (const file of files.filter((f) => SHELLS.includes(layerOf(f)))) {
+    for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const target = path.resolve(path.dirname(file), spec);
+      const layer = layerOf(target);
+      if (layer === layerOf(file)) continue;
+      if (path.relative(SRC, target) !== path.join(layer, 'index.ts'))
+        violations.push(`${path.relative(SRC, file)} imports ${spec}, not ${layer}/index.ts`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('every layer has a public entry point listed in package.json', () => {
+  const exported = Object.keys(
+    (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { exports: object })
+      .exports,
+  );
+  const library = [...new Set(files.map(layerOf))].filter((l) => !SHELLS.includes(l));
+  for (const layer of library) {
+    assert.ok(files.includes(path.join(SRC, layer, 'index.ts')), `src/${layer} has no index.ts`);
+    assert.ok(exported.includes(`./${layer}`), `package.json does not export ./${layer}`);
+  }
+});
+
+test('formats/ holds archive formats only: one folder per format, and what loading and saving share', () => {
+  const entries = readdirSync(path.join(SRC, 'formats'), { withFileTypes: true });
+  const loose = entries.filter((e) => !e.isDirectory() && e.name !== 'index.ts').map((e) => e.name);
+  assert.deepEqual(loose, []);
+  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  assert.deepEqual(folders.sort(), [
+    'docker-archive',
+    'docker-legacy',
+    'load',
+    'oci-archive',
+    'oci-layout',
+    'save',
+  ]);
 });
 
 test('src/core does no I/O', () => {

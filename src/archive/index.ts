@@ -7,3 +7,5 @@ export * from './content-size.ts';
 export * from './pack.ts';
 export * from './changes/index.ts';
 export * from './apply/index.ts';
+export { readFileChunks } from './file-chunks.ts';
+export { openReadStream } from './open-read-stream.ts';

@@ -4,7 +4,7 @@
  * when digests are shown), a row for a repository known only by digest, `<none>` for an
  * untagged image; each row the fields a `--format` template can name, and the column headers.
  */
-import type { ImageSummary } from '../store/index.ts';
+import type { ImageSummary } from '../present/index.ts';
 import { createdSince, GO_ZERO_TIME, goTimeString, humanSize, unixSeconds } from './format.ts';
 
 export const DEFAULT_IMAGES_FORMAT =

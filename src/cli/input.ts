@@ -4,9 +4,9 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { readFileChunks } from '../archive/file-chunks.ts';
-import { openReadStream } from '../archive/open-read-stream.ts';
-import { ShaleError } from '../core/errors.ts';
+import { readFileChunks } from '../archive/index.ts';
+import { openReadStream } from '../archive/index.ts';
+import { ShaleError } from '../core/index.ts';
 
 const CHUNK = 1 << 20;
 

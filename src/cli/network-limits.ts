@@ -3,8 +3,8 @@
  * an answer may go without a byte (default 30), and `SHALE_BLOB_TIMEOUT`, seconds one blob or
  * document may take, every retry included (default 3600). `0` lifts a limit; fractions are allowed.
  */
-import { limitFromEnv } from '../core/env-limit.ts';
-import type { RetryPolicy } from '../registry/transport/retry-policy.ts';
+import { limitFromEnv } from '../core/index.ts';
+import type { RetryPolicy } from '../registry/index.ts';
 
 /** Milliseconds from a number of seconds in `name`; 0 (no limit) stays 0, as undici and the policy read it. */
 function secondsFromEnv(name: string): number | undefined {

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { toShaleError, type StoreFailureContext } from '../core/system-errors.ts';
-import { storeFailureContext } from '../store/disk-errors.ts';
-import { resolveStoreRoot } from '../store/layout.ts';
+import { toShaleError, type StoreFailureContext } from '../core/index.ts';
+import { storeFailureContext } from '../store/index.ts';
+import { resolveStoreRoot } from '../store/index.ts';
 import { registerDiffid } from './commands/diffid.ts';
 import { registerFsck } from './commands/fsck.ts';
 import { registerHistory } from './commands/history.ts';

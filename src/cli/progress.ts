@@ -3,8 +3,8 @@
  * lines with `--progress=json`, nothing with `--quiet`. Progress goes to stderr; stdout carries
  * only the command's result (image IDs, digests).
  */
-import type { Digest } from '../core/digest.ts';
-import type { LayerStatus, ProgressListener, TransferEvent } from '../registry/progress.ts';
+import type { Digest } from '../core/index.ts';
+import type { LayerStatus, ProgressListener, TransferEvent } from '../registry/index.ts';
 import { humanSize } from './format.ts';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';

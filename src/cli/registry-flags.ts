@@ -7,8 +7,8 @@
  * (`$SHALE_CERTS_D` moves it).
  */
 import { Option, type Command } from 'commander';
-import { ShaleError } from '../core/errors.ts';
-import type { RegistryClientOptions } from '../registry/client.ts';
+import { ShaleError } from '../core/index.ts';
+import type { RegistryClientOptions } from '../registry/index.ts';
 import { networkLimitsFromEnv } from './network-limits.ts';
 
 export interface RegistryFlags {

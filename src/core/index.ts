@@ -7,6 +7,17 @@ export * from './ids.ts';
 export * from './image-config.ts';
 export * from './manifest.ts';
 export * from './digest-schema.ts';
-export * from './legacy/index.ts';
+export * from './legacy-id.ts';
+export * from './go-time.ts';
 export * from './container-config.ts';
 export * from './config-change/index.ts';
+export { parseDockerTimestamp, parseGoDuration } from './timestamp.ts';
+export { limitFromEnv } from './env-limit.ts';
+export {
+  describeNetworkFailure,
+  describeStoreFailure,
+  systemErrorReason,
+  toShaleError,
+  type NetworkFailure,
+  type StoreFailureContext,
+} from './system-errors.ts';

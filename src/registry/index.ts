@@ -16,4 +16,5 @@ export { pullImage, type PullOptions, type PullResult } from './pull/pull.ts';
 export { pushImage, type PushOptions, type PushResult } from './push/push.ts';
 export { RemoteRepository } from './repository.ts';
 export { listTags, type ListTagsOptions } from './tags.ts';
+export { Refetcher } from './refetch.ts';
 export type { TransferEvent, LayerStatus, ProgressListener } from './progress.ts';

@@ -13,7 +13,7 @@ import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import type { ParsedImageConfig } from '../core/image-config.ts';
 import { parseDockerRef } from '../core/reference.ts';
-import { resolveImage } from './describe.ts';
+import { resolveImage } from './resolve.ts';
 import type { LayerRecord } from './layers/index.ts';
 import type { Additions } from './additions.ts';
 import { oldestLiveLease, type Lease } from './leases.ts';

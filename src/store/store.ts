@@ -6,7 +6,7 @@ import { CheckoutStore } from './checkouts.ts';
 import { ContentStore } from './content/index.ts';
 import { ImageStore } from './images/index.ts';
 import { LayerStore } from './layers/index.ts';
-import { LegacyStore } from './legacy/index.ts';
+import { LegacyStore } from './legacy-ids.ts';
 import { openStoreLayout, resolveStoreRoot, type StoreLayout } from './layout.ts';
 import { ReferenceStore } from './refs/index.ts';
 import { SnapshotStore } from './snapshots.ts';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { legacySaveLayers } from '../../src/core/legacy/index.ts';
+import { legacySaveLayers } from '../../src/legacy/index.ts';
 import type { Digest } from '../../src/core/digest.ts';
 import { storeFiles } from '../helpers/archive-images.ts';
 import { runShale } from '../helpers/shale.ts';

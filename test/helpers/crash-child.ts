@@ -6,7 +6,8 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDockerRef } from '../../src/core/reference.ts';
-import { commitWorktree, checkout, importRootfs, loadOciLayout } from '../../src/formats/index.ts';
+import { loadOciLayout } from '../../src/formats/index.ts';
+import { commitWorktree, checkout, importRootfs } from '../../src/trees/index.ts';
 import { openStore, prune, removeImage } from '../../src/store/index.ts';
 
 const [root, layout, tree] = process.argv.slice(2) as [string, string, string];

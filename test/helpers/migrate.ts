@@ -1,7 +1,7 @@
 // Interrupting `shale migrate` (the library call) after its first image, and finishing it, for the
 // tests that show a migration resumes where it stopped.
 import assert from 'node:assert/strict';
-import { migrateDockerRoot, type MigratedLegacyImage } from '../../src/formats/migrate/index.ts';
+import { migrateDockerRoot, type MigratedLegacyImage } from '../../src/legacy/migrate/index.ts';
 import type { Store } from '../../src/store/index.ts';
 
 /** Migrate `graph` into `store`, aborted once the first image is in: one legacy image remains. */

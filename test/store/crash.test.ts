@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runDemo } from '../helpers/demo.ts';
 import { fileURLToPath } from 'node:url';
-import { unpackImage } from '../../src/formats/index.ts';
+import { unpackImage } from '../../src/trees/index.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));

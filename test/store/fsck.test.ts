@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Digest } from '../../src/core/digest.ts';
 import { parseDockerRef } from '../../src/core/reference.ts';
-import { importRootfs } from '../../src/formats/index.ts';
+import { importRootfs } from '../../src/trees/index.ts';
 import { checkStore, openStore, type FsckProblem, type Store } from '../../src/store/index.ts';
 import { runShale } from '../helpers/shale.ts';
 import { tarBytes } from '../helpers/tar-bytes.ts';

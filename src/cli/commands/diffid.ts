@@ -8,7 +8,7 @@ export function registerDiffid(program: Command): void {
     .description('print sha256:<hex> of the decompressed stream (gzip, zstd, xz, bzip2 or plain)')
     .argument('<file>', 'layer blob, or - for standard input')
     .action(async (file: string) => {
-      const { computeDiffId } = await import('../../archive/diffid.ts');
+      const { computeDiffId } = await import('../../archive/index.ts');
       const { diffId } = await computeDiffId(await openInput(file));
       process.stdout.write(`${diffId}\n`);
     });

@@ -56,8 +56,8 @@ export function registerFsck(program: Command, _context: CliContext): void {
       if (count > 0) throw new ReportedFailure();
       return;
     }
-    const { RegistryClient } = await import('../../registry/client.ts');
-    const { Refetcher } = await import('../../registry/refetch.ts');
+    const { RegistryClient } = await import('../../registry/index.ts');
+    const { Refetcher } = await import('../../registry/index.ts');
     const refetcher = new Refetcher(
       store,
       (host) => new RegistryClient(clientOptions(flags, host)),

@@ -4,7 +4,7 @@
  * `formatter_history.go`), or JSON with `--json`.
  */
 import type { Command } from 'commander';
-import type { HistoryItem } from '../../store/index.ts';
+import type { HistoryItem } from '../../present/index.ts';
 import type { CliContext } from '../context.ts';
 import { createdSince, humanSize, printJson, rfc3339Local, unixSeconds } from '../format.ts';
 import { formatFlag, parseOrUsage, usageError } from '../format-flag.ts';
@@ -77,7 +77,8 @@ export function registerHistory(program: Command, context: CliContext): void {
     .action(async (name: string, flags: HistoryFlags) => {
       formatFlag(flags);
       if (flags.json && flags.quiet) throw usageError('--json cannot be combined with -q');
-      const { imageHistory, resolveImage } = await import('../../store/index.ts');
+      const { resolveImage } = await import('../../store/index.ts');
+      const { imageHistory } = await import('../../present/index.ts');
       const store = await context.store();
       const items = await imageHistory(store, await resolveImage(store, name));
       if (flags.json) return printJson(items);

@@ -67,7 +67,7 @@ export function registerImages(program: Command, context: CliContext): void {
       formatFlag(flags); // refuses a bad template before any work
       if (flags.json && (flags.quiet || flags.digests))
         throw usageError('--json cannot be combined with -q or --digests');
-      const { listImages, parseImageFilters } = await import('../../store/index.ts');
+      const { listImages, parseImageFilters } = await import('../../present/index.ts');
       const pairs = reference
         ? [...flags.filter, ['reference', reference] as [string, string]]
         : flags.filter;

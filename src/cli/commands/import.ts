@@ -12,8 +12,8 @@ export function registerImport(program: Command, context: CliContext): void {
       .argument('[ref]', 'reference to tag the image with'),
     'comment of the image (default "Imported from SOURCE")',
   ).action(async (source: string, ref: string | undefined, flags: ChangeFlags) => {
-    const { parseDockerRef } = await import('../../core/reference.ts');
-    const { importRootfs } = await import('../../formats/rootfs-import.ts');
+    const { parseDockerRef } = await import('../../core/index.ts');
+    const { importRootfs } = await import('../../trees/index.ts');
     const reference = ref === undefined ? undefined : parseDockerRef(ref);
     const id = await importRootfs(await context.store(), source, {
       reference,

@@ -5,8 +5,8 @@
  * does); `--type image` is accepted, shale knowing only images.
  */
 import type { Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
-import type { ImageInspect } from '../../store/index.ts';
+import { ShaleError } from '../../core/index.ts';
+import type { ImageInspect } from '../../present/index.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../format.ts';
 import { parseOrUsage, usageError } from '../format-flag.ts';
@@ -33,7 +33,8 @@ export function registerInspect(program: Command, context: CliContext): void {
         throw usageError('--format and --json cannot be combined');
       // docker: an empty template means the JSON
       const template = flags.format ? parseOrUsage(flags.format).nodes : undefined;
-      const { describeImage, resolveImage } = await import('../../store/index.ts');
+      const { resolveImage } = await import('../../store/index.ts');
+      const { describeImage } = await import('../../present/index.ts');
       const store = await context.store();
       const found: ImageInspect[] = [];
       const missing: string[] = [];

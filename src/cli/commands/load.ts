@@ -5,7 +5,7 @@
  * with -q). Warnings (a legacy checksum mismatch) go to stderr and keep exit status 0.
  */
 import type { Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../format.ts';
 import { openInput } from '../input.ts';
@@ -49,8 +49,8 @@ export function registerLoad(program: Command, context: CliContext): void {
           'load reads an archive from standard input, which is a terminal: give -i FILE|DIR or pipe one in',
         );
       }
-      const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
-      const { loadImages } = await import('../../formats/load/index.ts');
+      const { familiarString, parseDockerRef } = await import('../../core/index.ts');
+      const { loadImages } = await import('../../formats/index.ts');
       const source = input === '-' ? await openInput('-') : input;
       const loaded = await loadImages(await context.store(), source, {
         name: flags.name,

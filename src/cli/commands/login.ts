@@ -4,7 +4,7 @@
  * its credential helper), so docker and shale share them.
  */
 import type { Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/index.ts';
 import { clientOptions, withRegistryOptions, type RegistryFlags } from '../registry-flags.ts';
 
 interface LoginFlags extends RegistryFlags {
@@ -51,7 +51,7 @@ export function registerLogin(program: Command): void {
       );
     }
     const password = flags.password ?? (await readStdinPassword());
-    const { login } = await import('../../registry/auth/login.ts');
+    const { login } = await import('../../registry/index.ts');
     await login(registry, { username: flags.username, password }, clientOptions(flags, registry));
     process.stderr.write(`Login Succeeded (${registry})\n`);
   });
@@ -60,7 +60,7 @@ export function registerLogin(program: Command): void {
     .description('remove the stored credentials of a registry')
     .argument('<registry>', 'registry host')
     .action(async (registry: string) => {
-      const { logout } = await import('../../registry/auth/login.ts');
+      const { logout } = await import('../../registry/index.ts');
       const removed = await logout(registry);
       process.stderr.write(
         removed ? `Removed login credentials for ${registry}\n` : `Not logged in to ${registry}\n`,

@@ -4,7 +4,7 @@
  * that cannot be migrated are reported and skipped (exit 1). Rerunning resumes an interrupted run.
  */
 import type { Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../format.ts';
 
@@ -15,7 +15,7 @@ export function registerMigrate(program: Command, context: CliContext): void {
     .argument('<docker-1x-root>', 'the old Docker root directory (e.g. /var/lib/docker)')
     .option('--json', 'print [{LegacyId, Id, Resumed}]')
     .action(async (root: string, flags: { json?: boolean }) => {
-      const { migrateDockerRoot } = await import('../../formats/migrate/index.ts');
+      const { migrateDockerRoot } = await import('../../legacy/index.ts');
       const result = await migrateDockerRoot(await context.store(), root, {
         onImage: flags.json ? undefined : (image) => process.stdout.write(`${image.imageId}\n`),
       });

@@ -5,7 +5,7 @@
  * `Total reclaimed space: …`). `-f` is accepted for docker's habit: shale never asks.
  */
 import type { Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
 import { humanSize } from '../format.ts';
 
@@ -18,7 +18,7 @@ interface PruneFlags {
 
 /** The `until` of `--filter until=…` (ms since the epoch); any other filter is refused. */
 async function untilOf(filters: readonly string[]): Promise<number | undefined> {
-  const { parseDockerTimestamp } = await import('../../core/timestamp.ts');
+  const { parseDockerTimestamp } = await import('../../core/index.ts');
   let until: number | undefined;
   for (const filter of filters) {
     const [key, value] = [
@@ -50,7 +50,7 @@ export function registerPrune(program: Command, context: CliContext): void {
     )
     .option('--dry-run', 'list what would be removed, and the bytes, without removing it')
     .action(async (flags: PruneFlags) => {
-      const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
+      const { familiarString, parseDockerRef } = await import('../../core/index.ts');
       const { prune } = await import('../../store/index.ts');
       const until = await untilOf(flags.filter ?? []);
       const result = await prune(await context.store(), {

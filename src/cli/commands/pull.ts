@@ -4,9 +4,9 @@
  * does with `Digest: …` per image and one `Status: …` line.
  */
 import type { Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
-import type { NamedReference } from '../../core/reference.ts';
-import type { RegistryClient } from '../../registry/client.ts';
+import { ShaleError } from '../../core/index.ts';
+import type { NamedReference } from '../../core/index.ts';
+import type { RegistryClient } from '../../registry/index.ts';
 import type { CliContext } from '../context.ts';
 import { progressMode, progressRenderer, reportStatus } from '../progress.ts';
 import {
@@ -33,12 +33,12 @@ async function targets(
   client: RegistryClient,
 ): Promise<NamedReference[]> {
   const { isNameOnly, parseDockerRef, parseNormalizedNamed, withTag } =
-    await import('../../core/reference.ts');
+    await import('../../core/index.ts');
   if (!allTags) return [parseDockerRef(text)];
   const named = parseNormalizedNamed(text);
   if (!isNameOnly(named))
     throw new ShaleError('ERR_INVALID_ARGUMENT', "tag can't be used with --all-tags/-a");
-  const { listTags } = await import('../../registry/tags.ts');
+  const { listTags } = await import('../../registry/index.ts');
   const tags = await listTags(client, named);
   if (tags.length === 0) throw new ShaleError('ERR_NOT_FOUND', `${text} has no tags to pull`);
   return tags.map((tag) => withTag(named, tag));
@@ -62,11 +62,11 @@ export function registerPull(program: Command, context: CliContext): void {
     .option('--concurrency <n>', 'blobs downloading at once', '3');
   withRegistryOptions(withProgressOptions(command)).action(
     async (ref: string, flags: PullFlags) => {
-      const { parsePlatform } = await import('../../core/manifest.ts');
+      const { parsePlatform } = await import('../../core/index.ts');
       const { familiarString, parseDockerRef, parseNormalizedNamed } =
-        await import('../../core/reference.ts');
-      const { RegistryClient } = await import('../../registry/client.ts');
-      const { pullImage } = await import('../../registry/pull/pull.ts');
+        await import('../../core/index.ts');
+      const { RegistryClient } = await import('../../registry/index.ts');
+      const { pullImage } = await import('../../registry/index.ts');
       const named = parseNormalizedNamed(ref);
       const client = new RegistryClient(clientOptions(flags, named.domain));
       const mode = progressMode(flags);

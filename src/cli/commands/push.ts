@@ -24,9 +24,9 @@ export function registerPush(program: Command, context: CliContext): void {
     .option('--concurrency <n>', 'blobs uploading at once', '3');
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string | undefined, flags: PushFlags) => {
-      const { RegistryClient } = await import('../../registry/client.ts');
-      const { pushImage } = await import('../../registry/push/push.ts');
-      const { parseNormalizedNamed } = await import('../../core/reference.ts');
+      const { RegistryClient } = await import('../../registry/index.ts');
+      const { pushImage } = await import('../../registry/index.ts');
+      const { parseNormalizedNamed } = await import('../../core/index.ts');
       const host = parseNormalizedNamed(dest ?? src).domain;
       const client = new RegistryClient(clientOptions(flags, host));
       try {

@@ -6,7 +6,7 @@
  * its own line and the exit status is 1.
  */
 import type { Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
 import { ReportedFailure } from '../reported.ts';
 
@@ -18,7 +18,7 @@ export function registerRmi(program: Command, context: CliContext): void {
     .option('-f, --force', 'remove an image named by ID that has several references or children')
     .option('--no-prune', 'keep the untagged parents the removed image leaves behind')
     .action(async (names: string[], flags: { force?: boolean; prune: boolean }) => {
-      const { familiarString, parseDockerRef } = await import('../../core/reference.ts');
+      const { familiarString, parseDockerRef } = await import('../../core/index.ts');
       const { removeImage } = await import('../../store/index.ts');
       const store = await context.store();
       let failed = false;

@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
-import type { SaveFormat } from '../../formats/save/index.ts';
+import { ShaleError } from '../../core/index.ts';
+import type { SaveFormat } from '../../formats/index.ts';
 import type { CliContext } from '../context.ts';
 
 interface SaveFlags {
@@ -101,7 +101,7 @@ export function registerSave(program: Command, context: CliContext): void {
         .default('docker'),
     )
     .action(async (names: string[], flags: SaveFlags) => {
-      const { saveImages } = await import('../../formats/save/index.ts');
+      const { saveImages } = await import('../../formats/index.ts');
       const target = flags.output ?? '-';
       if (flags.format !== 'oci-dir' && target !== '-') await checkOutputFile(target);
       const store = await context.store();

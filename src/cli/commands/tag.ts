@@ -9,7 +9,7 @@ export function registerTag(program: Command, context: CliContext): void {
     .argument('<src>', 'reference, ID or ID prefix of a local image')
     .argument('<dest>', 'new reference, e.g. registry:5000/repo:tag')
     .action(async (src: string, dest: string) => {
-      const { parseDockerRef } = await import('../../core/reference.ts');
+      const { parseDockerRef } = await import('../../core/index.ts');
       const { resolveImage } = await import('../../store/index.ts');
       const store = await context.store();
       const target = parseDockerRef(dest);

@@ -1,8 +1,8 @@
 /** `shale tarsum`: print the TarSum of a tar file as given (no decompression, like upstream). */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { ShaleError } from '../../core/errors.ts';
-import type { TarsumVariant, TarsumVersion } from '../../archive/tarsum/index.ts';
+import { ShaleError } from '../../core/index.ts';
+import type { TarsumVariant, TarsumVersion } from '../../archive/index.ts';
 import { scanInput } from '../input.ts';
 
 interface TarsumFlags {
@@ -37,7 +37,7 @@ export function registerTarsum(program: Command): void {
     .option('--extra <file>', 'bytes hashed before the entry sums (an image json, upstream)')
     .action(async (file: string, flags: TarsumFlags) => {
       const extra = flags.extra === undefined ? undefined : readExtra(flags.extra);
-      const { tarsum } = await import('../../archive/tarsum/index.ts');
+      const { tarsum } = await import('../../archive/index.ts');
       const sum = await tarsum(await scanInput(file), {
         version: flags.version,
         variant: flags.variant,

@@ -10,7 +10,7 @@ export function registerUnpack(program: Command, context: CliContext): void {
     .argument('<dir>', 'target directory')
     .action(async (name: string, dir: string) => {
       const { resolveImage } = await import('../../store/index.ts');
-      const { unpackImage } = await import('../../formats/unpack.ts');
+      const { unpackImage } = await import('../../trees/index.ts');
       const store = await context.store();
       await unpackImage(store, await resolveImage(store, name), dir, {
         onWarning: (w) => process.stderr.write(`shale: warning: ${w.message}\n`),

@@ -14,7 +14,7 @@ export function registerWorktree(program: Command, context: CliContext): void {
     .argument('<dir>', 'target directory')
     .action(async (name: string, dir: string) => {
       const { resolveImage } = await import('../../store/index.ts');
-      const { checkout } = await import('../../formats/worktree.ts');
+      const { checkout } = await import('../../trees/index.ts');
       const store = await context.store();
       await checkout(store, await resolveImage(store, name), dir, (w) =>
         process.stderr.write(`shale: warning: ${w.message}\n`),
@@ -27,8 +27,8 @@ export function registerWorktree(program: Command, context: CliContext): void {
     .argument('<dir>', 'working tree made by shale checkout')
     .option('--json', 'print [{Path, Kind}] with Kind 0 = modified, 1 = added, 2 = deleted')
     .action(async (dir: string, flags: { json?: boolean }) => {
-      const { diffWorktree } = await import('../../formats/worktree.ts');
-      const { byteStringToDisplay } = await import('../../archive/tar/bytes.ts');
+      const { diffWorktree } = await import('../../trees/index.ts');
+      const { byteStringToDisplay } = await import('../../archive/index.ts');
       const changes = await diffWorktree(await context.store(), dir);
       if (flags.json)
         return printJson(
@@ -47,8 +47,8 @@ export function registerWorktree(program: Command, context: CliContext): void {
     'comment of the history entry',
   ).action(
     async (dir: string, ref: string | undefined, flags: ChangeFlags & { author?: string }) => {
-      const { parseDockerRef } = await import('../../core/reference.ts');
-      const { commitWorktree } = await import('../../formats/worktree.ts');
+      const { parseDockerRef } = await import('../../core/index.ts');
+      const { commitWorktree } = await import('../../trees/index.ts');
       const reference = ref === undefined ? undefined : parseDockerRef(ref);
       const id = await commitWorktree(await context.store(), dir, {
         reference,

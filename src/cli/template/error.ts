@@ -3,7 +3,7 @@
  * templates shale does not implement (wrong usage), `TemplateExecError` for a template that parses
  * but fails on the data (a missing field, a wrong argument type). Both read `template: …`.
  */
-import { ShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/index.ts';
 
 export class TemplateError extends ShaleError {
   constructor(message: string, pos?: number) {

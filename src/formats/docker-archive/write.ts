@@ -7,7 +7,7 @@
  * CreateID, spec §4.4) whose `layer.tar` is a symlink to the layer blob — never a second copy —
  * and `repositories` naming the top v1 ID of each tag. Small metadata comes first, layers last.
  */
-import { legacySaveLayers, type LegacySaveLayer } from '../../core/legacy/index.ts';
+import { legacySaveLayers, type LegacySaveLayer } from '../../legacy/index.ts';
 import { createHash } from 'node:crypto';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { Annotations, MediaTypes } from '../../core/media-types.ts';

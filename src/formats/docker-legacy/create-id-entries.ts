@@ -5,7 +5,7 @@
 import type { Digest } from '../../core/digest.ts';
 import { chainIdOf } from '../../core/ids.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
-import { legacySaveLayers } from '../../core/legacy/index.ts';
+import { legacySaveLayers } from '../../legacy/index.ts';
 import type { StagedLegacyId } from '../load/staged.ts';
 
 /** The legacy IDs of the image with config `config`; none for an image without layers. */

@@ -10,12 +10,8 @@
 import type { DecompressOptions } from '../../archive/compression/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import {
-  assertLegacyId,
-  decodeV1Image,
-  migrateLegacyImage,
-  type MigratedImage,
-} from '../../core/legacy/index.ts';
+import { assertLegacyId } from '../../core/legacy-id.ts';
+import { decodeV1Image, migrateLegacyImage, type MigratedImage } from '../../legacy/index.ts';
 import type { ImageWrite, LayerRecord, Store } from '../../store/index.ts';
 import { describeLayerBlob } from '../load/layer-blob.ts';
 import type { SpooledArchive } from '../load/spool.ts';

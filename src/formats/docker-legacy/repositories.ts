@@ -4,7 +4,7 @@
  * every name and ID checked.
  */
 import { ShaleError } from '../../core/errors.ts';
-import { assertLegacyId } from '../../core/legacy/index.ts';
+import { assertLegacyId } from '../../core/legacy-id.ts';
 import {
   familiarName,
   parseNormalizedNamed,

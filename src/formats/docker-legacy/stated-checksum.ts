@@ -6,7 +6,8 @@
  */
 import { tarsum, type TarsumVersion } from '../../archive/tarsum/index.ts';
 import { parseTarsumLabel } from '../../core/digest.ts';
-import { ensureLayerTarsum, type LayerRecord, type Store } from '../../store/index.ts';
+import { ensureLayerTarsum } from '../../legacy/index.ts';
+import type { LayerRecord, Store } from '../../store/index.ts';
 
 const VERSIONS: Record<string, TarsumVersion> = { '': 'v0', v1: 'v1', dev: 'dev' };
 

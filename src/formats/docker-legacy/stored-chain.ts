@@ -8,7 +8,7 @@
 import type { Digest } from '../../core/digest.ts';
 import { chainIdStep } from '../../core/ids.ts';
 import type { HistoryEntry, ImageConfig, ParsedImageConfig } from '../../core/image-config.ts';
-import { legacySaveLayers } from '../../core/legacy/index.ts';
+import { legacySaveLayers } from '../../legacy/index.ts';
 import type { LegacyEntry, Store } from '../../store/index.ts';
 
 /** The ChainID each history entry leaves on top, base first (undefined before any layer). */

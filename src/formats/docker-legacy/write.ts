@@ -8,7 +8,7 @@
  * (core/legacy/history-images.ts).
  */
 import type { ParsedImageConfig } from '../../core/image-config.ts';
-import { EMPTY_LAYER_TAR, identifiedV1Json, legacyHistoryImages } from '../../core/legacy/index.ts';
+import { EMPTY_LAYER_TAR, identifiedV1Json, legacyHistoryImages } from '../../legacy/index.ts';
 import type { LayerRecord, Store } from '../../store/index.ts';
 import { imageLayerTars, layerTar } from '../save/layer-tar.ts';
 import type { SaveItem } from '../save/select.ts';

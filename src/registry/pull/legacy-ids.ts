@@ -7,9 +7,9 @@
  * schema1-reuse.ts made before fetching (which layers to take from the store) held no lock.
  */
 import { chainIdStep } from '../../core/ids.ts';
-import { isThrowaway, type Schema1Manifest } from '../../core/legacy/index.ts';
+import { findReusableOrFreeId, isThrowaway, type Schema1Manifest } from '../../legacy/index.ts';
 import type { Digest } from '../../core/digest.ts';
-import { findReusableOrFreeId, type Store } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
 import { schema1StrongIds } from './schema1-reuse.ts';
 
 const utf8 = new TextEncoder();

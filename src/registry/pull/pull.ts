@@ -11,7 +11,7 @@
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
 import { parseImageConfig, type ParsedImageConfig } from '../../core/image-config.ts';
-import { schema1ImageConfig, schema1LayersToFetch } from '../../core/legacy/index.ts';
+import { schema1ImageConfig, schema1LayersToFetch } from '../../legacy/index.ts';
 import { hostPlatform, type ManifestDescriptor, type Platform } from '../../core/manifest.ts';
 import {
   parseDockerRef,

@@ -22,7 +22,7 @@ import {
   verifySchema1Digest,
   verifySchema1Signatures,
   type ParsedSchema1,
-} from '../../core/legacy/index.ts';
+} from '../../legacy/index.ts';
 import { isImageManifest, isIndex, isSchema1 } from '../../core/media-types.ts';
 import type { RemoteRepository } from '../repository.ts';
 import { hashAs } from './hash-as.ts';

@@ -8,11 +8,16 @@
  * are downloaded. The choice made here is only a plan; the IDs are chosen again under the legacy
  * lock when they are recorded (legacy-ids.ts), so no lock is held over the downloads.
  */
-import { isThrowaway, strongIdChain, type Schema1Manifest } from '../../core/legacy/index.ts';
+import {
+  findReusableOrFreeId,
+  isThrowaway,
+  strongIdChain,
+  type Schema1Manifest,
+  type StrongIdLink,
+} from '../../legacy/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { isShaleError } from '../../core/errors.ts';
-import type { StrongIdLink } from '../../core/legacy/index.ts';
-import { findReusableOrFreeId, touch, type Store } from '../../store/index.ts';
+import { touch, type Store } from '../../store/index.ts';
 import type { LayerSource } from './layers.ts';
 
 const utf8 = new TextEncoder();

@@ -1,0 +1,210 @@
+/**
+ * Describing local images the way `docker images`, `docker inspect` and `docker history` present
+ * them: summaries with short reference forms, inspect objects with docker's keys plus
+ * `LegacyIds`, history steps matched with their layers.
+ */
+import type { Digest } from '../core/digest.ts';
+import { toContainerConfig, type ContainerConfig } from '../core/container-config.ts';
+import { ShaleError } from '../core/errors.ts';
+import type { HistoryEntry } from '../core/image-config.ts';
+import { formatGoTime, parseGoTime, ZERO_TIME } from '../core/go-time.ts';
+import { familiarString, parseDockerRef } from '../core/reference.ts';
+import { selectImages, type ImageFilters } from './image-filters.ts';
+import { resolveImage } from '../store/resolve.ts';
+import type { Store } from '../store/store.ts';
+
+export interface ImageSummary {
+  Id: Digest;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Created: string;
+  Size: number;
+}
+
+/**
+ * Docker 20.10's ImageInspect, keys in its order, plus `LegacyIds`. `GraphDriver` tells the truth
+ * about shale: no graph driver, so its own name and no driver data (Docker's vfs shows `null`
+ * Data too). Comment falls back to the last history comment, as Docker's does.
+ */
+export interface ImageInspect extends ImageSummary {
+  Parent: string;
+  Comment: string;
+  Container: string;
+  ContainerConfig: ContainerConfig;
+  DockerVersion: string;
+  Author: string;
+  Config: ContainerConfig | null;
+  Architecture: string;
+  Variant?: string;
+  Os: string;
+  OsVersion?: string;
+  VirtualSize: number;
+  GraphDriver: { Data: null; Name: 'shale' };
+  RootFS: { Type: string; Layers: Digest[] };
+  Metadata: { LastTagTime: string };
+  LegacyIds: string[];
+}
+
+/** A config time as Docker shows it (Go's RFC3339Nano of the parsed time; zero time if unset). */
+function dockerTime(text: string | undefined): string {
+  if (!text) return formatGoTime(ZERO_TIME);
+  try {
+    return formatGoTime(parseGoTime(text));
+  } catch {
+    return text; // Docker would not load such a config; shown as written
+  }
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** Milliseconds since the epoch of a summary's `Created` (sorting as times, not as strings). */
+const createdTime = (image: ImageSummary): number => Date.parse(image.Created) || 0;
+
+function shortForms(refs: string[]): { tags: string[]; digests: string[] } {
+  const tags: string[] = [];
+  const digests: string[] = [];
+  for (const ref of refs) {
+    const named = parseDockerRef(ref);
+    (named.digest ? digests : tags).push(familiarString(named));
+  }
+  return { tags, digests };
+}
+
+/** Docker's size of each layer of a chain, base first: its file contents (counted once, then kept). */
+async function layerSizes(store: Store, topLayer: Digest | undefined): Promise<number[]> {
+  const sizes: number[] = [];
+  if (!topLayer) return sizes;
+  for (const layer of await store.layers.chain(topLayer))
+    sizes.push(await store.layers.contentSize(layer));
+  return sizes;
+}
+
+/** Docker's image size: the content sizes of its layers. */
+async function layerBytes(store: Store, topLayer: Digest | undefined): Promise<number> {
+  return (await layerSizes(store, topLayer)).reduce((sum, size) => sum + size, 0);
+}
+
+/** `references`: every reference of the store, when the caller has read them already. */
+export async function describeImage(
+  store: Store,
+  id: Digest,
+  references?: Record<string, Digest>,
+): Promise<ImageInspect> {
+  const { record, config } = await store.images.open(id);
+  const refs = references
+    ? Object.keys(references)
+        .filter((ref) => references[ref] === id)
+        .sort()
+    : await store.references.referencesOf(id);
+  const { tags, digests } = shortForms(refs);
+  const raw = config as Record<string, unknown>;
+  const size = await layerBytes(store, record.topLayer);
+  return {
+    Id: id,
+    RepoTags: tags,
+    RepoDigests: digests,
+    Parent: record.parent ?? '',
+    Comment: text(raw.comment) || (config.history?.at(-1)?.comment ?? ''),
+    Created: dockerTime(config.created),
+    Container: text(raw.container),
+    ContainerConfig: toContainerConfig(raw.container_config),
+    DockerVersion: text(raw.docker_version),
+    Author: config.author ?? '',
+    Config: config.config ? toContainerConfig(config.config) : null,
+    Architecture: config.architecture ?? '',
+    ...(config.variant ? { Variant: config.variant } : {}),
+    Os: config.os || 'linux',
+    ...(raw['os.version'] ? { OsVersion: text(raw['os.version']) } : {}),
+    Size: size,
+    VirtualSize: size,
+    GraphDriver: { Data: null, Name: 'shale' },
+    RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
+    Metadata: { LastTagTime: dockerTime(record.lastTagged) },
+    LegacyIds: await store.legacy.idsOf(id),
+  };
+}
+
+export interface ListImagesOptions {
+  /** Also untagged images that are another image's parent (`docker images -a`). */
+  all?: boolean;
+  filters?: ImageFilters;
+  /** Told of each image left out because the store cannot describe it (a damaged record). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The images `docker images` would list, newest first (see image-filters.ts for the rules). An
+ * image the store cannot describe (a damaged record, a missing or damaged blob) is left out and
+ * reported to `onWarning`: one bad image does not hide the others.
+ */
+export async function listImages(
+  store: Store,
+  options: ListImagesOptions = {},
+): Promise<ImageSummary[]> {
+  const references = await store.references.all();
+  const described: ImageInspect[] = [];
+  for (const id of await store.images.ids()) {
+    try {
+      described.push(await describeImage(store, id, references));
+    } catch (err) {
+      if (!(err instanceof ShaleError)) throw err;
+      options.onWarning?.(`image ${id} is not listed: ${err.message}`);
+    }
+  }
+  const named = async (names: string[] = []) =>
+    Promise.all(names.map(async (name) => describeImage(store, await resolveImage(store, name))));
+  const shown = selectImages(described, {
+    ...options,
+    before: await named(options.filters?.before),
+    since: await named(options.filters?.since),
+  });
+  return shown
+    .map(({ Id, RepoTags, RepoDigests, Created, Size }) => ({
+      Id,
+      RepoTags,
+      RepoDigests,
+      Created,
+      Size,
+    }))
+    .sort((a, b) => createdTime(b) - createdTime(a));
+}
+
+export interface HistoryItem {
+  /** The image ID on the newest entry, its parents' on the next ones, else `<missing>` (as docker). */
+  Id: string;
+  Created: string;
+  CreatedBy: string;
+  /** Docker's size of the layer the step made, its file contents (0 for empty-layer steps). */
+  Size: number;
+  Comment: string;
+  EmptyLayer: boolean;
+}
+
+/** The build history of an image, newest first, each step matched with the layer it made. */
+export async function imageHistory(store: Store, id: Digest): Promise<HistoryItem[]> {
+  const { record, config } = await store.images.open(id);
+  const layers = await layerSizes(store, record.topLayer);
+  const steps: HistoryEntry[] = config.history?.length ? config.history : layers.map(() => ({}));
+  let next = 0;
+  const items = steps.map((step): HistoryItem => {
+    const empty = step.empty_layer === true;
+    const size = empty ? 0 : (layers[next++] ?? 0);
+    return {
+      Id: '<missing>',
+      Created: step.created ?? '',
+      CreatedBy: step.created_by ?? '',
+      Size: size,
+      Comment: step.comment ?? '',
+      EmptyLayer: empty,
+    };
+  });
+  items.reverse();
+  // as the daemon: the steps, newest first, are named by the image and then its parents in turn
+  let named: Digest | undefined = id;
+  for (const item of items) {
+    if (!named) break;
+    item.Id = named;
+    named = (await store.images.get(named))?.parent;
+  }
+  return items;
+}

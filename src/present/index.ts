@@ -1,0 +1,7 @@
+/**
+ * @module shale/present — local images in the shapes the Docker CLI and Engine API show them
+ * (`docker images`, `inspect`, `history`, the image filters). Both shells, the CLI and
+ * `shale serve`, print these values, so they agree.
+ */
+export * from './describe.ts';
+export * from './image-filters.ts';
