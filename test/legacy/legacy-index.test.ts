@@ -18,12 +18,7 @@ import {
   strongIdChain,
   validateLegacyEntry,
 } from '../../src/legacy/index.ts';
-import {
-  collectGarbage,
-  openStore,
-  resolveImage,
-  type Store,
-} from '../../src/store/index.ts';
+import { collectGarbage, openStore, resolveImage, type Store } from '../../src/store/index.ts';
 import { tarBytes } from '../helpers/tar-bytes.ts';
 
 const A = 'a'.repeat(64);
