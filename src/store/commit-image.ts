@@ -18,6 +18,7 @@ import { GC_LOCK, releaseAdditions } from './gc.ts';
 import type { ImageRecord } from './images/index.ts';
 import type { Descriptor } from './images/manifest.ts';
 import type { LayerRecord, RegisterOptions } from './layers/index.ts';
+import type { NamedManifest, ReferenceTarget } from './refs/index.ts';
 import { touch, withLease, type Lease } from './leases.ts';
 import { withLock } from './lock.ts';
 import { createScratch, type Scratch } from './scratch.ts';
@@ -28,6 +29,11 @@ export interface NewImage {
   config: Uint8Array;
   /** The manifest it is published with, already stored as a blob. */
   manifest?: Descriptor;
+  /**
+   * What its references name, already stored: the manifest or index it came with (default:
+   * `manifest`, else the image's own manifest).
+   */
+  named?: NamedManifest;
   /** The image it was built on (commit, legacy loads and migration). */
   parent?: Digest;
   references?: readonly NamedReference[];
@@ -42,7 +48,11 @@ export class ImageWrite {
   /** Blobs and layers this write added (those already there are only touched). */
   readonly added = new Additions();
   private readonly created: Digest[] = [];
-  private readonly retargeted: { ref: string; previous: Digest | undefined; image: Digest }[] = [];
+  private readonly retargeted: {
+    ref: string;
+    previous: ReferenceTarget | undefined;
+    image: Digest;
+  }[] = [];
   private readonly scratches: Scratch[] = [];
 
   constructor(
@@ -107,8 +117,9 @@ export class ImageWrite {
       if (!existed) this.created.push(record.id);
       await this.noteBlob(record.id, existed !== undefined); // the config
       await image.legacyIds?.(record.id);
+      const named = image.named ?? (image.manifest && { descriptor: image.manifest });
       for (const ref of image.references ?? []) {
-        const previous = await store.references.set(ref, record.id);
+        const previous = await store.references.set(ref, record.id, named);
         this.retargeted.push({ ref: ref.toString(), previous, image: record.id });
       }
       if (image.markTagged && image.references?.length) await store.images.markTagged(record.id);
@@ -135,8 +146,10 @@ export class ImageWrite {
       const blobs = await store.layers.blobsOf(diffId);
       if (!(await someStored(store, blobs))) throw conflict(`the blob of layer ${chainId}`);
     }
-    if (image.manifest && !(await store.content.has(image.manifest.digest)))
-      throw conflict(`manifest ${image.manifest.digest}`);
+    const manifests = [image.manifest, image.named?.descriptor, image.named?.manifest];
+    for (const manifest of manifests)
+      if (manifest && !(await store.content.has(manifest.digest)))
+        throw conflict(`manifest ${manifest.digest}`);
     if (image.parent && !(await store.images.get(image.parent)))
       throw conflict(`parent image ${image.parent}`);
   }

@@ -1,7 +1,8 @@
 /**
  * Removing images and collecting garbage. Nothing is reference-counted on disk (counts could
- * drift when a process dies); instead what is live is recomputed from the images: their config
- * and manifest blobs, their layer chains and every blob of those layers. Everything else is
+ * drift when a process dies); instead what is live is recomputed from the images and references:
+ * the images' config and manifest blobs, their layer chains and every blob of those layers, and
+ * the manifest or index each reference names. Everything else is
  * garbage, except what a running writer may still use: every blob and layer record written or
  * touched since the oldest live lease began (see leases.ts). Collection, image removal and the
  * moment a writer makes an image visible (commit-image.ts) are serialized by the gc lock; an
@@ -60,6 +61,12 @@ async function liveSets(
       layers.add(layer.chainId);
       for (const blob of await store.layers.blobsOf(layer.diffId)) blobs.add(blob);
     }
+  }
+  // Each reference keeps the manifest (and index) it names, while its image stays.
+  for (const target of Object.values(await store.references.targets())) {
+    if (excluding.has(target.image)) continue;
+    if (target.descriptor) blobs.add(target.descriptor.digest);
+    if (target.manifest) blobs.add(target.manifest.digest);
   }
   return { layers, blobs };
 }

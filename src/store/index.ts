@@ -6,7 +6,7 @@ export * from './layers/index.ts';
 export * from './images/index.ts';
 export * from './refs/index.ts';
 export { LegacyStore, type LegacyEntry, type NewLegacyEntry } from './legacy-ids.ts';
-export { resolveImage } from './resolve.ts';
+export { namedManifestOf, resolveImage, resolveTarget } from './resolve.ts';
 export * from './gc.ts';
 export { withLease, touch, type Lease } from './leases.ts';
 export { createScratch, staleScratches, type Scratch } from './scratch.ts';

@@ -35,7 +35,7 @@ export async function openStore(
   const content = new ContentStore(layout);
   const layers = new LayerStore(layout, content);
   const images = new ImageStore(layout, content, layers);
-  const references = new ReferenceStore(layout, images);
+  const references = new ReferenceStore(layout, images, content);
   if (options.reconcile !== false) await references.reconcile();
   return {
     layout,

@@ -96,10 +96,10 @@ test('fsck --repair fetches lost blobs again, drops what points at nothing, and 
   fs.writeFileSync(path.join(root, 'index.json'), '{"manifests": [garbage');
   const refsFile = path.join(root, 'shale', 'references.json');
   const refs = JSON.parse(fs.readFileSync(refsFile, 'utf8')) as {
-    references: Record<string, string>;
+    references: Record<string, { image: string }>;
   };
   const gone = `sha256:${'0'.repeat(64)}`;
-  refs.references['example.com/gone:1'] = gone;
+  refs.references['example.com/gone:1'] = { image: gone };
   fs.writeFileSync(refsFile, JSON.stringify(refs));
   const scratch = path.join(root, 'shale', 'ingest', 'scratch-load-00112233aabbccdd');
   fs.mkdirSync(scratch);

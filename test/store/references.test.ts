@@ -132,10 +132,10 @@ test('a writer killed between references.json and index.json: the next open brin
   const refsFile = path.join(root, 'shale', 'references.json');
   const written = JSON.parse(readFileSync(refsFile, 'utf8')) as {
     generation: number;
-    references: Record<string, string>;
+    references: Record<string, unknown>;
   };
   delete written.references['docker.io/library/gone:1'];
-  written.references['docker.io/library/added:1'] = image.id;
+  written.references['docker.io/library/added:1'] = written.references['docker.io/library/kept:1'];
   writeFileSync(refsFile, JSON.stringify({ ...written, generation: written.generation + 1 }));
   assert.equal(readFileSync(path.join(root, 'index.json'), 'utf8'), indexBefore);
 

@@ -1,7 +1,7 @@
 /** `shale push SRC [DEST]`: a stored image to a registry. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { progressMode, progressRenderer } from '../progress.ts';
+import { progressMode, progressRenderer, reportStatus } from '../progress.ts';
 import {
   clientOptions,
   parseConcurrency,
@@ -35,6 +35,7 @@ export function registerPush(program: Command, context: CliContext): void {
           onProgress: progressRenderer(progressMode(flags)),
         });
         process.stdout.write(`${result.reference}@${result.digest}\n`);
+        reportStatus(progressMode(flags), `Pushed ${result.summary}`);
       } finally {
         await client.close();
       }

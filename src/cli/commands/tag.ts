@@ -10,9 +10,10 @@ export function registerTag(program: Command, context: CliContext): void {
     .argument('<dest>', 'new reference, e.g. registry:5000/repo:tag')
     .action(async (src: string, dest: string) => {
       const { parseDockerRef } = await import('../../core/index.ts');
-      const { resolveImage } = await import('../../store/index.ts');
+      const { namedManifestOf, resolveTarget } = await import('../../store/index.ts');
       const store = await context.store();
-      const target = parseDockerRef(dest);
-      await store.references.tag(target, await resolveImage(store, src));
+      const source = await resolveTarget(store, src);
+      // As the source reference names it: the same manifest (or index), byte for byte.
+      await store.references.tag(parseDockerRef(dest), source.image, namedManifestOf(source));
     });
 }

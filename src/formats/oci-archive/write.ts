@@ -1,22 +1,24 @@
 /**
- * Writing images as an OCI image layout (the content of an oci-archive, or an oci-dir): each
- * image's manifest exactly as stored (so its digest is stable), its config and its layer blobs
- * as stored (compressed as received), every blob once. `index.json` names each tagged image by
- * its full reference in both `org.opencontainers.image.ref.name` and `io.containerd.image.name`
- * (DESIGN.md); an untagged image is listed without a name.
+ * Writing images as an OCI image layout (the content of an oci-archive, or an oci-dir): each tag
+ * with the manifest its reference names, byte for byte (so its digest is stable; for a reference
+ * to an index, the manifest chosen from it), an image saved by ID with its own manifest; configs
+ * and layer blobs as stored (compressed as received), every blob once. `index.json` names each
+ * tag by its full reference in both `org.opencontainers.image.ref.name` and
+ * `io.containerd.image.name` (DESIGN.md); an image saved by ID is listed without a name.
  */
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { parseImageManifest, type ManifestDescriptor } from '../../core/manifest.ts';
 import { Annotations, MediaTypes } from '../../core/media-types.ts';
+import type { NamedReference } from '../../core/reference.ts';
 import type { Descriptor, Store } from '../../store/index.ts';
 import type { SaveItem } from '../save/select.ts';
 import { OCI_LAYOUT_MARKER, type LayoutSink } from '../save/sink.ts';
 
 interface ImagePlan {
-  item: SaveItem;
-  manifest: Descriptor;
-  /** Manifest, config and layers. */
+  /** Each tag with its manifest; one entry without a tag for an image saved by ID. */
+  entries: { tag?: NamedReference; manifest: Descriptor }[];
+  /** Manifests, configs and layers. */
   blobs: Descriptor[];
 }
 
@@ -31,28 +33,40 @@ async function checkStored(store: Store, image: Digest, blob: Descriptor): Promi
   );
 }
 
+/** The image manifest the tag's reference reaches. */
+async function taggedManifest(store: Store, tag: NamedReference, id: Digest): Promise<Descriptor> {
+  const target = await store.references.target(tag);
+  return target ? store.references.imageManifestOf(target) : store.images.manifestOf(id);
+}
+
 async function planImage(store: Store, item: SaveItem): Promise<ImagePlan> {
-  const manifest = await store.images.manifestOf(item.id);
-  const parsed = parseImageManifest(await store.content.read(manifest.digest));
-  const blobs: Descriptor[] = [manifest, parsed.config, ...(parsed.layers as ManifestDescriptor[])];
+  const entries: ImagePlan['entries'] = [];
+  for (const tag of item.tags)
+    entries.push({ tag, manifest: await taggedManifest(store, tag, item.id) });
+  if (entries.length === 0) entries.push({ manifest: await store.images.manifestOf(item.id) });
+  const blobs: Descriptor[] = [];
+  for (const manifest of new Map(entries.map((e) => [e.manifest.digest, e.manifest])).values()) {
+    const parsed = parseImageManifest(await store.content.read(manifest.digest));
+    blobs.push(manifest, parsed.config, ...(parsed.layers as ManifestDescriptor[]));
+  }
   for (const blob of blobs) await checkStored(store, item.id, blob);
-  return { item, manifest, blobs };
+  return { entries, blobs };
 }
 
 function indexJson(plans: ImagePlan[]): Buffer {
-  const manifests = plans.flatMap(({ item, manifest }) => {
-    const { mediaType, digest, size } = manifest;
-    if (item.tags.length === 0) return [{ mediaType, digest, size }];
-    return item.tags.map((tag) => ({
+  const manifests = plans.flatMap(({ entries }) =>
+    entries.map(({ tag, manifest: { mediaType, digest, size } }) => ({
       mediaType,
       digest,
       size,
-      annotations: {
-        [Annotations.refName]: tag.toString(),
-        [Annotations.containerdName]: tag.toString(),
-      },
-    }));
-  });
+      ...(tag && {
+        annotations: {
+          [Annotations.refName]: tag.toString(),
+          [Annotations.containerdName]: tag.toString(),
+        },
+      }),
+    })),
+  );
   return Buffer.from(
     JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }),
   );

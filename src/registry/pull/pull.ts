@@ -76,11 +76,13 @@ export async function pullImage(
   const byDigest = withDigest(trimNamed(ref), resolved.named);
   const references = ref.digest === undefined ? [ref, byDigest] : [byDigest];
   return writeImages(store, async (write) => {
-    const before = await store.references.resolve(references[0]!);
+    const before = await store.references.target(references[0]!);
     const record = await fetchAndCommit(write, repo, resolved, references, options);
     // As Docker reports it: the digest the reference named (an index's), and whether the
-    // reference now names another image than before.
-    const updated = before !== record.id;
+    // reference now names another image or manifest than before.
+    const sameManifest =
+      resolved.kind !== 'schema2' || before?.descriptor?.digest === resolved.named;
+    const updated = before?.image !== record.id || !sameManifest;
     options.onProgress?.({
       type: 'done',
       reference: ref.toString(),
@@ -170,15 +172,17 @@ async function fetchSchema2(
     diffId: diffIds[i],
   }));
   const layers = await fetchLayers(write, repo, wanted, options);
-  // The registry's manifest describes the image only when every blob it names is the one stored.
-  const ownBlobs = layers.every((l, i) => l.blob === descriptors[i]!.digest);
+  const { named, index } = resolved;
   return {
     configBytes: config.bytes,
     layers,
     diffIds,
-    ...(ownBlobs && {
+    pulled: {
       manifest: { mediaType: resolved.mediaType, digest: resolved.digest, bytes: resolved.bytes },
-    }),
+      ...(index && { index: { ...index, digest: named } }),
+    },
+    // The registry's manifest is the image's own only when every blob it names is the one stored.
+    ownManifest: layers.every((l, i) => l.blob === descriptors[i]!.digest),
   };
 }
 

@@ -36,6 +36,8 @@ export interface ResolvedManifest {
   manifest: ImageManifest;
   /** Digest the tag or digest reference named (the index's, when it named an index). */
   named: Digest;
+  /** The index the reference named, as the registry served it. */
+  index?: { mediaType: string; bytes: Buffer };
 }
 
 /** A schema1 manifest: signatures verified, layers fixed as Docker fixes them (spec §3.1). */
@@ -73,9 +75,11 @@ export async function resolveManifest(
     : await repo.headManifest(reference);
   let { bytes, mediaType } = await fetchVerified(repo, named);
   let digest = named;
+  let index: ResolvedManifest['index'];
   if (isIndex(mediaType)) {
-    const index = parseImageIndex(bytes, `index ${named}`);
-    digest = pickPlatform(index, platform, `${repo.displayName}:${reference}`);
+    index = { mediaType, bytes };
+    const parsed = parseImageIndex(bytes, `index ${named}`);
+    digest = pickPlatform(parsed, platform, `${repo.displayName}:${reference}`);
     ({ bytes, mediaType } = await fetchVerified(repo, digest));
   }
   if (isSchema1(mediaType)) return resolveSchema1(repo, reference, bytes, digest, named);
@@ -86,7 +90,7 @@ export async function resolveManifest(
     );
   }
   const manifest = parseImageManifest(bytes);
-  return { kind: 'schema2', digest, mediaType, bytes, manifest, named };
+  return { kind: 'schema2', digest, mediaType, bytes, manifest, named, ...(index && { index }) };
 }
 
 /** The image manifest an index names for `platform`, or an error saying what the index holds. */

@@ -1,10 +1,11 @@
 /**
- * `push`: a stored image to a registry. Each blob (layers, then the config) is skipped when the
- * registry has it, mounted from another repository of the same registry when the store knows it
- * came from there, and uploaded otherwise; then the manifest goes up under the tag, and the
- * digest the registry reports must be the one computed here; it is recorded as the image's
- * `name@digest` reference, as Docker records a RepoDigest. Every blob sent is verified by the
- * registry against its digest; one refused is hashed here, and if damaged goes to quarantine.
+ * `push`: a stored image to a registry, with the manifest (or index) plan.ts picks. Each blob
+ * (layers, then the config) is skipped when the registry has it, mounted from another repository
+ * of the same registry when the store knows it came from there, and uploaded otherwise; then each
+ * manifest goes up (an index's by digest, then the index under the tag), and the digest the
+ * registry reports must be the one sent; the top one is recorded as the `name@digest` reference,
+ * as Docker records a RepoDigest. Every blob sent is verified by the registry against its digest;
+ * one refused is hashed here, and if damaged goes to quarantine.
  */
 import { createReadStream } from 'node:fs';
 import type { Digest } from '../../core/digest.ts';
@@ -16,12 +17,13 @@ import {
   withDigest,
   type NamedReference,
 } from '../../core/reference.ts';
-import { resolveImage, type Store } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
 import type { RegistryClient } from '../client.ts';
 import { runPool } from '../pool.ts';
 import type { ProgressListener } from '../progress.ts';
 import { RemoteRepository } from '../repository.ts';
-import { publishableManifest } from './publishable.ts';
+import { planPush } from './plan.ts';
+import type { Publishable } from './publishable.ts';
 
 export interface PushOptions {
   /** Blobs uploading at once (default 3). */
@@ -31,9 +33,11 @@ export interface PushOptions {
 }
 
 export interface PushResult {
-  /** The reference pushed to, and the manifest digest the registry now serves under it. */
+  /** The reference pushed to, and the manifest (or index) digest the registry now serves under it. */
   reference: string;
   digest: Digest;
+  /** What was pushed, in words: which manifest or index, and why not another. */
+  summary: string;
 }
 
 /** Push the image `source` names (a reference or image ID) to `destination` (default: source). */
@@ -44,7 +48,6 @@ export async function pushImage(
   destination: string = source,
   options: PushOptions = {},
 ): Promise<PushResult> {
-  const id = await resolveImage(store, source);
   const dest = parseDockerRef(destination);
   if (dest.digest !== undefined) {
     throw new ShaleError(
@@ -52,23 +55,54 @@ export async function pushImage(
       `cannot push to ${destination}: a push names a tag, not a digest`,
     );
   }
+  const plan = await planPush(store, source, options.signal);
   const repo = new RemoteRepository(client, dest, ['pull', 'push']);
-  const image = await publishableManifest(store, id, options.signal);
+  const tag = dest.tag ?? 'latest';
+  const { index } = plan;
+  for (const [i, manifest] of plan.manifests.entries()) {
+    const last = i === plan.manifests.length - 1;
+    await pushManifest(store, repo, manifest, index || !last ? manifest.digest : tag, options);
+  }
+  if (index)
+    await putVerified(repo, index.digest, tag, index.mediaType, index.bytes, options.signal);
+  const { digest } = plan.named.descriptor;
+  // As Docker does: the image is now known by `name@digest` too (a RepoDigest).
+  await store.references.set(withDigest(trimNamed(dest), digest), plan.image, plan.named);
+  options.onProgress?.({ type: 'done', reference: dest.toString(), id: plan.image, digest });
+  return { reference: dest.toString(), digest, summary: plan.summary };
+}
+
+/** One image manifest: its blobs (layers, then the config), then itself under `reference`. */
+async function pushManifest(
+  store: Store,
+  repo: RemoteRepository,
+  image: Publishable,
+  reference: string,
+  options: PushOptions,
+): Promise<void> {
   const blobs = [...(image.manifest.layers as ManifestDescriptor[]), image.manifest.config];
   await runPool(blobs.length, options.concurrency ?? 3, (i) =>
     pushBlob(store, repo, blobs[i]!, options),
   );
-  const digest = await repo.putManifest(dest.tag ?? 'latest', image.mediaType, image.bytes);
-  if (digest !== image.digest) {
+  await putVerified(repo, image.digest, reference, image.mediaType, image.bytes, options.signal);
+}
+
+/** Put a manifest or index; the digest the registry computes must be the one sent. */
+async function putVerified(
+  repo: RemoteRepository,
+  digest: Digest,
+  reference: string,
+  mediaType: string,
+  bytes: Buffer,
+  signal?: AbortSignal,
+): Promise<void> {
+  const stored = await repo.putManifest(reference, mediaType, bytes, signal);
+  if (stored !== digest) {
     throw new ShaleError(
       'ERR_DIGEST_MISMATCH',
-      `${repo.displayName} stored the manifest as ${digest}, expected ${image.digest}`,
+      `${repo.displayName} stored the manifest as ${stored}, expected ${digest}`,
     );
   }
-  // As Docker does: the image is now known by `name@digest` too (a RepoDigest).
-  await store.references.set(withDigest(trimNamed(dest), digest), id);
-  options.onProgress?.({ type: 'done', reference: dest.toString(), id, digest });
-  return { reference: dest.toString(), digest };
 }
 
 async function pushBlob(

@@ -1,11 +1,13 @@
 /**
- * References against images and the OCI layout: each reference names an image in the store, and
- * `index.json` mirrors exactly the references (one entry per reference, naming the image's
- * manifest) at the generation `references.json` is at.
+ * References against images and the OCI layout: each reference reaches an image in the store
+ * through a manifest (or index) that is stored, and `index.json` mirrors exactly the references
+ * (one entry per reference, naming the image manifest it reaches) at the generation
+ * `references.json` is at.
  */
 import path from 'node:path';
 import type { Digest } from '../../core/digest.ts';
-import { Annotations } from '../../core/media-types.ts';
+import { Annotations, isImageManifest } from '../../core/media-types.ts';
+import type { References } from '../refs/index.ts';
 import { readJsonFile } from '../json-file.ts';
 import type { Store } from '../store.ts';
 import { reasonOf, type ProblemList } from './problems.ts';
@@ -56,18 +58,27 @@ async function referencesGeneration(store: Store): Promise<number> {
 }
 
 export async function checkReferences(store: Store, problems: ProblemList): Promise<void> {
-  let references: Record<string, Digest>;
+  let references: References;
   try {
-    references = await store.references.all();
+    references = await store.references.targets();
   } catch (err) {
     problems.add('bad-record', 'references.json', reasonOf(err));
     return;
   }
   const manifests = new Map<string, Digest | undefined>();
-  for (const [ref, id] of Object.entries(references)) {
-    const record = await store.images.get(id).catch(() => undefined);
-    if (!record) problems.add('missing-image', ref, `names image ${id}, not in the store`);
-    manifests.set(ref, record?.manifest?.digest);
+  for (const [ref, target] of Object.entries(references)) {
+    const { image, descriptor, manifest } = target;
+    const record = await store.images.get(image).catch(() => undefined);
+    if (!record) problems.add('missing-image', ref, `names image ${image}, not in the store`);
+    for (const named of [descriptor, manifest])
+      if (named && !(await store.content.has(named.digest)))
+        problems.add('missing-blob', ref, `names manifest ${named.digest}, not in the store`);
+    // The manifest index.json names for it: the image manifest it reaches, else the image's own.
+    const reached = manifest ?? descriptor;
+    manifests.set(
+      ref,
+      reached && isImageManifest(reached.mediaType) ? reached.digest : record?.manifest?.digest,
+    );
   }
   const index = await readIndex(store, problems);
   if (!index) return;

@@ -8,6 +8,7 @@
  * not parse is rebuilt from `index.json`); records that point at nothing are dropped (blob infos
  * without their blob, layers without any blob or without their parent, images without their
  * config or layers, references and legacy IDs of missing images, snapshots of missing layers);
+ * a reference whose manifest is gone names its image's own manifest again;
  * a blob info whose DiffID marker is missing (a kill between the two) is recorded again;
  * `index.json` is rebuilt from the references; abandoned leftovers are removed. Every change is
  * reported as one action; what is left is for the check that follows.
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { isDigest, type Digest } from '../../core/digest.ts';
 import { isShaleError } from '../../core/errors.ts';
 import { chainIdOf } from '../../core/ids.ts';
+import { parseDockerRef } from '../../core/reference.ts';
 import { GC_LOCK } from '../gc.ts';
 import { withLock } from '../lock.ts';
 import { keepInQuarantine } from '../record-quarantine.ts';
@@ -242,18 +244,33 @@ async function recoverReferences(store: Store, actions: Actions): Promise<boolea
   return true;
 }
 
-/** References to missing images; true when any went. */
-async function dropReferences(store: Store, actions: Actions): Promise<boolean> {
-  const references = await store.references.all().catch(() => undefined);
+/**
+ * References to missing images go; one whose manifest (or index) is gone names its image's own
+ * manifest again. True when any changed.
+ */
+async function repairReferences(store: Store, actions: Actions): Promise<boolean> {
+  const references = await store.references.targets().catch(() => undefined);
   if (!references) return false;
   const dangling: [string, Digest][] = [];
-  for (const [ref, id] of Object.entries(references))
-    if (await imageGone(store, id)) dangling.push([ref, id]);
-  if (dangling.length === 0) return false;
+  let changed = false;
+  for (const [ref, { image, descriptor, manifest }] of Object.entries(references)) {
+    if (await imageGone(store, image)) {
+      dangling.push([ref, image]);
+      continue;
+    }
+    let lost: Digest | undefined;
+    for (const named of [descriptor, manifest])
+      if (named && !(await store.content.has(named.digest))) lost ??= named.digest;
+    if (!lost) continue;
+    await store.references.set(parseDockerRef(ref), image);
+    actions.add('rebuilt', ref, `names image ${image}'s own manifest: ${lost} is gone`);
+    changed = true;
+  }
+  if (dangling.length === 0) return changed;
   const removed = new Set(await store.references.delete(dangling.map(([ref]) => ref)));
   for (const [ref, id] of dangling)
     if (removed.has(ref)) actions.add('removed', ref, `reference to image ${id}, not in the store`);
-  return removed.size > 0;
+  return changed || removed.size > 0;
 }
 
 async function dropLegacy(store: Store, actions: Actions): Promise<void> {
@@ -309,7 +326,7 @@ export async function repairFound(
     await repairImageRecords(store, actions);
     await dropImages(store, actions);
     const recovered = await recoverReferences(store, actions);
-    const changed = await dropReferences(store, actions);
+    const changed = await repairReferences(store, actions);
     await dropLegacy(store, actions);
     await dropSnapshots(store, actions);
     return recovered || changed;

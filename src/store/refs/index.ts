@@ -1,2 +1,3 @@
-/** Tags and digest references, mirrored into the OCI layout's index.json. */
-export { ReferenceStore } from './reference-store.ts';
+/** Tags and digest references, each naming a manifest (or index), mirrored into index.json. */
+export { ReferenceStore, type NamedManifest, type RecoveredReferences } from './reference-store.ts';
+export type { ReferenceTarget, References } from './references-file.ts';

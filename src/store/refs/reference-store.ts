@@ -1,47 +1,42 @@
 /**
- * References: tags (`docker.io/library/alpine:latest`) and digest references naming images.
- * Kept in `shale/references.json`, the truth, changed only under the `references` lock with an
- * atomic rewrite, and mirrored into the OCI layout's `index.json` (each reference as a manifest
- * entry whose `org.opencontainers.image.ref.name` and `io.containerd.image.name` are the full
- * reference), so skopeo and umoci see every tagged image. Each change counts a generation, written
- * into both files; a mirror whose generation differs (a writer killed between the two renames) is
- * rebuilt by `reconcile`, which opening a store runs. A `references.json` that does not parse is
- * an ERR_BAD_RECORD for every reader; `fsck --repair` rebuilds it from `index.json`
- * (`recoverFromIndex`).
+ * References: tags (`docker.io/library/alpine:latest`) and digest references, each naming the
+ * manifest or index it was pulled, loaded, pushed or tagged with (references-file.ts) and the image
+ * that reaches. Kept in `shale/references.json`, the truth, changed only under the `references`
+ * lock with an atomic rewrite, and mirrored into the OCI layout's `index.json` (index-mirror.ts).
+ * Each change counts a generation, written into both files; a mirror whose generation differs (a
+ * writer killed between the two renames) is rebuilt by `reconcile`, which opening a store runs. A
+ * `references.json` that does not parse is an ERR_BAD_RECORD for every reader; `fsck --repair`
+ * rebuilds it from `index.json` (`recoverFromIndex`).
  */
-import * as z from '../../core/zod.ts';
 import type { Digest } from '../../core/digest.ts';
-import { digestSchema } from '../../core/digest-schema.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
-import { Annotations, MediaTypes } from '../../core/media-types.ts';
+import { isImageManifest } from '../../core/media-types.ts';
 import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
+import type { ContentStore } from '../content/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import type { Descriptor } from '../images/manifest.ts';
-import { readJsonFile, writeJsonAtomic } from '../json-file.ts';
+import { writeJsonAtomic } from '../json-file.ts';
 import type { StoreLayout } from '../layout.ts';
 import { withLease } from '../leases.ts';
 import { withLock } from '../lock.ts';
 import { keepInQuarantine } from '../record-quarantine.ts';
 import { readRecord } from '../record-file.ts';
+import { mirroredEntries, mirroredGeneration, writeMirror } from './index-mirror.ts';
+import {
+  formatReferences,
+  fromFormat1,
+  referencesFileSchema,
+  sortedReferences,
+  type ReferenceTarget,
+  type References,
+} from './references-file.ts';
 import path from 'node:path';
 
-const referencesSchema = z.object({
-  generation: z.optional(z.number().check(z.int(), z.nonnegative())),
-  references: z.record(z.string(), digestSchema),
-});
-type References = Record<string, Digest>;
-
-/** The annotation of `index.json` that says which generation of the references it mirrors. */
-const GENERATION_ANNOTATION = 'io.shale.references.generation';
-const indexGenerationSchema = z.object({
-  annotations: z.optional(z.record(z.string(), z.string())),
-});
-/** What `recoverFromIndex` reads of each `index.json` entry: its manifest and reference name. */
-const indexEntriesSchema = z.object({
-  manifests: z.array(
-    z.object({ digest: digestSchema, annotations: z.optional(z.record(z.string(), z.string())) }),
-  ),
-});
+/** What a reference is set to name: a manifest, or an index and the manifest chosen from it. */
+export interface NamedManifest {
+  descriptor: Descriptor;
+  manifest?: Descriptor;
+}
 
 /** What `recoverFromIndex` did. */
 export interface RecoveredReferences {
@@ -59,28 +54,35 @@ export class ReferenceStore {
   constructor(
     private readonly layout: StoreLayout,
     private readonly images: ImageStore,
+    private readonly content: ContentStore,
   ) {
     this.file = path.join(layout.metaDir, 'references.json');
   }
 
-  /** Every reference and the image it names. */
-  async all(): Promise<References> {
+  /** Every reference and the image it reaches. */
+  async all(): Promise<Record<string, Digest>> {
+    const targets = await this.targets();
+    return Object.fromEntries(Object.entries(targets).map(([ref, t]) => [ref, t.image]));
+  }
+
+  /** Every reference and what it names. */
+  async targets(): Promise<References> {
     return (await this.read()).references;
   }
 
-  /** The references file; ERR_BAD_RECORD (naming `shale fsck --repair`) when it is damaged. */
+  /**
+   * The references file, format 1 read as format 2; ERR_BAD_RECORD (naming `shale fsck
+   * --repair`) when it is damaged.
+   */
   private async read(): Promise<{ generation: number; references: References }> {
-    const parsed = await readRecord(this.file, referencesSchema);
-    return { generation: parsed?.generation ?? 0, references: parsed?.references ?? {} };
-  }
-
-  /** The generation `index.json` mirrors; undefined when it does not parse (it is rebuilt). */
-  private async mirroredGeneration(): Promise<number | undefined> {
-    const json: unknown = await readJsonFile(this.layout.indexFile).catch(() => null);
-    if (json === undefined) return 0;
-    const parsed = indexGenerationSchema.safeParse(json);
-    if (!parsed.success) return undefined;
-    return Number(parsed.data.annotations?.[GENERATION_ANNOTATION] ?? 0);
+    const parsed = await readRecord(this.file, referencesFileSchema);
+    const generation = parsed?.generation ?? 0;
+    if (!parsed) return { generation, references: {} };
+    if ('format' in parsed) return { generation, references: parsed.references };
+    return {
+      generation,
+      references: await fromFormat1(parsed.references, this.images, this.content),
+    };
   }
 
   /** Rewrite `index.json` from the references (`fsck --repair`); how many references it lists. */
@@ -94,9 +96,11 @@ export class ReferenceStore {
 
   /**
    * Rebuild a damaged `references.json` from its mirror (`fsck --repair`): each `index.json` entry's
-   * reference name names the image its manifest is of; entries whose image is not in the store are
-   * left out. The damaged file is kept in quarantine; the new one counts a generation past the
-   * mirror's, so `index.json` is rebuilt next. Undefined when `references.json` is sound.
+   * reference name names the manifest of the entry and the image that manifest is of; entries whose
+   * image is not in the store are left out (as is an index a reference named: the mirror holds the
+   * manifest chosen from it). The damaged file is kept in quarantine; the new one counts a
+   * generation past the mirror's, so `index.json` is rebuilt next. Undefined when
+   * `references.json` is sound.
    */
   async recoverFromIndex(): Promise<RecoveredReferences | undefined> {
     return withLock(this.layout, 'references', async () => {
@@ -108,49 +112,70 @@ export class ReferenceStore {
         },
       );
       if (!damaged) return undefined;
-      const found: [string, Digest][] = [];
+      const found: References = {};
       const lost: RecoveredReferences['lost'] = [];
-      for (const { ref, manifest } of await this.mirroredEntries()) {
+      for (const { ref, manifest, descriptor } of await mirroredEntries(this.layout)) {
         if (!isFullReference(ref)) {
           lost.push({ ref, manifest, why: 'not a full reference' });
           continue;
         }
-        const id = await this.images.imageOfManifest(manifest);
-        if (id !== undefined) found.push([ref, id]);
+        const image = await this.images.imageOfManifest(manifest);
+        if (image !== undefined) found[ref] = { image, ...(descriptor && { descriptor }) };
         else
           lost.push({ ref, manifest, why: `names manifest ${manifest}, of no image in the store` });
       }
-      const references = sortedReferences(Object.fromEntries(found));
+      const references = sortedReferences(found);
       const kept = await keepInQuarantine(this.layout, this.file);
-      const generation = ((await this.mirroredGeneration()) ?? 0) + 1;
-      await writeJsonAtomic(this.file, { generation, references });
+      const generation = ((await mirroredGeneration(this.layout)) ?? 0) + 1;
+      await writeJsonAtomic(this.file, formatReferences(generation, references));
       return { references, lost, kept };
-    });
-  }
-
-  /** The entries of `index.json` that name a reference; none when it does not parse. */
-  private async mirroredEntries(): Promise<{ ref: string; manifest: Digest }[]> {
-    const json: unknown = await readJsonFile(this.layout.indexFile).catch(() => undefined);
-    const parsed = indexEntriesSchema.safeParse(json);
-    if (!parsed.success) return [];
-    return parsed.data.manifests.flatMap((entry) => {
-      const ref = entry.annotations?.[Annotations.refName];
-      return ref === undefined ? [] : [{ ref, manifest: entry.digest }];
     });
   }
 
   /** Rebuild `index.json` from the references when it mirrors another generation of them. */
   async reconcile(): Promise<void> {
-    if ((await this.read()).generation === (await this.mirroredGeneration())) return;
+    if ((await this.read()).generation === (await mirroredGeneration(this.layout))) return;
     await withLock(this.layout, 'references', async () => {
       const { generation, references } = await this.read();
-      if (generation !== (await this.mirroredGeneration()))
+      if (generation !== (await mirroredGeneration(this.layout)))
         await this.writeOciIndex(references, generation);
     });
   }
 
+  /**
+   * What `ref` names: the reference itself, or for a digest reference that is not one, a reference
+   * of the same repository whose manifest or index has that digest (`name@<digest>` of a pulled
+   * image's index or platform manifest resolves locally).
+   */
+  async target(ref: NamedReference): Promise<ReferenceTarget | undefined> {
+    const targets = await this.targets();
+    const exact = targets[ref.toString()];
+    if (exact || ref.digest === undefined) return exact;
+    return Object.entries(targets).find(
+      ([other, t]) =>
+        (t.descriptor?.digest === ref.digest || t.manifest?.digest === ref.digest) &&
+        parseDockerRef(other).name === ref.name,
+    )?.[1];
+  }
+
+  /** The image `ref` reaches. */
   async resolve(ref: NamedReference): Promise<Digest | undefined> {
-    return (await this.all())[ref.toString()];
+    return (await this.target(ref))?.image;
+  }
+
+  /** The manifest or index a reference names (the image's own manifest when it recorded none). */
+  async descriptorOf(target: ReferenceTarget): Promise<Descriptor> {
+    return target.descriptor ?? this.images.manifestOf(target.image);
+  }
+
+  /**
+   * The image manifest a reference reaches, in a form the OCI layout can name: the manifest it
+   * names or chose from an index; the image's own manifest for a schema1 manifest (or none).
+   */
+  async imageManifestOf(target: ReferenceTarget): Promise<Descriptor> {
+    const named = target.manifest ?? target.descriptor;
+    if (named && isImageManifest(named.mediaType)) return named;
+    return this.images.manifestOf(target.image);
   }
 
   /** References naming `id`, sorted. */
@@ -162,10 +187,15 @@ export class ReferenceStore {
   }
 
   /**
-   * Point `ref` (a tag or a digest reference) at image `id`, replacing what it named before;
-   * returns that. The image is checked under the lock, so an `rmi` cannot slip in between.
+   * Point `ref` (a tag or a digest reference) at image `id` through `named` (the manifest or index
+   * it came with; default: the image's own manifest), replacing what it named before; returns
+   * that. The image is checked under the lock, so an `rmi` cannot slip in between.
    */
-  async set(ref: NamedReference, id: Digest): Promise<Digest | undefined> {
+  async set(
+    ref: NamedReference,
+    id: Digest,
+    named?: NamedManifest,
+  ): Promise<ReferenceTarget | undefined> {
     if (ref.tag === undefined && ref.digest === undefined) {
       throw new ShaleError(
         'ERR_INVALID_ARGUMENT',
@@ -176,19 +206,30 @@ export class ReferenceStore {
     const record = await this.images.get(id);
     if (!record) throw missing();
     // Before the lock, under a lease: writing a manifest blob for an image that had none.
-    if (!record.manifest) await withLease(this.layout, () => this.images.manifestOf(id));
-    let previous: Digest | undefined;
+    const descriptor =
+      named?.descriptor ??
+      record.manifest ??
+      (await withLease(this.layout, () => this.images.manifestOf(id)));
+    const target: ReferenceTarget = {
+      image: id,
+      descriptor,
+      ...(named?.manifest && { manifest: named.manifest }),
+    };
+    let previous: ReferenceTarget | undefined;
     await this.update(async (refs) => {
       if (!(await this.images.get(id))) throw missing();
       previous = refs[ref.toString()];
-      refs[ref.toString()] = id;
+      refs[ref.toString()] = target;
     });
     return previous;
   }
 
-  /** Tag `id` as `docker tag` does: set the reference and record the time on the image. */
-  async tag(ref: NamedReference, id: Digest): Promise<void> {
-    await this.set(ref, id);
+  /**
+   * Tag `id` as `docker tag` does: set the reference (to what `named` gives, e.g. the manifest
+   * the source reference names) and record the time on the image.
+   */
+  async tag(ref: NamedReference, id: Digest, named?: NamedManifest): Promise<void> {
+    await this.set(ref, id, named);
     await this.images.markTagged(id);
   }
 
@@ -211,12 +252,12 @@ export class ReferenceStore {
    * image names what it named before (or nothing) again.
    */
   async restore(
-    changes: readonly { ref: string; previous: Digest | undefined; image: Digest }[],
+    changes: readonly { ref: string; previous: ReferenceTarget | undefined; image: Digest }[],
   ): Promise<void> {
     if (changes.length === 0) return;
     await this.update((refs) => {
       for (const { ref, previous, image } of changes) {
-        if (refs[ref] !== image) continue;
+        if (refs[ref]?.image !== image) continue;
         if (previous === undefined) delete refs[ref];
         else refs[ref] = previous;
       }
@@ -230,42 +271,34 @@ export class ReferenceStore {
   async whileUnreferenced(id: Digest, remove: () => Promise<void>): Promise<boolean> {
     return withLock(this.layout, 'references', async () => {
       const { references } = await this.read();
-      if (Object.values(references).includes(id)) return false;
+      if (Object.values(references).some((t) => t.image === id)) return false;
       await remove();
       return true;
     });
   }
 
+  /** Change the references under the lock; a format-1 file is written as format 2 from then on. */
   private async update(change: (refs: References) => void | Promise<void>): Promise<void> {
     await withLock(this.layout, 'references', async () => {
       const { generation, references: refs } = await this.read();
       await change(refs);
-      const sorted = sortedReferences(refs);
-      await writeJsonAtomic(this.file, { generation: generation + 1, references: sorted });
-      await this.writeOciIndex(sorted, generation + 1);
+      const next = generation + 1;
+      await writeJsonAtomic(this.file, formatReferences(next, refs));
+      await this.writeOciIndex(refs, next);
     });
   }
 
   private async writeOciIndex(refs: References, generation: number): Promise<void> {
-    const manifests: (Descriptor & { annotations: Record<string, string> })[] = [];
-    for (const [ref, id] of Object.entries(refs)) {
+    const manifests: { ref: string; manifest: Descriptor }[] = [];
+    for (const [ref, target] of Object.entries(sortedReferences(refs))) {
       // A reference to an image that is gone (damage `shale fsck` reports) has no entry.
-      const manifest = await this.images.manifestOf(id).catch((err: unknown) => {
+      const manifest = await this.imageManifestOf(target).catch((err: unknown) => {
         if (isShaleError(err, 'ERR_NOT_FOUND')) return undefined;
         throw err;
       });
-      if (!manifest) continue;
-      manifests.push({
-        ...manifest,
-        annotations: { [Annotations.refName]: ref, [Annotations.containerdName]: ref },
-      });
+      if (manifest) manifests.push({ ref, manifest });
     }
-    await writeJsonAtomic(this.layout.indexFile, {
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociIndex,
-      manifests,
-      annotations: { [GENERATION_ANNOTATION]: String(generation) },
-    });
+    await writeMirror(this.layout, manifests, generation);
   }
 }
 
@@ -276,9 +309,4 @@ function isFullReference(name: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `refs` in the order they are written: by reference. */
-function sortedReferences(refs: References): References {
-  return Object.fromEntries(Object.entries(refs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
