@@ -136,6 +136,8 @@ test('a two-platform index pulled for one platform: RepoDigests has the index di
   assert.deepEqual(inspect(root, ref).RepoDigests, [`${host}/multi/app@${index}`]);
   assert.equal(inspect(root, `${host}/multi/app@${index}`).Id, id);
   assert.equal(inspect(root, `${host}/multi/app@${arm}`).Id, id, 'the platform manifest too');
+  const elsewhere = runShale(['--root', root, 'inspect', `${host}/other/app@${arm}`]);
+  assert.equal(elsewhere.status, 1, 'only within its own repository');
   const tree = path.join(work, 'by-index-digest');
   shale(root, 'unpack', `${host}/multi/app@${index}`, tree);
   assert.ok(fs.readdirSync(tree).length > 0);

@@ -154,7 +154,7 @@ export class ReferenceStore {
     return Object.entries(targets).find(
       ([other, t]) =>
         (t.descriptor?.digest === ref.digest || t.manifest?.digest === ref.digest) &&
-        parseDockerRef(other).name === ref.name,
+        parseDockerRef(other).name() === ref.name(),
     )?.[1];
   }
 
