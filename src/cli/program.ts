@@ -21,6 +21,7 @@ import { registerPush } from './commands/push.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerRmi } from './commands/rmi.ts';
 import { registerSave } from './commands/save.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerTag } from './commands/tag.ts';
 import { registerUnpack } from './commands/unpack.ts';
 import { registerWorktree } from './commands/worktree.ts';
@@ -63,6 +64,7 @@ function buildProgram(): Command {
   registerPrune(program, context);
   registerFsck(program, context);
   registerMigrate(program, context);
+  registerServe(program, context);
   registerTarsum(program);
   registerDiffid(program);
   for (const command of program.commands)

@@ -133,14 +133,14 @@ export interface ListImagesOptions {
 }
 
 /**
- * The images `docker images` would list, newest first (see image-filters.ts for the rules). An
- * image the store cannot describe (a damaged record, a missing or damaged blob) is left out and
- * reported to `onWarning`: one bad image does not hide the others.
+ * The images `docker images` would list, described in full, newest first (see image-filters.ts
+ * for the rules). An image the store cannot describe (a damaged record, a missing or damaged
+ * blob) is left out and reported to `onWarning`: one bad image does not hide the others.
  */
-export async function listImages(
+export async function listImageDetails(
   store: Store,
   options: ListImagesOptions = {},
-): Promise<ImageSummary[]> {
+): Promise<ImageInspect[]> {
   const references = await store.references.all();
   const described: ImageInspect[] = [];
   for (const id of await store.images.ids()) {
@@ -158,15 +158,23 @@ export async function listImages(
     before: await named(options.filters?.before),
     since: await named(options.filters?.since),
   });
-  return shown
-    .map(({ Id, RepoTags, RepoDigests, Created, Size }) => ({
+  return shown.sort((a, b) => createdTime(b) - createdTime(a));
+}
+
+/** The images `docker images` would list, as `shale images --json` prints them. */
+export async function listImages(
+  store: Store,
+  options: ListImagesOptions = {},
+): Promise<ImageSummary[]> {
+  return (await listImageDetails(store, options)).map(
+    ({ Id, RepoTags, RepoDigests, Created, Size }) => ({
       Id,
       RepoTags,
       RepoDigests,
       Created,
       Size,
-    }))
-    .sort((a, b) => createdTime(b) - createdTime(a));
+    }),
+  );
 }
 
 export interface HistoryItem {

@@ -5,3 +5,4 @@
  */
 export * from './describe.ts';
 export * from './image-filters.ts';
+export * from './engine.ts';

@@ -18,8 +18,8 @@ export function registerRmi(program: Command, context: CliContext): void {
     .option('-f, --force', 'remove an image named by ID that has several references or children')
     .option('--no-prune', 'keep the untagged parents the removed image leaves behind')
     .action(async (names: string[], flags: { force?: boolean; prune: boolean }) => {
-      const { familiarString, parseDockerRef } = await import('../../core/index.ts');
       const { removeImage } = await import('../../store/index.ts');
+      const { removalReport } = await import('../../present/index.ts');
       const store = await context.store();
       let failed = false;
       for (const name of names) {
@@ -28,10 +28,10 @@ export function registerRmi(program: Command, context: CliContext): void {
             force: flags.force,
             noPrune: !flags.prune,
           });
-          for (const ref of result.untagged)
-            process.stdout.write(`Untagged: ${familiarString(parseDockerRef(ref))}\n`);
-          for (const { id, layers } of result.deleted)
-            for (const deleted of [id, ...layers]) process.stdout.write(`Deleted: ${deleted}\n`);
+          for (const line of removalReport(result))
+            process.stdout.write(
+              'Untagged' in line ? `Untagged: ${line.Untagged}\n` : `Deleted: ${line.Deleted}\n`,
+            );
         } catch (err) {
           if (!(err instanceof ShaleError)) throw err;
           process.stderr.write(`shale: ${err.message}\n`);
