@@ -9,6 +9,7 @@ import { ShaleError } from '../core/errors.ts';
 import type { HistoryEntry } from '../core/image-config.ts';
 import { formatGoTime, parseGoTime, ZERO_TIME } from '../core/go-time.ts';
 import { familiarString, parseDockerRef } from '../core/reference.ts';
+import type { DescriptionCache } from './description-cache.ts';
 import { selectImages, type ImageFilters } from './image-filters.ts';
 import { resolveImage } from '../store/resolve.ts';
 import type { Store } from '../store/store.ts';
@@ -60,7 +61,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 /** Milliseconds since the epoch of a summary's `Created` (sorting as times, not as strings). */
 const createdTime = (image: ImageSummary): number => Date.parse(image.Created) || 0;
 
-function shortForms(refs: string[]): { tags: string[]; digests: string[] } {
+function shortForms(refs: readonly string[]): { tags: string[]; digests: string[] } {
   const tags: string[] = [];
   const digests: string[] = [];
   for (const ref of refs) {
@@ -84,25 +85,43 @@ async function layerBytes(store: Store, topLayer: Digest | undefined): Promise<n
   return (await layerSizes(store, topLayer)).reduce((sum, size) => sum + size, 0);
 }
 
-/** `references`: every reference of the store, when the caller has read them already. */
+/** Every reference of the store by the image it names, each list sorted. */
+export function referencesByImage(references: Record<string, Digest>): Map<Digest, string[]> {
+  const byImage = new Map<Digest, string[]>();
+  for (const ref of Object.keys(references).sort()) {
+    const image = references[ref]!;
+    const refs = byImage.get(image);
+    if (refs) refs.push(ref);
+    else byImage.set(image, [ref]);
+  }
+  return byImage;
+}
+
+/** `byImage`: every reference by its image (referencesByImage), when the caller has them. */
 export async function describeImage(
   store: Store,
   id: Digest,
-  references?: Record<string, Digest>,
+  byImage?: ReadonlyMap<Digest, string[]>,
 ): Promise<ImageInspect> {
-  const { record, config } = await store.images.open(id);
-  const refs = references
-    ? Object.keys(references)
-        .filter((ref) => references[ref] === id)
-        .sort()
-    : await store.references.referencesOf(id);
+  const refs = byImage ? (byImage.get(id) ?? []) : await store.references.referencesOf(id);
+  return withReferences(await describeStoredImage(store, id), refs);
+}
+
+/** A description (of describeStoredImage) with the image's references in their short forms. */
+export function withReferences(image: ImageInspect, refs: readonly string[]): ImageInspect {
   const { tags, digests } = shortForms(refs);
+  return { ...image, RepoTags: tags, RepoDigests: digests };
+}
+
+/** What the image's record, config and layers say of it: all but its references. */
+export async function describeStoredImage(store: Store, id: Digest): Promise<ImageInspect> {
+  const { record, config } = await store.images.open(id);
   const raw = config as Record<string, unknown>;
   const size = await layerBytes(store, record.topLayer);
   return {
     Id: id,
-    RepoTags: tags,
-    RepoDigests: digests,
+    RepoTags: [],
+    RepoDigests: [],
     Parent: record.parent ?? '',
     Comment: text(raw.comment) || (config.history?.at(-1)?.comment ?? ''),
     Created: dockerTime(config.created),
@@ -128,6 +147,8 @@ export interface ListImagesOptions {
   /** Also untagged images that are another image's parent (`docker images -a`). */
   all?: boolean;
   filters?: ImageFilters;
+  /** Descriptions kept from earlier listings (a long-running server's). */
+  cache?: DescriptionCache;
   /** Told of each image left out because the store cannot describe it (a damaged record). */
   onWarning?: (message: string) => void;
 }
@@ -141,11 +162,15 @@ export async function listImageDetails(
   store: Store,
   options: ListImagesOptions = {},
 ): Promise<ImageInspect[]> {
-  const references = await store.references.all();
+  const byImage = referencesByImage(await store.references.all());
   const described: ImageInspect[] = [];
-  for (const id of await store.images.ids()) {
+  const { cache } = options;
+  const ids = await store.images.ids();
+  cache?.retain(ids);
+  for (const id of ids) {
     try {
-      described.push(await describeImage(store, id, references));
+      const stored = cache ? await cache.describe(store, id) : await describeStoredImage(store, id);
+      described.push(withReferences(stored, byImage.get(id) ?? []));
     } catch (err) {
       if (!(err instanceof ShaleError)) throw err;
       options.onWarning?.(`image ${id} is not listed: ${err.message}`);

@@ -6,3 +6,8 @@
 export * from './describe.ts';
 export * from './image-filters.ts';
 export * from './engine.ts';
+export * from './prune-filters.ts';
+export * from './disk-usage.ts';
+export { humanSize } from './human-size.ts';
+export { loadReport } from './load-report.ts';
+export { DescriptionCache } from './description-cache.ts';

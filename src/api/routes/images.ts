@@ -1,10 +1,21 @@
 /**
- * The image endpoints that read or rename: `GET /images/json` (`all`, `digests`, `filters`),
+ * The image endpoints that read or rename: `GET /images/json` (`all`, `filters`, `shared-size`;
+ * `digests` needs nothing, RepoDigests are always there; the old `filter` before API 1.25),
  * `GET /images/{name}/json`, `GET /images/{name}/history`, `POST /images/{name}/tag` and
- * `DELETE /images/{name}` (`force`, `noprune`), answered as dockerd answers them.
+ * `DELETE /images/{name}` (`force`, `noprune`), answered as dockerd answers them: an unknown image
+ * is a 404 `No such image: NAME`, a removal that needs force a 409 `conflict: …`. Tags and
+ * removals are image events.
  */
-import { familiarString, parseDockerRef } from '../../core/index.ts';
 import {
+  familiarString,
+  isShaleError,
+  parseDockerRef,
+  parseNormalizedNamed,
+  familiarName,
+} from '../../core/index.ts';
+import {
+  apiVersionBefore,
+  DescriptionCache,
   describeImage,
   engineHistory,
   engineImageInspect,
@@ -13,33 +24,67 @@ import {
   listImageDetails,
   parseImageFilters,
   removalReport,
+  sharedSizes,
 } from '../../present/index.ts';
-import { namedManifestOf, removeImage, resolveImage, resolveTarget } from '../../store/index.ts';
+import {
+  namedManifestOf,
+  removeImage,
+  resolveImage,
+  resolveTarget,
+  type Store,
+} from '../../store/index.ts';
 import { HttpError } from '../errors.ts';
+import { emitImageEvent } from '../events.ts';
 import type { ApiRequest } from '../request.ts';
 import type { Router } from '../router.ts';
 import { filterPairs } from './filters.ts';
 
-/** A name in a path, as dockerd says it does not know it. */
+/** The image a name in a path means; one the store does not hold is dockerd's 404. */
 async function imageNamed(request: ApiRequest, name: string) {
   try {
     return await resolveImage(request.store, name);
   } catch (err) {
-    if (err instanceof Error && 'code' in err && err.code === 'ERR_NOT_FOUND')
-      throw new HttpError(404, `No such image: ${name}`);
+    if (isShaleError(err, 'ERR_NOT_FOUND')) throw new HttpError(404, `No such image: ${name}`);
     throw err;
   }
 }
 
+/** Descriptions kept between listings, one cache per store the server serves. */
+const caches = new WeakMap<Store, DescriptionCache>();
+function descriptionCache(store: Store): DescriptionCache {
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = new DescriptionCache()));
+  return cache;
+}
+
 async function list(request: ApiRequest): Promise<void> {
-  const filters = parseImageFilters(filterPairs(request.query.get('filters')));
-  const images = await listImageDetails(request.store, { all: request.flag('all'), filters });
-  request.json(200, images.map(engineImageSummary));
+  const pairs = filterPairs(request.query.get('filters'));
+  const oldFilter = request.query.get('filter');
+  if (
+    apiVersionBefore(request.version, '1.25') &&
+    oldFilter &&
+    !pairs.some(([k]) => k === 'reference')
+  )
+    pairs.push(['reference', oldFilter]);
+  const filters = parseImageFilters(pairs);
+  const images = await listImageDetails(request.store, {
+    all: request.flag('all'),
+    filters,
+    cache: descriptionCache(request.store),
+  });
+  const shared =
+    request.flag('shared-size') && !apiVersionBefore(request.version, '1.42')
+      ? await sharedSizes(request.store, images)
+      : [];
+  request.json(
+    200,
+    images.map((image, i) => engineImageSummary(image, request.version, shared[i])),
+  );
 }
 
 async function inspect(request: ApiRequest): Promise<void> {
   const id = await imageNamed(request, request.params[0]!);
-  request.json(200, engineImageInspect(await describeImage(request.store, id)));
+  request.json(200, engineImageInspect(await describeImage(request.store, id), request.version));
 }
 
 async function history(request: ApiRequest): Promise<void> {
@@ -58,20 +103,33 @@ async function tag(request: ApiRequest): Promise<void> {
   const repo = request.query.get('repo');
   if (!repo) throw new HttpError(400, 'repository name (repo) is required');
   const tagName = request.query.get('tag') || 'latest';
+  if (familiarName(parseNormalizedNamed(repo)) === 'sha256')
+    throw new HttpError(400, 'refusing to create an ambiguous tag using digest algorithm as name');
   const dest = parseDockerRef(`${repo}:${tagName}`);
-  await imageNamed(request, name);
+  const id = await imageNamed(request, name);
   const source = await resolveTarget(request.store, name);
   await request.store.references.tag(dest, source.image, namedManifestOf(source));
+  emitImageEvent('tag', id, familiarString(dest));
   request.empty(201);
 }
 
 async function remove(request: ApiRequest): Promise<void> {
   const name = request.params[0]!;
-  await imageNamed(request, name);
-  const result = await removeImage(request.store, name, {
-    force: request.flag('force'),
-    noPrune: request.flag('noprune'),
-  });
+  const id = await imageNamed(request, name);
+  let result;
+  try {
+    result = await removeImage(request.store, name, {
+      force: request.flag('force'),
+      noPrune: request.flag('noprune'),
+    });
+  } catch (err) {
+    // the store words a removal that needs force as dockerd does; dockerd's status is 409
+    if (isShaleError(err) && err.message.startsWith('conflict: '))
+      throw new HttpError(409, err.message);
+    throw err;
+  }
+  result.untagged.forEach(() => emitImageEvent('untag', id));
+  for (const image of result.deleted) emitImageEvent('delete', image.id);
   request.json(200, removalReport(result));
 }
 

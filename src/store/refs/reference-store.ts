@@ -30,6 +30,7 @@ import {
   type ReferenceTarget,
   type References,
 } from './references-file.ts';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** What a reference is set to name: a manifest, or an index and the manifest chosen from it. */
@@ -50,6 +51,8 @@ export interface RecoveredReferences {
 
 export class ReferenceStore {
   private readonly file: string;
+  /** The references as last parsed, and the file status they were parsed at. */
+  private parsed: { stamp: string; generation: number; references: References } | undefined;
 
   constructor(
     private readonly layout: StoreLayout,
@@ -75,6 +78,21 @@ export class ReferenceStore {
    * --repair`) when it is damaged.
    */
   private async read(): Promise<{ generation: number; references: References }> {
+    // The file is only ever replaced by a rename: the same inode, size and times are the same
+    // content, parsed once (a server lists thousands of references on every request).
+    const stamp = await stat(this.file).then(
+      (st) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+      () => undefined,
+    );
+    if (stamp === undefined || stamp !== this.parsed?.stamp) {
+      const read = await this.parse();
+      this.parsed = stamp === undefined ? undefined : { stamp, ...read };
+      return { generation: read.generation, references: { ...read.references } };
+    }
+    return { generation: this.parsed.generation, references: { ...this.parsed.references } };
+  }
+
+  private async parse(): Promise<{ generation: number; references: References }> {
     const parsed = await readRecord(this.file, referencesFileSchema);
     const generation = parsed?.generation ?? 0;
     if (!parsed) return { generation, references: {} };
