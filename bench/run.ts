@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       const names = CASE_NAMES.filter((n) => wanted(preset, n));
       const image = await prepareImage(fixture, work, {
         ...tools,
-        archive: names.some((n) => n === 'load' || n === 'save'),
+        archive: names.some((n) => n === 'load' || n === 'save' || n === 'migrate'),
         ociArchive: names.includes('load-oci'),
       });
       const oldImage = baseline && (await baselineImage(image, baseline, tools.node));

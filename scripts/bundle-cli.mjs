@@ -58,6 +58,18 @@ await build({
   banner: { js: "const shaleModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
+// The threads of tar-split reassembly (src/archive/tar-split/thread-script.ts), beside the bundle.
+for (const name of ['crc-worker-thread']) {
+  await build({
+    ...common,
+    entryPoints: [`dist/archive/tar-split/${name}.js`],
+    outfile: `dist/cli/tar-split-${name}.cjs`,
+    format: 'cjs',
+    define: { 'import.meta.url': 'shaleModuleUrl' },
+    banner: { js: "const shaleModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+}
+
 await build({
   ...common,
   entryPoints: ['dist/cli/main.js'],

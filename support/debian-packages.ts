@@ -9,7 +9,10 @@ import { accessSync, constants, existsSync, unlinkSync, writeFileSync } from 'no
 import path from 'node:path';
 
 export interface Package {
-  /** A command the package installs: how its presence is checked. */
+  /**
+   * A command the package installs (looked for on PATH), or the absolute path of a file it
+   * installs (a library has no command): how its presence is checked.
+   */
   command: string;
   why: string;
 }
@@ -27,7 +30,12 @@ export const TEST_PACKAGES: Record<string, Package> = {
   'docker-registry': { command: 'docker-registry', why: 'the real Distribution registry' },
   skopeo: { command: 'skopeo', why: 'peer: copies images to and from registries and layouts' },
   umoci: { command: 'umoci', why: 'peer: unpacks OCI layouts' },
+  'tar-split': { command: 'tar-split', why: 'peer: tar-split metadata of migrated layers' },
   'docker.io': { command: 'dockerd', why: 'peer: a private dockerd for docker save/load tests' },
+  'python3-docker': {
+    command: '/usr/lib/python3/dist-packages/docker/__init__.py',
+    why: "Python's Docker SDK (for /usr/bin/python3), a client of shale serve",
+  },
 };
 
 /** What the demo needs: the registry it pushes to and pulls back from. */
@@ -54,6 +62,7 @@ export function commandPath(command: string): string | undefined {
 }
 
 function installed(pkg: Package): boolean {
+  if (path.isAbsolute(pkg.command)) return existsSync(pkg.command);
   return commandPath(pkg.command) !== undefined;
 }
 

@@ -7,6 +7,7 @@ import { applyDeepCase } from './apply-deep.ts';
 import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
 import { fsckCase, fsckQuickCase } from './fsck.ts';
 import { diffidCase, tarsumCase } from './hashing.ts';
+import { migrateCase } from './migrate.ts';
 import { loadOciCase } from './oci-archive.ts';
 import { pullCase, pullToDiskCase, pushCase } from './registry.ts';
 import { unpackCase } from './unpack.ts';
@@ -29,6 +30,7 @@ const CASES: Record<string, MakeCase> = {
   save: saveCase,
   load: loadCase,
   'load-oci': loadOciCase,
+  migrate: migrateCase,
 };
 
 export const CASE_NAMES = Object.keys(CASES);

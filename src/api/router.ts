@@ -6,13 +6,14 @@
  * serves images only; anything else is dockerd's 404 `page not found`.
  */
 import type { ApiRequest } from './request.ts';
+import { apiVersionBefore } from '../present/index.ts';
 import { HttpError } from './errors.ts';
 
 export const MIN_API_VERSION = '1.24';
 /** The newest Engine API version served: the one the docker 28 CLI speaks. */
 export const API_VERSION = '1.50';
 
-export type Handler = (request: ApiRequest) => Promise<void>;
+export type Handler = (request: ApiRequest) => Promise<void> | void;
 
 interface Route {
   method: string;
@@ -39,23 +40,17 @@ const UNSERVED = new Set([
   'grpc',
 ]);
 
-function compareVersions(a: string, b: string): number {
-  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
-  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
-  return aMajor - bMajor || aMinor - bMinor;
-}
-
 /** The path without its version prefix, and that version (default: the newest). */
 export function splitVersion(pathname: string): { path: string; version: string } {
   const match = /^\/v(\d+\.\d+)(\/.*)$/.exec(pathname);
   if (!match) return { path: pathname, version: API_VERSION };
   const version = match[1]!;
-  if (compareVersions(version, API_VERSION) > 0)
+  if (apiVersionBefore(API_VERSION, version))
     throw new HttpError(
       400,
       `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`,
     );
-  if (compareVersions(version, MIN_API_VERSION) < 0)
+  if (apiVersionBefore(version, MIN_API_VERSION))
     throw new HttpError(
       400,
       `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,

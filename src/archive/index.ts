@@ -1,6 +1,7 @@
 /** @module shale/archive — tar codec, compression, TarSum and DiffIDs. Imports nothing from the store. */
 export * from './tar/index.ts';
 export * from './tarsum/index.ts';
+export * from './tar-split/index.ts';
 export * from './compression/index.ts';
 export * from './diffid.ts';
 export * from './content-size.ts';

@@ -8,8 +8,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ShaleError } from '../core/index.ts';
-import type { RegistryClientOptions } from '../registry/index.ts';
-import { networkLimitsFromEnv } from './network-limits.ts';
+import { registryOptionsFromEnv, type RegistryClientOptions } from '../registry/index.ts';
 
 export interface RegistryFlags {
   insecure?: boolean;
@@ -54,15 +53,15 @@ export function withProgressOptions(command: Command): Command {
 
 /** Client options for a command whose own registry is `host` (`docker.io`, `127.0.0.1:5000`). */
 export function clientOptions(flags: RegistryFlags, host: string): RegistryClientOptions {
-  const fromEnv = (process.env.SHALE_INSECURE_REGISTRIES ?? '')
-    .split(',')
-    .map((h) => h.trim())
-    .filter((h) => h !== '');
+  const fromEnv = registryOptionsFromEnv();
   return {
-    insecureHosts: [...fromEnv, ...(flags.insecureHost ?? []), ...(flags.insecure ? [host] : [])],
+    ...fromEnv,
+    insecureHosts: [
+      ...(fromEnv.insecureHosts ?? []),
+      ...(flags.insecureHost ?? []),
+      ...(flags.insecure ? [host] : []),
+    ],
     ...(flags.caFile !== undefined && { caFiles: { [host]: flags.caFile } }),
-    ...(process.env.SHALE_CERTS_D && { certsDir: process.env.SHALE_CERTS_D }),
-    retry: networkLimitsFromEnv(),
   };
 }
 

@@ -17,4 +17,6 @@ export { pushImage, type PushOptions, type PushResult } from './push/push.ts';
 export { RemoteRepository } from './repository.ts';
 export { listTags, type ListTagsOptions } from './tags.ts';
 export { Refetcher } from './refetch.ts';
+export { insecureRegistriesFromEnv, registryOptionsFromEnv } from './env-options.ts';
 export type { TransferEvent, LayerStatus, ProgressListener } from './progress.ts';
+export { inspectRemoteImage, type RemoteImage, type RemotePlatform } from './distribution.ts';

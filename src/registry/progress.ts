@@ -24,6 +24,8 @@ export type TransferEvent =
       /** Bytes transferred so far and the blob's size, while downloading or pushing. */
       current?: number;
       total?: number;
+      /** `mounted`: the repository (its path on the same registry) the blob was mounted from. */
+      from?: string;
     }
   | {
       type: 'done';

@@ -12,7 +12,7 @@
 import { rm, stat } from 'node:fs/promises';
 import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
-import type { ParsedImageConfig } from '../core/image-config.ts';
+import type { ImageConfig } from '../core/image-config.ts';
 import { parseDockerRef } from '../core/reference.ts';
 import { resolveImage } from './resolve.ts';
 import type { LayerRecord } from './layers/index.ts';
@@ -118,7 +118,11 @@ async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
     : store.layers.list();
   for await (const layer of layers) {
     if (live.layers.has(layer.chainId)) continue;
-    if (await inUse(store.layers.recordPath(layer.chainId))) continue;
+    if (await inUse(store.layers.recordPath(layer.chainId))) {
+      // a layer a writer may still use keeps its content too
+      for (const blob of await store.layers.blobsOf(layer.diffId)) live.blobs.add(blob);
+      continue;
+    }
     freed.layers.push(layer.chainId);
     freed.bytes += await reclaimedBy(store, layer);
     if (!options.dryRun) {
@@ -290,15 +294,24 @@ async function deleteImages(
   });
 }
 
+/** Which images prune picks. */
+export interface PruneOptions {
+  /** Every untagged image, not only those that are nobody's parent. */
+  all?: boolean;
+  /** Tagged images too (the Engine API's `dangling=false`: with no containers, every image). */
+  tagged?: boolean;
+  /** Only images created before this (ms since the epoch). */
+  until?: number;
+  /** Only images whose config this accepts (the Engine API's label filters). */
+  where?: (config: ImageConfig) => boolean;
+}
+
 /**
  * Images prune removes, as Docker's image prune picks them: untagged ones (digest references do
- * not count as tags) that are nobody's parent, or with `all` every untagged one; with `until`
- * (ms since the epoch) only those created before it.
+ * not count as tags) that are nobody's parent, or with `all` every untagged one (with `tagged`
+ * every one); with `until` only those created before it, with `where` only those it accepts.
  */
-async function prunableImages(
-  store: Store,
-  options: { all?: boolean; until?: number },
-): Promise<Digest[]> {
+async function prunableImages(store: Store, options: PruneOptions): Promise<Digest[]> {
   const tagged = new Set<Digest>();
   for (const [ref, id] of Object.entries(await store.references.all()))
     if (parseDockerRef(ref).digest === undefined) tagged.add(id);
@@ -310,17 +323,18 @@ async function prunableImages(
   }
   const picked: Digest[] = [];
   for (const id of ids) {
-    if (tagged.has(id) || (!options.all && parents.has(id))) continue;
-    if (options.until !== undefined && createdAfter(await store.images.config(id), options.until))
-      continue;
+    if (!options.tagged && (tagged.has(id) || (!options.all && parents.has(id)))) continue;
+    const { config } = await store.images.config(id);
+    if (options.until !== undefined && createdAfter(config, options.until)) continue;
+    if (options.where && !options.where(config)) continue;
     picked.push(id);
   }
   return picked;
 }
 
 /** Docker's `until`: an image without a valid creation time counts as created at the epoch. */
-function createdAfter(config: ParsedImageConfig, until: number): boolean {
-  const created = Date.parse(config.config.created ?? '');
+function createdAfter(config: ImageConfig, until: number): boolean {
+  const created = Date.parse(config.created ?? '');
   return !Number.isNaN(created) && created > until;
 }
 
@@ -343,7 +357,7 @@ export interface PrunedLeftovers {
  */
 export async function prune(
   store: Store,
-  options: { all?: boolean; dryRun?: boolean; until?: number } = {},
+  options: PruneOptions & { dryRun?: boolean } = {},
 ): Promise<Freed & { leftovers: PrunedLeftovers; removed: PrunedImage[] }> {
   return withLock(store.layout, GC_LOCK, async () => {
     const picked = await prunableImages(store, options);

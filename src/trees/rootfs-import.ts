@@ -34,7 +34,9 @@ export interface ImportOptions {
   changes?: readonly string[];
 }
 
-async function sourceStream(path: string): Promise<Readable> {
+/** The layer tar's bytes: a directory packed, a tar file or stream decompressed up to its end. */
+async function sourceStream(path: string | Readable): Promise<Readable> {
+  if (typeof path !== 'string') return tarUntilEnd(path);
   let info;
   try {
     info = await stat(path);
@@ -42,7 +44,11 @@ async function sourceStream(path: string): Promise<Readable> {
     throw new ShaleError('ERR_NOT_FOUND', `cannot import ${path}: no such file or directory`);
   }
   if (info.isDirectory()) return packDirectory(path);
-  const { stream } = await autoDecompress(createReadStream(path, { highWaterMark: 1 << 20 }));
+  return tarUntilEnd(createReadStream(path, { highWaterMark: 1 << 20 }));
+}
+
+async function tarUntilEnd(input: Readable): Promise<Readable> {
+  const { stream } = await autoDecompress(input);
   return Readable.from(untilTarEnd(stream));
 }
 
@@ -73,19 +79,23 @@ async function layerTarsum(store: Store, blob: Digest, path: string): Promise<st
   }
 }
 
-/** Import `path` as a one-layer image; returns the image ID. */
+/**
+ * Import `source` — a directory or tar file path, or a tar stream (named `-`, as docker names
+ * standard input) — as a one-layer image; returns the image ID.
+ */
 export async function importRootfs(
   store: Store,
-  path: string,
+  source: string | Readable,
   options: ImportOptions = {},
 ): Promise<Digest> {
+  const name = typeof source === 'string' ? source : '-';
   const config = applyChanges(emptyContainerConfig(), options.changes ?? []);
-  const comment = options.message || `Imported from ${path}`;
+  const comment = options.message || `Imported from ${name}`;
   return writeImages(store, async (write) => {
-    const stream = await sourceStream(path);
+    const stream = await sourceStream(source);
     const { digest, existed } = await store.content.ingest(stream);
     await write.noteBlob(digest, existed);
-    const checksum = await layerTarsum(store, digest, path);
+    const checksum = await layerTarsum(store, digest, name);
     const layer = await write.registerLayer(undefined, digest);
     if (layer.tarsum === undefined) await store.layers.setTarsum(layer.chainId, checksum);
     const created = formatGoDate(options.created ?? new Date());

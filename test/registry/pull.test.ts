@@ -7,8 +7,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureFixture } from '../../support/fixtures/image.ts';
-import { DEFAULTS, PRESETS } from '../../support/fixtures/presets.ts';
 import { snapshot } from '../helpers/changes-tree.ts';
 import { buildEdgeImage } from '../helpers/edge-image.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
@@ -16,6 +14,7 @@ import { publish, remoteDigest } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShale, runShaleAsync } from '../helpers/shale.ts';
 import { linksAndDevices } from '../helpers/tree-facts.ts';
+import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 let registry: TestRegistry;
 let work: string;
@@ -30,12 +29,7 @@ before(async () => {
   execFileSync('umoci', ['unpack', '--image', `${layout}:edge`, path.join(work, 'bundle')]);
   umociTree = path.join(work, 'bundle', 'rootfs');
   smallLayout = path.join(work, 'small');
-  await ensureFixture({
-    dir: smallLayout,
-    name: 'small',
-    params: { ...DEFAULTS, ...PRESETS.small },
-    log: () => undefined,
-  });
+  await buildSmallFixture(smallLayout);
   registry = await startRegistry();
   await publish(path.join(smallLayout, 'oci'), 'small', `${registry.host}/peers/small:v1`, 'oci');
   await publish(layout, 'edge', `${registry.host}/peers/edge:v2s2`, 'v2s2');

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureFixture } from '../../support/fixtures/image.ts';
-import { DEFAULTS, PRESETS } from '../../support/fixtures/presets.ts';
 import { buildEdgeImage } from '../helpers/edge-image.ts';
 import { publish, remoteDigest } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShale } from '../helpers/shale.ts';
+import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 let registry: TestRegistry;
 let work: string;
@@ -25,12 +24,7 @@ before(async () => {
   edge = path.join(work, 'edge');
   buildEdgeImage(path.join(work, 'trees'), edge);
   small = path.join(work, 'small');
-  await ensureFixture({
-    dir: small,
-    name: 'small',
-    params: { ...DEFAULTS, ...PRESETS.small },
-    log: () => undefined,
-  });
+  await buildSmallFixture(small);
   registry = await startRegistry();
 });
 

@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureFixture } from '../../support/fixtures/image.ts';
-import { DEFAULTS, PRESETS } from '../../support/fixtures/presets.ts';
 import { snapshot } from '../helpers/changes-tree.ts';
 import { publish } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShale } from '../helpers/shale.ts';
+import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 let registry: TestRegistry;
 let work: string;
@@ -22,12 +21,7 @@ let ref: string;
 before(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'shale-fsck-repair-'));
   layout = path.join(work, 'small');
-  await ensureFixture({
-    dir: layout,
-    name: 'small',
-    params: { ...DEFAULTS, ...PRESETS.small },
-    log: () => undefined,
-  });
+  await buildSmallFixture(layout);
   registry = await startRegistry();
   ref = `${registry.host}/fsck/small:v1`;
   await publish(path.join(layout, 'oci'), 'small', ref, 'v2s2');

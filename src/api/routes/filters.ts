@@ -15,9 +15,9 @@ export function filterPairs(text: string | null): [string, string][] {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new HttpError(400, 'invalid filter: expected a JSON object of filter names');
   const pairs: [string, string][] = [];
-  for (const [key, values] of Object.entries(json)) {
+  for (const [key, values] of Object.entries(json as Record<string, unknown>)) {
     if (Array.isArray(values) && values.every((v) => typeof v === 'string'))
-      for (const value of values as string[]) pairs.push([key, value]);
+      for (const value of values) pairs.push([key, value]);
     else if (typeof values === 'object' && values !== null)
       for (const [value, on] of Object.entries(values)) {
         if (on === true) pairs.push([key, value]);

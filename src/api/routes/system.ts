@@ -18,7 +18,7 @@ const GO_ARCH: Record<string, string> = {
 };
 const arch = (): string => GO_ARCH[process.arch] ?? process.arch;
 
-async function ping(request: ApiRequest): Promise<void> {
+function ping(request: ApiRequest): void {
   const headers = {
     'api-version': API_VERSION,
     ostype: 'linux',
@@ -31,7 +31,7 @@ async function ping(request: ApiRequest): Promise<void> {
   request.res.end(request.req.method === 'HEAD' ? undefined : 'OK');
 }
 
-async function version(request: ApiRequest): Promise<void> {
+function version(request: ApiRequest): void {
   request.json(200, {
     Platform: { Name: 'shale' },
     Components: [{ Name: 'shale', Version: SHALE_VERSION, Details: { ApiVersion: API_VERSION } }],

@@ -17,20 +17,6 @@ interface LoadFlags {
   quiet?: boolean;
 }
 
-/**
- * Docker's report of a load: `Loaded image: REF` for each tag, or when no image came with one,
- * `Loaded image ID: sha256:…` for each image.
- */
-function loadedLines(
-  images: { id: string; references: string[] }[],
-  show: (ref: string) => string,
-): string[] {
-  const tags = images.flatMap((image) =>
-    image.references.map((ref) => `Loaded image: ${show(ref)}`),
-  );
-  return tags.length > 0 ? tags : images.map((image) => `Loaded image ID: ${image.id}`);
-}
-
 export function registerLoad(program: Command, context: CliContext): void {
   program
     .command('load')
@@ -67,8 +53,8 @@ export function registerLoad(program: Command, context: CliContext): void {
       }
       for (const image of loaded) process.stdout.write(`${image.id}\n`);
       if (!flags.quiet) {
-        const show = (ref: string) => familiarString(parseDockerRef(ref));
-        for (const line of loadedLines(loaded, show)) process.stderr.write(`${line}\n`);
+        const { loadReport } = await import('../../present/index.ts');
+        for (const line of loadReport(loaded)) process.stderr.write(`${line}\n`);
       }
     });
 }

@@ -1,4 +1,4 @@
-/** Migration of a Docker 1.x graph root (vfs driver) into the store, with Docker 1.10's image IDs. */
+/** Migration of a Docker 1.x graph root (vfs, aufs, overlay, btrfs) into the store, with Docker 1.10's image IDs. */
 export {
   migrateDockerRoot,
   type MigrateOptions,
@@ -6,3 +6,4 @@ export {
   type MigrationResult,
 } from './migrate.ts';
 export { LegacyGraph, type GraphImage } from './graph.ts';
+export { graphDriver, type GraphDriver, type LayerFiles } from './drivers.ts';

@@ -1,20 +1,30 @@
 /**
- * `migrate`: bring a Docker 1.x graph (vfs driver) into the store with the image IDs Docker 1.10's
- * migration gives (spec §4.5). Parents first, each legacy image's layer is the difference between
- * its rootfs and its parent's (§7.3–7.4) and its config is MakeConfigFromV1Config over the
+ * `migrate`: bring a Docker 1.x graph into the store with the image IDs Docker 1.10's migration
+ * gives (spec §4.5). Parents first, each legacy image's layer is its original tar, reassembled
+ * from its tar-split metadata and the driver's files, so its DiffID is the one a registry knows;
+ * without metadata, or when a body no longer matches it, the layer is rebuilt from the driver's
+ * directories, with a warning (layer-tar.ts). Its config is MakeConfigFromV1Config over the
  * accumulated rootfs and history; the image keeps its legacy ID, JSON, v1Compatibility and
- * checksum file in the legacy index. That entry, written last, is the progress record: a rerun
+ * checksum file in the legacy index (no TarSum is computed: like Docker, shale makes one only
+ * when something needs it, layer-checksum.ts). That entry, written last, is the progress record: a rerun
  * skips images that have one (recomputing only their IDs), so an interrupted migration resumes.
- * An image that fails is rolled back and reported, and its descendants are skipped. Tags from
- * `repositories-vfs` are then applied to the images that migrated.
+ * What a Docker 1.10 migration of the same graph recorded (its DiffIDs, its image IDs) is checked
+ * against: a difference is warned about. An image that fails is rolled back and reported, and its
+ * descendants are skipped. Tags from `repositories-<driver>` are then applied to the images that
+ * migrated.
  */
-import { changes, exportChanges } from '../../archive/changes/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { ensureLayerTarsum } from '../layer-checksum.ts';
 import { migrateLegacyImage, migrateLegacyTags, type MigratedImage } from '../migration.ts';
-import { writeImages, type ImageWrite, type LayerRecord, type Store } from '../../store/index.ts';
+import {
+  writeImages,
+  type ImageWrite,
+  type IngestResult,
+  type LayerRecord,
+  type Store,
+} from '../../store/index.ts';
 import { LegacyGraph, type GraphImage } from './graph.ts';
+import { reassembledLayer, rebuiltLayer } from './layer-tar.ts';
 
 export interface MigratedLegacyImage {
   legacyId: string;
@@ -34,6 +44,10 @@ export interface MigrateOptions {
   signal?: AbortSignal;
   /** Called as each image is migrated (or found migrated). */
   onImage?: (image: MigratedLegacyImage) => void;
+  /** Told what the migration could not do as Docker did (a layer rebuilt, an ID that differs). */
+  onWarning?: (message: string) => void;
+  /** The storage driver the old Docker used (default: the one whose directory is present). */
+  driver?: string;
 }
 
 interface Done {
@@ -41,19 +55,66 @@ interface Done {
   migrated: MigratedImage;
 }
 
-/** The layer of `image`: its rootfs against its parent's, registered on the parent's layer. */
-async function registerDiff(
+/** The layer tar of `image` into the store: reassembled when it can be, else rebuilt. */
+async function ingestLayer(
+  store: Store,
+  image: GraphImage,
+  parent: GraphImage | undefined,
+  warn: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<IngestResult> {
+  const rebuilt = `so its layer is rebuilt from the ${image.files.dir} directory, with a DiffID (and image ID) of its own`;
+  if (image.tarData === undefined) {
+    warn(`legacy image ${image.id} has no tar-split metadata (a Docker 1.6/1.7 graph), ${rebuilt}`);
+  } else {
+    let failure: Error | undefined;
+    const original = async function* (tarData: string) {
+      try {
+        yield* reassembledLayer({ ...image, tarData });
+      } catch (err) {
+        failure = err as Error;
+        throw err;
+      }
+    };
+    try {
+      const blob = await store.content.ingest(original(image.tarData), undefined, signal);
+      if (image.dockerDiffId !== undefined && blob.digest !== image.dockerDiffId) {
+        warn(
+          `legacy image ${image.id}: its reassembled layer has DiffID ${blob.digest}, but the ` +
+            `Docker migration recorded ${image.dockerDiffId}`,
+        );
+      }
+      return blob;
+    } catch (err) {
+      if (failure === undefined || signal?.aborted) throw err;
+      warn(
+        `legacy image ${image.id}: its original layer cannot be reassembled (${failure.message}), ${rebuilt}`,
+      );
+    }
+  }
+  return store.content.ingest(rebuiltLayer(image, parent), undefined, signal);
+}
+
+/** The layer of `image`, registered on its parent's layer. */
+async function registerImageLayer(
   write: ImageWrite,
   image: GraphImage,
-  parent: { rootfs: string; chainId: Digest } | undefined,
+  parent: { image: GraphImage; chainId: Digest } | undefined,
+  warn: (message: string) => void,
   signal?: AbortSignal,
 ): Promise<LayerRecord> {
   const { store } = write;
-  const diff = exportChanges(image.rootfs, changes(image.rootfs, parent?.rootfs));
-  const blob = await store.content.ingest(diff, undefined, signal);
+  const blob = await ingestLayer(store, image, parent?.image, warn, signal);
   await write.noteBlob(blob.digest, blob.existed);
-  const layer = await write.registerLayer(parent?.chainId, blob.digest, { signal });
-  await ensureLayerTarsum(store, layer.chainId);
+  // A plain tar is its own DiffID: nothing to read again to learn it.
+  if (!(await store.layers.blobInfo(blob.digest))) {
+    const facts = { diffId: blob.digest, compression: 'none' as const };
+    await store.layers.recordBlobInfo(blob.digest, { ...facts, uncompressedSize: blob.size });
+  }
+  const layer = await write.registerLayer(parent?.chainId, blob.digest, {
+    expectedDiffId: blob.digest,
+    ...(signal && { signal }),
+  });
   return layer;
 }
 
@@ -66,7 +127,11 @@ class Migration {
     private readonly store: Store,
     private readonly graph: LegacyGraph,
     private readonly options: MigrateOptions,
+    /** Image IDs a Docker 1.10 migration of the graph gave, by legacy ID. */
+    private readonly dockerIds: ReadonlyMap<string, Digest>,
   ) {}
+
+  private warn = (message: string): void => this.options.onWarning?.(message);
 
   /** Migrate `id` after its ancestors; undefined when it (or an ancestor) failed. */
   async migrate(id: string): Promise<Done | undefined> {
@@ -79,6 +144,12 @@ class Migration {
       if (image.parent !== undefined && !parent)
         throw new ShaleError('ERR_NOT_FOUND', `its parent ${image.parent} was not migrated`);
       const { done, resumed } = await this.migrateOne(image, parent);
+      const dockerId = this.dockerIds.get(id);
+      if (dockerId !== undefined && dockerId !== done.migrated.id) {
+        this.warn(
+          `legacy image ${id} migrates to ${done.migrated.id}, but the Docker migration gave it ${dockerId}`,
+        );
+      }
       this.done.set(id, done);
       const entry = { legacyId: id, imageId: done.migrated.id, resumed };
       this.result.images.push(entry);
@@ -114,11 +185,17 @@ class Migration {
       return { done, resumed: true };
     }
     return writeImages(store, async (write) => {
-      const parentDiff = parent && {
-        rootfs: (await this.graph.image(image.parent!)).rootfs,
+      const parentLayer = parent && {
+        image: await this.graph.image(image.parent!),
         chainId: parent.chainId,
       };
-      const layer = await registerDiff(write, image, parentDiff, this.options.signal);
+      const layer = await registerImageLayer(
+        write,
+        image,
+        parentLayer,
+        this.warn,
+        this.options.signal,
+      );
       const migrated = migrateLegacyImage(image.json, layer.diffId, parent?.migrated);
       await write.commit({
         config: migrated.config,
@@ -130,7 +207,7 @@ class Migration {
             layer: layer.chainId,
             image: id,
             json: image.json,
-            checksum: image.checksum ?? (await ensureLayerTarsum(store, layer.chainId)),
+            ...(image.checksum !== undefined && { checksum: image.checksum }),
             ...(image.v1Compatibility && { v1Compatibility: image.v1Compatibility }),
           });
         },
@@ -156,9 +233,9 @@ export async function migrateDockerRoot(
   dockerRoot: string,
   options: MigrateOptions = {},
 ): Promise<MigrationResult> {
-  const graph = new LegacyGraph(dockerRoot);
+  const graph = await LegacyGraph.open(dockerRoot, options.driver);
   const ids = await graph.ids();
-  const migration = new Migration(store, graph, options);
+  const migration = new Migration(store, graph, options, await graph.dockerImageIds());
   for (const id of ids) await migration.migrate(id);
   await migration.applyTags();
   return migration.result;

@@ -57,9 +57,13 @@ export async function fetchLayers(
     options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'exists' });
     return true;
   };
+  // As Docker does: what is stored says so first; the rest wait for a download slot.
+  const missing: LayerWanted[] = [];
+  for (const layer of distinct) if (!(await usePresent(layer))) missing.push(layer);
+  for (const layer of missing)
+    options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'waiting' });
   const fetchOne = async (i: number): Promise<void> => {
-    const layer = distinct[i]!;
-    if (await usePresent(layer)) return;
+    const layer = missing[i]!;
     const size = layer.size ?? (await repo.blobSize(layer.digest, options.signal));
     const hashDiffId = layer.diffId === undefined || options.verifyDiffIds === true;
     const downloaded = await downloadBlob(
@@ -74,7 +78,7 @@ export async function fetchLayers(
     }
     byDigest.set(layer.digest, await storeDownloaded(write, repo, layer, downloaded));
   };
-  await runPool(distinct.length, options.concurrency ?? 3, fetchOne);
+  await runPool(missing.length, options.concurrency ?? 3, fetchOne);
   return wanted.map((w) => byDigest.get(w.digest)!);
 }
 

@@ -48,7 +48,8 @@ export interface ResolvedSchema1 {
   parsed: ParsedSchema1;
 }
 
-async function fetchVerified(
+/** A manifest by digest, checked against that digest (a schema1 one is checked later). */
+export async function fetchVerified(
   repo: RemoteRepository,
   digest: Digest,
 ): Promise<{ bytes: Buffer; mediaType: string }> {

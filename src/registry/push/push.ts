@@ -36,6 +36,8 @@ export interface PushResult {
   /** The reference pushed to, and the manifest (or index) digest the registry now serves under it. */
   reference: string;
   digest: Digest;
+  /** The byte size of that manifest (or index). */
+  size: number;
   /** What was pushed, in words: which manifest or index, and why not another. */
   summary: string;
 }
@@ -65,11 +67,11 @@ export async function pushImage(
   }
   if (index)
     await putVerified(repo, index.digest, tag, index.mediaType, index.bytes, options.signal);
-  const { digest } = plan.named.descriptor;
+  const { digest, size } = plan.named.descriptor;
   // As Docker does: the image is now known by `name@digest` too (a RepoDigest).
   await store.references.set(withDigest(trimNamed(dest), digest), plan.image, plan.named);
   options.onProgress?.({ type: 'done', reference: dest.toString(), id: plan.image, digest });
-  return { reference: dest.toString(), digest, summary: plan.summary };
+  return { reference: dest.toString(), digest, size, summary: plan.summary };
 }
 
 /** One image manifest: its blobs (layers, then the config), then itself under `reference`. */
@@ -81,6 +83,8 @@ async function pushManifest(
   options: PushOptions,
 ): Promise<void> {
   const blobs = [...(image.manifest.layers as ManifestDescriptor[]), image.manifest.config];
+  for (const { digest } of blobs)
+    options.onProgress?.({ type: 'layer', digest, status: 'waiting' });
   await runPool(blobs.length, options.concurrency ?? 3, (i) =>
     pushBlob(store, repo, blobs[i]!, options),
   );
@@ -120,7 +124,7 @@ async function pushBlob(
   }
   for (const from of await mountCandidates(store, digest, repo)) {
     if (await repo.mountBlob(digest, from, options.signal)) {
-      progress?.({ type: 'layer', digest, status: 'mounted' });
+      progress?.({ type: 'layer', digest, status: 'mounted', from: from.path });
       return;
     }
   }
