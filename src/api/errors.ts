@@ -26,6 +26,7 @@ const STATUS_OF_CODE: Partial<Record<ShaleError['code'], number>> = {
   ERR_LIMIT: 400,
   ERR_UNSUPPORTED: 400,
   ERR_CONFLICT: 409,
+  ERR_NEEDS_FORCE: 409,
   ERR_AUTH: 401,
 };
 

@@ -21,6 +21,11 @@ export class ApiRequest {
     readonly version: string,
     /** Aborted when the client goes away or the server stops. */
     readonly signal: AbortSignal,
+    /**
+     * Aborted as soon as the server begins to stop: a stream that only waits for news (`/events`)
+     * ends then rather than holding the shutdown for its grace period.
+     */
+    readonly stopping: AbortSignal,
   ) {}
 
   /** A query flag as dockerd reads one: `1`, `true` (any case) are true. */

@@ -58,6 +58,15 @@ export function splitVersion(pathname: string): { path: string; version: string 
   return { path: match[2]!, version };
 }
 
+/** A captured part of the path, decoded; bad percent-encoding is the client's error. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in ${part}`);
+  }
+}
+
 export class Router {
   private readonly routes: Route[] = [];
 
@@ -67,16 +76,17 @@ export class Router {
     return this;
   }
 
-  /** The handler for a request and the path's captured params; throws the 404/405/501 answer. */
+  /**
+   * The handler for a request and the path's captured params; throws the 404/501 answer (a path
+   * served for other methods only is a 404 too, as dockerd answers).
+   */
   match(method: string, path: string): { handler: Handler; params: string[] } {
-    let pathKnown = false;
     for (const route of this.routes) {
       const found = route.pattern.exec(path);
       if (!found) continue;
-      pathKnown = true;
       const wanted = method === 'HEAD' ? ['HEAD', 'GET'] : [method];
       if (wanted.includes(route.method))
-        return { handler: route.handler, params: found.slice(1).map((p) => decodeURIComponent(p)) };
+        return { handler: route.handler, params: found.slice(1).map(decodePathPart) };
     }
     const area = path.split('/')[1] ?? '';
     if (UNSERVED.has(area))
@@ -84,7 +94,6 @@ export class Router {
         501,
         `shale serves images only: ${method} /${area} is not served (no containers, builds, volumes, networks or swarm here)`,
       );
-    if (pathKnown) throw new HttpError(405, `method ${method} is not allowed on ${path}`);
     throw new HttpError(404, 'page not found');
   }
 }

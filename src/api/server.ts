@@ -2,9 +2,9 @@
  * The Engine API server: one `node:http` server per listen address, all dispatching through the
  * router to routes over one store. Requests run concurrently; each gets an AbortSignal that fires
  * when its client disconnects or the server stops. A request carrying an `Origin` header comes from
- * a web page and is refused (403) on every listener. `close` stops accepting, gives running
- * requests `graceMs` to end, aborts the rest (an aborted pull keeps its partial downloads), and
- * removes the sockets.
+ * a web page and is refused (403) on every listener. `close` stops accepting, ends the streams
+ * that only wait for news (`/events`), gives running requests `graceMs` to end, aborts the rest
+ * (an aborted pull keeps its partial downloads), and removes the sockets.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Store } from '../store/index.ts';
@@ -34,19 +34,22 @@ async function dispatch(
   req: IncomingMessage,
   res: ServerResponse,
   signal: AbortSignal,
+  stopping: AbortSignal,
 ): Promise<void> {
   if (req.headers.origin !== undefined)
     throw new HttpError(403, 'requests from web pages (with an Origin header) are refused');
   const url = new URL(req.url ?? '/', 'http://shale');
   const { path, version } = splitVersion(url.pathname);
   const { handler, params } = router.match(req.method ?? 'GET', path);
-  await handler(new ApiRequest(req, res, store, params, url.searchParams, version, signal));
+  const query = url.searchParams;
+  await handler(new ApiRequest(req, res, store, params, query, version, signal, stopping));
 }
 
 /** Serve the Engine API's image endpoints over `store` on every host of `options`. */
 export async function serveApi(store: Store, options: ServeOptions): Promise<ApiServer> {
   const router = apiRouter();
   const running = new Set<AbortController>();
+  const stopping = new AbortController();
   const closers: (() => Promise<void>)[] = [];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const abort = new AbortController();
@@ -55,7 +58,7 @@ export async function serveApi(store: Store, options: ServeOptions): Promise<Api
       if (!res.writableFinished) abort.abort(new Error('the client went away'));
       running.delete(abort);
     });
-    dispatch(router, store, req, res, abort.signal).catch((err: unknown) => {
+    dispatch(router, store, req, res, abort.signal, stopping.signal).catch((err: unknown) => {
       sendFailure(res, err);
       if (!(err instanceof HttpError) && res.statusCode >= 500) options.onError?.(err);
     });
@@ -72,6 +75,7 @@ export async function serveApi(store: Store, options: ServeOptions): Promise<Api
   return {
     async close() {
       const closed = Promise.all(closers.map((close) => close()));
+      stopping.abort(new Error('the server is stopping'));
       const grace = setTimeout(() => {
         for (const abort of running) abort.abort(new Error('the server is stopping'));
       }, options.graceMs ?? 10_000);

@@ -20,6 +20,7 @@ export const ErrorCodes = [
   'ERR_IO', // the file system refused (no space, permission denied, read-only, ...)
   'ERR_BAD_RECORD', // a store record (metadata file) that does not parse or disagrees with itself
   'ERR_CONFLICT', // a concurrent command (prune, rmi) removed what this one was using; running it again helps
+  'ERR_NEEDS_FORCE', // removing an image others depend on (several repositories, child images) needs force
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -199,7 +199,7 @@ function isSingleRepository(refs: readonly string[]): boolean {
 function conflict(id: Digest, reason: string): ShaleError {
   const short = id.slice(id.indexOf(':') + 1, id.indexOf(':') + 13);
   return new ShaleError(
-    'ERR_INVALID_ARGUMENT',
+    'ERR_NEEDS_FORCE',
     `conflict: unable to delete ${short} (must be forced) - ${reason}`,
   );
 }

@@ -71,6 +71,34 @@ test('the socket is 0660, a live one is refused, SIGTERM exits 0 and removes it'
   assert.equal(fs.existsSync(socket), false);
 });
 
+test('SIGTERM with a docker events client attached exits 0 at once', async () => {
+  const root = path.join(work, 'root-events');
+  assert.equal(runShale(['--root', root, 'pull', '-q', small]).status, 0);
+  const socket = path.join(work, 'events.sock');
+  const server = await serveOn(root, socket);
+  const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: work };
+  const events = spawn('docker', ['events', '--format', '{{.Action}}'], { env });
+  let printed = '';
+  events.stdout.on('data', (c: Buffer) => (printed += c.toString()));
+  const eventsExited = new Promise<number | null>((resolve) => events.once('exit', resolve));
+  // the client is attached once a tag made after it started shows in its output
+  for (const deadline = Date.now() + 10_000; !printed.includes('tag');) {
+    assert.ok(Date.now() < deadline, 'docker events never showed a tag');
+    const tagged = await apiRequest(socket, `/images/${small}/tag?repo=events/probe`, {
+      method: 'POST',
+    });
+    assert.equal(tagged.status, 201, tagged.body.toString());
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const start = Date.now();
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.stderr());
+  const took = Date.now() - start;
+  assert.ok(took < 2_000, `shutdown took ${took} ms with an events stream open`);
+  events.kill('SIGKILL');
+  await eventsExited;
+});
+
 test('a stale socket nobody listens on is replaced', async () => {
   const socket = path.join(work, 'stale.sock');
   // a listener killed outright leaves its socket file behind

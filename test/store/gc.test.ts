@@ -105,7 +105,7 @@ test('a second reference is only untagged; by ID it needs --force; a parent name
   await assert.rejects(
     removeImage(store, first),
     (e) =>
-      isShaleError(e, 'ERR_INVALID_ARGUMENT') &&
+      isShaleError(e, 'ERR_NEEDS_FORCE') &&
       / \(must be forced\) - image is referenced in multiple repositories$/.test(e.message),
   );
   const child = await image(store, [await layerBlob(store, 'base')], 'child', first);
@@ -116,7 +116,7 @@ test('a second reference is only untagged; by ID it needs --force; a parent name
   assert.deepEqual([untagged.untagged, untagged.deleted], [['docker.io/x/first:latest'], []]);
   await assert.rejects(
     removeImage(store, first),
-    (e) => isShaleError(e, 'ERR_INVALID_ARGUMENT') && /dependent child images/.test(e.message),
+    (e) => isShaleError(e, 'ERR_NEEDS_FORCE') && /dependent child images/.test(e.message),
   );
   const forced = await removeImage(store, first, { force: true });
   assert.deepEqual(

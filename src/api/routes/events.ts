@@ -1,8 +1,8 @@
 /**
  * `GET /events` (`since`, `until`, `filters`): the server's image events as a stream of JSON
  * objects, as dockerd streams them — the kept events from `since` (up to `until`) first, then each
- * new one as it happens, until `until` passes or the client goes away. With an `until` already
- * past, only the kept events are sent.
+ * new one as it happens, until `until` passes, the client goes away or the server stops. With an
+ * `until` already past, only the kept events are sent.
  */
 import { eventFilter } from '../event-filter.ts';
 import { eventJson, pastImageEvents, subscribeImageEvents } from '../events.ts';
@@ -32,7 +32,7 @@ async function events(request: ApiRequest): Promise<void> {
       `\`since\` time (${request.query.get('since')}) cannot be after \`until\` time (${request.query.get('until')})`,
     );
   const include = eventFilter(filterPairs(request.query.get('filters')));
-  const { res, signal } = request;
+  const { res, signal, stopping } = request;
   res.writeHead(200, { 'content-type': 'application/json' });
   res.flushHeaders();
   const past =
@@ -59,8 +59,9 @@ async function events(request: ApiRequest): Promise<void> {
     const wait = until === undefined ? Infinity : Number((until - nowNanos) / 1_000_000n);
     // beyond what a timer holds (24.8 days) the stream simply runs on
     const timer = wait < MAX_TIMER_MS ? setTimeout(finish, wait) : undefined;
-    if (signal.aborted) finish();
-    else signal.addEventListener('abort', finish, { once: true });
+    const ended = AbortSignal.any([signal, stopping]);
+    if (ended.aborted) finish();
+    else ended.addEventListener('abort', finish, { once: true });
   });
   res.end();
 }

@@ -9,6 +9,7 @@
 import {
   familiarString,
   isShaleError,
+  parseAnyReference,
   parseDockerRef,
   parseNormalizedNamed,
   familiarName,
@@ -39,8 +40,12 @@ import type { ApiRequest } from '../request.ts';
 import type { Router } from '../router.ts';
 import { filterPairs } from './filters.ts';
 
-/** The image a name in a path means; one the store does not hold is dockerd's 404. */
+/**
+ * The image a name in a path means; a name that is no reference nor ID is dockerd's 400 (the
+ * ShaleError's code), one the store does not hold dockerd's 404.
+ */
 async function imageNamed(request: ApiRequest, name: string) {
+  parseAnyReference(name);
   try {
     return await resolveImage(request.store, name);
   } catch (err) {
@@ -116,18 +121,11 @@ async function tag(request: ApiRequest): Promise<void> {
 async function remove(request: ApiRequest): Promise<void> {
   const name = request.params[0]!;
   const id = await imageNamed(request, name);
-  let result;
-  try {
-    result = await removeImage(request.store, name, {
-      force: request.flag('force'),
-      noPrune: request.flag('noprune'),
-    });
-  } catch (err) {
-    // the store words a removal that needs force as dockerd does; dockerd's status is 409
-    if (isShaleError(err) && err.message.startsWith('conflict: '))
-      throw new HttpError(409, err.message);
-    throw err;
-  }
+  // a removal that needs force is ERR_NEEDS_FORCE, worded as dockerd words it: a 409
+  const result = await removeImage(request.store, name, {
+    force: request.flag('force'),
+    noPrune: request.flag('noprune'),
+  });
   result.untagged.forEach(() => emitImageEvent('untag', id));
   for (const image of result.deleted) emitImageEvent('delete', image.id);
   request.json(200, removalReport(result));

@@ -1,6 +1,6 @@
 /**
  * The thread side of crc-worker.ts: CRC-64s of the bodies it is sent in batches, compared with
- * the recorded ones; each batch acknowledged (for the sender's bound), each mismatch reported,
+ * the recorded ones; each batch acknowledged (for the sender's bound), its memory given back, each mismatch reported,
  * each flush answered once everything before it is done.
  */
 import { parentPort } from 'node:worker_threads';
@@ -28,5 +28,7 @@ port.on('message', (message: ToCrcThread) => {
       if (sum.digest().toString('hex') !== crc) post({ type: 'mismatch', body });
     }
   }
-  post({ type: 'ack', bytes: message.bytes.byteLength });
+  port.postMessage({ type: 'ack', bytes: message.bytes } satisfies FromCrcThread, [
+    message.bytes.buffer,
+  ]);
 });

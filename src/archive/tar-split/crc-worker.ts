@@ -3,7 +3,8 @@
  * costliest part of reassembling one) runs on another core beside reading them and the consumer's
  * hashing and writing. Chunks are copied into batches of about a megabyte (a message per file
  * would cost more than its CRC), transferred, at most `MAX_OUTSTANDING` bytes ahead of the
- * thread; mismatches are thrown by `settle`. One thread is kept for the next checker (unreferenced
+ * thread, which gives each batch's memory back for a later one (fresh memory costs more to touch
+ * than the copy); mismatches are thrown by `settle`. One thread is kept for the next checker (unreferenced
  * while idle, so it never holds the process open).
  */
 import type { Worker } from 'node:worker_threads';
@@ -28,6 +29,7 @@ export class WorkerChecker implements BodyChecker {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private flushed: (() => void) | undefined;
+  private readonly spare: Uint8Array<ArrayBuffer>[] = [];
   private batch = new Uint8Array(BATCH_BYTES);
   private used = 0;
   private ops: BatchOp[] = [];
@@ -43,8 +45,10 @@ export class WorkerChecker implements BodyChecker {
   }
 
   private readonly onMessage = (message: FromCrcThread): void => {
-    if (message.type === 'ack') this.outstanding -= message.bytes;
-    else if (message.type === 'mismatch') this.mismatched.push(message.body);
+    if (message.type === 'ack') {
+      this.outstanding -= message.bytes.byteLength;
+      this.spare.push(new Uint8Array(message.bytes.buffer));
+    } else if (message.type === 'mismatch') this.mismatched.push(message.body);
     else this.flushed?.();
     this.wake?.();
   };
@@ -65,7 +69,7 @@ export class WorkerChecker implements BodyChecker {
     const bytes = this.batch.subarray(0, this.used);
     this.outstanding += this.used;
     this.post({ type: 'batch', bytes, ops: this.ops }, [bytes.buffer]);
-    this.batch = new Uint8Array(BATCH_BYTES);
+    this.batch = this.spare.pop() ?? new Uint8Array(BATCH_BYTES);
     this.used = 0;
     this.ops = [];
   }

@@ -3,20 +3,27 @@
  * segments are written as they are, each file record's body is read from wherever the caller
  * keeps it, and checked: exactly `size` bytes, with the recorded CRC-64. A body that differs is
  * an ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH the caller can catch (Docker then falls back to a
- * diff). Streams: headers and small bodies are gathered into chunks of about a megabyte
- * (coalesce.ts); nothing else is held beyond one read chunk.
+ * diff). Streams: headers and bodies are read straight into fresh output chunks of a megabyte
+ * (a layer is mostly headers and small bodies, and a consumer writing each piece would make a
+ * system call for each); nothing else is held.
  */
 import { ShaleError } from '../../core/errors.ts';
 import { byteStringToDisplay, type ByteString } from '../tar/bytes.ts';
-import { coalesce } from './coalesce.ts';
 import { InThreadChecker, type BodyChecker } from './body-checker.ts';
 import { SEGMENT_ENTRY, type TarSplitEntry } from './entry.ts';
 
-/** A file body: chunks read as they are iterated. */
-export type Body = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+/** The size of an output chunk. */
+const CHUNK_BYTES = 1 << 20;
+
+/** A file body, read where the reassembler wants it. */
+export interface BodyReader {
+  /** Read up to `length` bytes from `position` of the body into `target` at `offset`: 0 at its end. */
+  read(target: Buffer, offset: number, length: number, position: number): number;
+  close(): void;
+}
 
 /** The body of the file recorded under `name` (its tar name, bytes as one char each). */
-export type BodyOpener = (name: ByteString) => Body | Promise<Body>;
+export type BodyOpener = (name: ByteString) => BodyReader;
 
 function sizeMismatch(name: ByteString, size: number, more: boolean): ShaleError {
   return new ShaleError(
@@ -26,53 +33,60 @@ function sizeMismatch(name: ByteString, size: number, more: boolean): ShaleError
   );
 }
 
-/** One file body, its length checked here and its CRC-64 by `checker`, chunk by chunk. */
-async function* checkedBody(
-  name: ByteString,
-  size: number,
-  crc: Buffer,
-  body: Body,
-  checker: BodyChecker,
-): AsyncGenerator<Buffer> {
-  const check = checker.body(name, crc);
-  let read = 0;
-  for await (const piece of body) {
-    read += piece.length;
-    if (read > size) throw sizeMismatch(name, size, true);
-    const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
-    await check.update(chunk);
-    yield chunk;
-  }
-  if (read < size) throw sizeMismatch(name, size, false);
-  check.end();
-}
-
-/** The segments and checked bodies, in order; every check settled before the end. */
-async function* pieces(
-  records: AsyncIterable<TarSplitEntry>,
-  openBody: BodyOpener,
-  checker: BodyChecker,
-): AsyncGenerator<Buffer> {
-  for await (const record of records) {
-    if (record.type === SEGMENT_ENTRY) {
-      if (record.payload.length > 0) yield record.payload;
-    } else if (record.size > 0) {
-      const body = await openBody(record.name);
-      yield* checkedBody(record.name, record.size, record.crc, body, checker);
-    }
-  }
-  await checker.settle();
-}
+const freshChunk = () => Buffer.allocUnsafe(CHUNK_BYTES);
 
 /**
  * The tar stream the records describe, bodies taken from `openBody` and checked by `checker`
  * (default: in this thread; crc-worker.ts checks on another). A mismatch may surface only when the
  * stream ends, before its last chunk: a consumer commits nothing it has not seen to the end.
  */
-export function reassembleTar(
+export async function* reassembleTar(
   records: AsyncIterable<TarSplitEntry>,
   openBody: BodyOpener,
   checker: BodyChecker = new InThreadChecker(),
 ): AsyncGenerator<Buffer> {
-  return coalesce(pieces(records, openBody, checker));
+  let chunk = freshChunk();
+  let used = 0;
+  const full = () => {
+    const out = chunk;
+    chunk = freshChunk();
+    used = 0;
+    return out;
+  };
+  for await (const record of records) {
+    if (record.type === SEGMENT_ENTRY) {
+      for (let at = 0; at < record.payload.length;) {
+        if (used === CHUNK_BYTES) yield full();
+        const copied = record.payload.copy(chunk, used, at);
+        used += copied;
+        at += copied;
+      }
+    } else if (record.size > 0) {
+      const { name, size } = record;
+      const check = checker.body(name, record.crc);
+      const body = openBody(name);
+      try {
+        for (let read = 0; ;) {
+          if (used === CHUNK_BYTES) yield full();
+          // one byte more than what is left: a body that grew shows itself
+          const wanted = Math.min(size - read + 1, CHUNK_BYTES - used);
+          const got = body.read(chunk, used, wanted, read);
+          if (read + got > size) throw sizeMismatch(name, size, true);
+          const waiting = got > 0 ? check.update(chunk.subarray(used, used + got)) : undefined;
+          used += got;
+          read += got;
+          if (waiting) await waiting;
+          if (got === 0 || (read === size && got < wanted)) {
+            if (read < size) throw sizeMismatch(name, size, false);
+            break;
+          }
+        }
+      } finally {
+        body.close();
+      }
+      check.end();
+    }
+  }
+  await checker.settle();
+  if (used > 0) yield chunk.subarray(0, used);
 }

@@ -4,16 +4,13 @@
  * a real directory (a symlink there could lead out of the tree) and the file a regular file,
  * opened without following a symlink. A layer is mostly small files, so the system calls are
  * made directly (synchronously): a call through the thread pool costs more than the read itself.
- * A body is read in chunks of at most a megabyte as it is iterated, its descriptor closed at its
- * end (or when the reassembly stops early).
+ * A body is read straight into the reassembler's output, its descriptor closed by the reassembler.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { ShaleError } from '../../core/errors.ts';
 import { cleanSegments } from '../apply/clean.ts';
 import { byteStringToBuffer, byteStringToDisplay, type ByteString } from '../tar/bytes.ts';
-import type { BodyOpener } from './reassemble.ts';
-
-const CHUNK_BYTES = 1 << 20;
+import type { BodyOpener, BodyReader } from './reassemble.ts';
 
 function notThere(root: string, name: ByteString, why: string): ShaleError {
   return new ShaleError(
@@ -23,30 +20,27 @@ function notThere(root: string, name: ByteString, why: string): ShaleError {
 }
 
 /**
- * The bytes of the regular file `file` (not followed if a symlink) as it is when first read, in
- * fresh chunks; it ends early if the file shrank meanwhile (the reassembler checks the length).
+ * The regular file `file` (not followed if a symlink; opened without waiting if a FIFO), read as
+ * it is when read: a read past its end gives 0 (the reassembler checks the length).
  */
-function* readRegular(file: Buffer, fail: (why: string) => ShaleError): Generator<Buffer> {
+function openRegular(file: Buffer, fail: (why: string) => ShaleError): BodyReader {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw fail(code === 'ELOOP' ? 'a symbolic link' : String(code));
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw fail('not a regular file');
-    for (let position = 0; position < st.size;) {
-      const chunk = Buffer.allocUnsafe(Math.min(st.size - position, CHUNK_BYTES));
-      const read = readSync(fd, chunk, 0, chunk.length, position);
-      if (read === 0) return;
-      position += read;
-      yield chunk.subarray(0, read);
-    }
-  } finally {
+    if (!fstatSync(fd).isFile()) throw fail('not a regular file');
+  } catch (err) {
     closeSync(fd);
+    throw err;
   }
+  return {
+    read: (target, offset, length, position) => readSync(fd, target, offset, length, position),
+    close: () => closeSync(fd),
+  };
 }
 
 /** A BodyOpener reading the bodies from the tree at `root`. */
@@ -68,6 +62,6 @@ export function treeBodies(root: string): BodyOpener {
       }
       dir = next;
     }
-    return readRegular(full(segments.join('/')), fail);
+    return openRegular(full(segments.join('/')), fail);
   };
 }
