@@ -10,6 +10,7 @@ import { diffidCase, tarsumCase } from './hashing.ts';
 import { migrateCase } from './migrate.ts';
 import { loadOciCase } from './oci-archive.ts';
 import { pullCase, pullToDiskCase, pushCase } from './registry.ts';
+import { servePullCase } from './serve.ts';
 import { unpackCase } from './unpack.ts';
 
 type MakeCase = (image: BenchImage, services: Services) => BenchCase | SkippedCase;
@@ -31,6 +32,7 @@ const CASES: Record<string, MakeCase> = {
   load: loadCase,
   'load-oci': loadOciCase,
   migrate: migrateCase,
+  'serve-pull': servePullCase,
 };
 
 export const CASE_NAMES = Object.keys(CASES);
@@ -39,7 +41,7 @@ export const CASE_NAMES = Object.keys(CASES);
 export function servicesFor(names: readonly string[]) {
   const any = (...wanted: string[]) => names.some((n) => wanted.includes(n));
   return {
-    registry: any('pull', 'pull-disk', 'pull-unpack', 'push'),
+    registry: any('pull', 'pull-disk', 'pull-unpack', 'push', 'serve-pull'),
     docker: any('pull-unpack', 'save', 'load'),
     podman: any('pull-unpack'),
   };
