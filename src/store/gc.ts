@@ -235,6 +235,8 @@ export async function removeImage(
         untagged.push(...sameRepository.filter((r) => r.digest !== undefined).map(String));
     }
     const removed = await store.references.delete(untagged);
+    // A digest that only resolves through another reference of its repository names none itself.
+    if (removed.length === 0) throw new ShaleError('ERR_NOT_FOUND', `no such image: ${text}`);
     if (refs.length > removed.length || children.length > 0) {
       return { untagged: removed, deleted: [], freed: emptyFreed() };
     }

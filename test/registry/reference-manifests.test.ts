@@ -132,6 +132,11 @@ test('a two-platform index pulled for one platform: RepoDigests has the index di
   assert.equal(inspect(root, `${host}/multi/app@${arm}`).Id, id, 'the platform manifest too');
   const elsewhere = runShale(['--root', root, 'inspect', `${host}/other/app@${arm}`]);
   assert.equal(elsewhere.status, 1, 'only within its own repository');
+  // No reference is named so: rmi says so and removes nothing.
+  const rmi = runShale(['--root', root, 'rmi', `${host}/multi/app@${arm}`]);
+  assert.equal(rmi.status, 1);
+  assert.match(rmi.stderr, new RegExp(`^shale: no such image: ${host}/multi/app@${arm}`));
+  assert.equal(inspect(root, ref).Id, id);
   const tree = path.join(work, 'by-index-digest');
   shale(root, 'unpack', `${host}/multi/app@${index}`, tree);
   assert.ok(fs.readdirSync(tree).length > 0);
