@@ -6,25 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { request } from 'node:http';
 import path from 'node:path';
+import { answersPing } from '../../support/serve-ping.ts';
 import type { BenchImage } from '../lib/image.ts';
 import type { Services } from '../lib/services.ts';
 import type { BenchCase, SkippedCase } from '../lib/side.ts';
 import { freshDir } from '../lib/workdir.ts';
 import { caseHead, freshStoreSide, noRegistry } from './common.ts';
-
-/** Whether the server answers `/_ping` on `socket`. */
-function answers(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping', agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
 
 export function servePullCase(image: BenchImage, services: Services): BenchCase | SkippedCase {
   if (!image.remoteRef || !existsSync('/usr/local/bin/docker'))
@@ -48,7 +36,7 @@ export function servePullCase(image: BenchImage, services: Services): BenchCase 
     mkdirSync(config, { recursive: true });
     const [command, ...args] = image.shale('--root', store, 'serve', '--host', `unix://${socket}`);
     server = spawn(command!, args, { stdio: 'ignore' });
-    for (let tries = 0; !(await answers(socket)); tries++) {
+    for (let tries = 0; !(await answersPing(socket)); tries++) {
       if (tries > 200) throw new Error('shale serve did not answer within 10 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

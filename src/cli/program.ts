@@ -2,7 +2,6 @@
  * The `shale` command line: builds the commander program and maps failures to shale's exit
  * contract (`shale: …` on stderr; 1 for failures, 2 for wrong usage).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { toShaleError, type StoreFailureContext } from '../core/index.ts';
 import { storeFailureContext } from '../store/index.ts';
@@ -32,12 +31,6 @@ import { ReportedFailure } from './reported.ts';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-
-/** The version in package.json (two levels up from src/cli/, dist/cli/ and the bundle alike). */
-function packageVersion(): string {
-  const manifest = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(manifest) as { version: string }).version;
-}
 
 function buildProgram(): Command {
   const program = new Command('shale')
@@ -107,7 +100,8 @@ export async function runCli(argv: string[]): Promise<number> {
   // Only first: after a command name, --version is that command's (`shale tarsum --version v0`),
   // and commander would let a program-level --version take it from there.
   if (argv[0] === '--version') {
-    process.stdout.write(`${packageVersion()}\n`);
+    const { shaleVersion } = await import('../present/index.ts');
+    process.stdout.write(`${shaleVersion()}\n`);
     return 0;
   }
   const program = buildProgram();

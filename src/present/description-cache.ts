@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Digest } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
+import { fileStamp, type Store } from '../store/index.ts';
 import { describeStoredImage, type ImageInspect } from './describe.ts';
 
 export class DescriptionCache {
@@ -18,7 +18,7 @@ export class DescriptionCache {
   async describe(store: Store, id: Digest): Promise<ImageInspect> {
     // Synchronously: a thousand asynchronous stats queue on the thread pool for far longer.
     const st = statSync(store.images.recordFile(id), { throwIfNoEntry: false });
-    const stamp = st && `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const stamp = st && fileStamp(st);
     const kept = this.entries.get(id);
     if (stamp !== undefined && kept?.stamp === stamp) return kept.image;
     const image = await describeStoredImage(store, id);

@@ -11,3 +11,4 @@ export * from './disk-usage.ts';
 export { humanSize } from './human-size.ts';
 export { loadReport } from './load-report.ts';
 export { DescriptionCache } from './description-cache.ts';
+export { shaleVersion } from './version.ts';

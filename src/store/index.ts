@@ -16,3 +16,4 @@ export { CheckoutStore } from './checkouts.ts';
 export type { Descriptor } from './images/manifest.ts';
 export * from './fsck/index.ts';
 export { storeFailureContext } from './disk-errors.ts';
+export { fileStamp } from './file-stamp.ts';

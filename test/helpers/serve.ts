@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { answersPing } from '../../support/serve-ping.ts';
 import { SHALE_BIN } from './shale.ts';
 
 export interface ServedShale {
@@ -73,15 +74,6 @@ export function apiRequest(
   });
 }
 
-async function pinged(socket: string): Promise<boolean> {
-  try {
-    const answer = await apiRequest(socket, '/_ping');
-    return answer.status === 200 && answer.body.toString() === 'OK';
-  } catch {
-    return false;
-  }
-}
-
 /** `shale --root ROOT serve --host unix://SOCK`, ready when this resolves. */
 export async function startServe(root: string, options: ServeOptions = {}): Promise<ServedShale> {
   const dir = await mkdtemp(path.join(tmpdir(), 'shale-serve-'));
@@ -105,7 +97,7 @@ export async function startServe(root: string, options: ServeOptions = {}): Prom
   void exited.then(() => (gone = true));
 
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  while (!(await pinged(socket))) {
+  while (!(await answersPing(socket))) {
     if (gone || Date.now() > deadline) {
       child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });

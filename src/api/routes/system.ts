@@ -4,19 +4,13 @@
  * values about shale and its store.
  */
 import { cpus, release, totalmem } from 'node:os';
+import { hostPlatform } from '../../core/index.ts';
+import { shaleVersion } from '../../present/index.ts';
 import type { ApiRequest } from '../request.ts';
 import { API_VERSION, MIN_API_VERSION, type Router } from '../router.ts';
-import { SHALE_VERSION } from '../version.ts';
 
-const GO_ARCH: Record<string, string> = {
-  x64: 'amd64',
-  arm64: 'arm64',
-  arm: 'arm',
-  ia32: '386',
-  s390x: 's390x',
-  ppc64: 'ppc64le',
-};
-const arch = (): string => GO_ARCH[process.arch] ?? process.arch;
+/** This machine's architecture as Go names it (`amd64`), as dockerd reports it. */
+const arch = (): string => hostPlatform().architecture;
 
 function ping(request: ApiRequest): void {
   const headers = {
@@ -34,8 +28,8 @@ function ping(request: ApiRequest): void {
 function version(request: ApiRequest): void {
   request.json(200, {
     Platform: { Name: 'shale' },
-    Components: [{ Name: 'shale', Version: SHALE_VERSION, Details: { ApiVersion: API_VERSION } }],
-    Version: SHALE_VERSION,
+    Components: [{ Name: 'shale', Version: shaleVersion(), Details: { ApiVersion: API_VERSION } }],
+    Version: shaleVersion(),
     ApiVersion: API_VERSION,
     MinAPIVersion: MIN_API_VERSION,
     GitCommit: '',
@@ -66,7 +60,7 @@ async function info(request: ApiRequest): Promise<void> {
     KernelVersion: release(),
     NCPU: cpus().length,
     MemTotal: totalmem(),
-    ServerVersion: SHALE_VERSION,
+    ServerVersion: shaleVersion(),
     IndexServerAddress: 'https://index.docker.io/v1/',
     RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
     Plugins: { Volume: [], Network: [], Authorization: null, Log: [] },

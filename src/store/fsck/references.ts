@@ -9,10 +9,9 @@ import type { Digest } from '../../core/digest.ts';
 import { Annotations, isImageManifest } from '../../core/media-types.ts';
 import type { References } from '../refs/index.ts';
 import { readJsonFile } from '../json-file.ts';
+import { GENERATION_ANNOTATION } from '../refs/index-mirror.ts';
 import type { Store } from '../store.ts';
 import { reasonOf, type ProblemList } from './problems.ts';
-
-const GENERATION_ANNOTATION = 'io.shale.references.generation';
 
 interface IndexEntry {
   digest?: unknown;

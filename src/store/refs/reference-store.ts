@@ -15,6 +15,7 @@ import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
 import type { ContentStore } from '../content/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import type { Descriptor } from '../images/manifest.ts';
+import { fileStamp } from '../file-stamp.ts';
 import { writeJsonAtomic } from '../json-file.ts';
 import type { StoreLayout } from '../layout.ts';
 import { withLease } from '../leases.ts';
@@ -81,7 +82,7 @@ export class ReferenceStore {
     // The file is only ever replaced by a rename: the same inode, size and times are the same
     // content, parsed once (a server lists thousands of references on every request).
     const stamp = await stat(this.file).then(
-      (st) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
+      (st) => fileStamp(st),
       () => undefined,
     );
     if (stamp === undefined || stamp !== this.parsed?.stamp) {
