@@ -59,7 +59,7 @@ await build({
 });
 
 // The threads of tar-split reassembly (src/archive/tar-split/thread-script.ts), beside the bundle.
-for (const name of ['crc-worker-thread']) {
+for (const name of ['assembler-thread']) {
   await build({
     ...common,
     entryPoints: [`dist/archive/tar-split/${name}.js`],

@@ -10,17 +10,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { isShaleError } from '../../src/core/errors.ts';
 import {
   Crc64,
   disassembleTar,
   readTarSplit,
   reassembleTar,
-  treeBodies,
   writeTarSplit,
   type TarSplitEntry,
 } from '../../src/archive/tar-split/index.ts';
+import { parseEntry } from '../../src/archive/tar-split/entry.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
 const work = fs.mkdtempSync(path.join(tmpdir(), 'shale-tar-split-'));
@@ -66,17 +68,48 @@ function crcBitwise(data: Uint8Array): string {
   return (~crc & 0xffffffffffffffffn).toString(16).padStart(16, '0');
 }
 
-test('CRC-64/ISO: the check value and a bitwise reference over odd lengths and splits', () => {
+test('CRC-64/ISO: the check value and a bitwise reference over odd lengths, offsets and splits', () => {
   assert.equal(
     new Crc64().update(Buffer.from('123456789')).digest().toString('hex'),
     'b90956c775a41001',
   );
-  for (const size of [0, 1, 7, 8, 9, 63, 1000, 4099]) {
-    const data = randomBytes(size);
+  // (65,536 bytes go to the WebAssembly function at a time: sizes around it, at an odd offset)
+  for (const size of [0, 1, 7, 8, 9, 63, 1000, 4099, 65_535, 65_536, 65_537, 140_001]) {
+    const data = randomBytes(size + 3).subarray(3);
     const cut = Math.floor(size / 3);
     const split = new Crc64().update(data.subarray(0, cut)).update(data.subarray(cut));
     assert.equal(split.digest().toString('hex'), crcBitwise(data), `size ${size}`);
   }
+});
+
+test('the CRC-64 WebAssembly module in the sources is what crc64.wat compiles to', () => {
+  const script = fileURLToPath(new URL('../../scripts/build-crc64-wasm.mjs', import.meta.url));
+  execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' });
+});
+
+test('a payload is taken exactly when it is standard padded base64, as Go decodes it', () => {
+  const STD_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+  const alphabet = [...'AQgw+/9z=-_ .\n\u00e9'];
+  const property = fc.property(
+    fc.oneof(
+      fc.array(fc.constantFrom(...alphabet), { maxLength: 14 }).map((chars) => chars.join('')),
+      fc.uint8Array({ maxLength: 12 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+    ),
+    (payload) => {
+      const line = JSON.stringify({ type: 2, payload, position: 0 });
+      const valid = payload.length % 4 === 0 && STD_BASE64.test(payload);
+      if (!valid) {
+        assert.throws(
+          () => parseEntry(line, 'r'),
+          (err) => isShaleError(err, 'ERR_BAD_RECORD'),
+        );
+        return;
+      }
+      const entry = parseEntry(line, 'r');
+      assert.ok(entry.type === 2 && entry.payload.equals(Buffer.from(payload, 'base64')));
+    },
+  );
+  fc.assert(property, { numRuns: 5000 });
 });
 
 const KNOWN_TARS = [
@@ -115,7 +148,7 @@ test('known tars: ours and the real tar-split, packing and reassembling, give th
     fs.writeFileSync(ours, await pack(file));
     const what = path.basename(path.dirname(file)) + '/' + path.basename(file);
     assert.equal(
-      await hashOf(reassembleTar(readTarSplit(fs.createReadStream(ours)), treeBodies(tree))),
+      await hashOf(reassembleTar(readTarSplit(fs.createReadStream(ours)), tree)),
       original,
       `${what}: our packer, our reassembly`,
     );
@@ -126,7 +159,7 @@ test('known tars: ours and the real tar-split, packing and reassembling, give th
     const theirs = path.join(work, `theirs-${i}.json.gz`);
     execFileSync('tar-split', ['disasm', '--no-stdout', '--output', theirs, file]);
     assert.equal(
-      await hashOf(reassembleTar(readTarSplit(fs.createReadStream(theirs)), treeBodies(tree))),
+      await hashOf(reassembleTar(readTarSplit(fs.createReadStream(theirs)), tree)),
       original,
       `${what}: tar-split disasm, our reassembly`,
     );
@@ -167,11 +200,38 @@ test('a changed, longer or shorter body is an error the caller can tell apart', 
     const tree = extract(file, `damaged-${label}`);
     damage(path.join(tree, sudoers));
     await assert.rejects(
-      hashOf(reassembleTar(readTarSplit([metadata]), treeBodies(tree))),
+      hashOf(reassembleTar(readTarSplit([metadata]), tree)),
       (err) => isShaleError(err, code as never) && /sudoers/.test((err as Error).message),
       label,
     );
   }
+});
+
+test('thousands of records and bodies of megabytes cross batches and chunks; a reader that stops early ends the thread, the next reassembly gets a fresh one', async () => {
+  const tree = path.join(work, 'many');
+  fs.mkdirSync(path.join(tree, 'd'), { recursive: true });
+  for (let i = 0; i < 6000; i++)
+    fs.writeFileSync(path.join(tree, 'd', `f${i}`), randomBytes(i % 700));
+  fs.writeFileSync(path.join(tree, 'big'), randomBytes(3 << 20));
+  fs.writeFileSync(path.join(tree, 'odd'), randomBytes((1 << 20) + 7));
+  const file = path.join(work, 'many.tar');
+  execFileSync('tar', ['-C', tree, '--format=gnu', '-cf', file, 'd', 'big', 'odd']);
+  const metadata = await pack(file);
+  const original = sha256(fs.readFileSync(file));
+  assert.equal(await hashOf(reassembleTar(readTarSplit([metadata]), tree)), original);
+  for (const stopAfter of [1, 5]) {
+    let seen = 0;
+    for await (const chunk of reassembleTar(readTarSplit([metadata]), tree)) {
+      assert.ok(chunk.length > 0);
+      if (++seen === stopAfter) break;
+    }
+  }
+  assert.equal(await hashOf(reassembleTar(readTarSplit([metadata]), tree)), original);
+  fs.appendFileSync(path.join(tree, 'd', 'f5999'), 'x');
+  await assert.rejects(
+    hashOf(reassembleTar(readTarSplit([metadata]), tree)),
+    (err) => isShaleError(err, 'ERR_SIZE_MISMATCH') && /f5999/.test((err as Error).message),
+  );
 });
 
 test('records: a non-UTF-8 name travels as name_raw; duplicates and over-long lines are refused', async () => {
@@ -194,12 +254,12 @@ test('records: a non-UTF-8 name travels as name_raw; duplicates and over-long li
     '{"type":1,"name":"a","position":0}\n{"type":1,"name":"./a","position":1}\n',
   );
   await assert.rejects(
-    bytesOf(reassembleTar(readTarSplit([duplicate]), treeBodies(work))),
+    bytesOf(reassembleTar(readTarSplit([duplicate]), work)),
     /duplicates of file paths/,
   );
   const long = gzipSync(`{"type":2,"payload":"${'A'.repeat(4096)}","position":0}\n`);
   await assert.rejects(
-    bytesOf(reassembleTar(readTarSplit([long], { maxLineBytes: 1024 }), treeBodies(work))),
+    bytesOf(reassembleTar(readTarSplit([long], { maxLineBytes: 1024 }), work)),
     (err) => isShaleError(err, 'ERR_LIMIT'),
   );
   for (const bad of ['{"type":3}', '{"type":1,"name":"a","size":5,"payload":"AAAA"}', 'nope']) {

@@ -127,7 +127,39 @@ test('a source that fails midway, or an abort, leaves nothing visible', async ()
     controller.abort();
     yield Buffer.alloc(1000);
   }
-  await assert.rejects(store.ingest(aborting(), {}, controller.signal), { name: 'AbortError' });
+  await assert.rejects(store.ingest(aborting(), {}, { signal: controller.signal }), {
+    name: 'AbortError',
+  });
+  assert.deepEqual(blobs(root), []);
+  assert.deepEqual(ingestLeftovers(root), []);
+});
+
+test('chunks that outlive the next: each is written while the next is made, in two buffers used in turn; the blob is the same, a failure leaves nothing', async () => {
+  const { root, store } = await freshStore();
+  const chunks = [...seededChunks(3 << 20, 'fresh', 200_000)].map((c) => Buffer.from(c));
+  const whole = Buffer.concat(chunks);
+  async function* inTwoBuffers(count: number) {
+    // the contract: chunk k's memory may hold chunk k+2 once chunk k+2 is asked for
+    const buffers = [Buffer.alloc(200_000), Buffer.alloc(200_000)];
+    for (const [k, chunk] of chunks.slice(0, count).entries()) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const buffer = buffers[k % 2]!.subarray(0, chunk.length);
+      chunk.copy(buffer);
+      yield buffer;
+    }
+  }
+  const stored = await store.ingest(
+    inTwoBuffers(chunks.length),
+    { digest: sha256(whole) },
+    { chunksOutliveNext: true },
+  );
+  assert.ok(readFileSync(store.blobPath(stored.digest)).equals(whole));
+  await store.delete(stored.digest);
+  async function* failing() {
+    yield* inTwoBuffers(3);
+    throw new Error('the source broke with a write in flight');
+  }
+  await assert.rejects(store.ingest(failing(), {}, { chunksOutliveNext: true }), /write in flight/);
   assert.deepEqual(blobs(root), []);
   assert.deepEqual(ingestLeftovers(root), []);
 });

@@ -23,17 +23,28 @@ export type TarSplitEntry =
       position: number;
     };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 function bad(what: string): ShaleError {
   return new ShaleError('ERR_BAD_RECORD', `tar-split metadata: ${what}`);
 }
 
+/**
+ * `value` decoded as standard, padded base64 (Go's base64.StdEncoding, which encoding/json uses
+ * for bytes), or undefined when it is not that. Node's decoder skips characters outside the
+ * alphabet (and stops at a misplaced `=`), so such a value decodes short of the length its
+ * characters promise; it also takes the URL alphabet's `-` and `_`, refused here.
+ */
+function decodeStdBase64(value: string): Buffer | undefined {
+  if (value.length % 4 !== 0 || value.includes('-') || value.includes('_')) return undefined;
+  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  const decoded = Buffer.from(value, 'base64');
+  return decoded.length === (value.length / 4) * 3 - padding ? decoded : undefined;
+}
+
 function base64Field(value: unknown, key: string): Buffer {
   if (value === null || value === undefined) return Buffer.alloc(0);
-  if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value))
-    throw bad(`"${key}" is not base64`);
-  return Buffer.from(value, 'base64');
+  const decoded = typeof value === 'string' ? decodeStdBase64(value) : undefined;
+  if (!decoded) throw bad(`"${key}" is not base64`);
+  return decoded;
 }
 
 function integerField(value: unknown, key: string): number {
@@ -41,6 +52,16 @@ function integerField(value: unknown, key: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
     throw bad(`"${key}" is not a non-negative integer`);
   return value;
+}
+
+/** Lookup by key as Go matches them, case-insensitively (keys already in lower case as they are). */
+function fieldsOf(raw: Record<string, unknown>): { get(key: string): unknown } {
+  for (const key in raw) {
+    if (key !== key.toLowerCase()) {
+      return new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), v]));
+    }
+  }
+  return { get: (key) => (Object.hasOwn(raw, key) ? raw[key] : undefined) };
 }
 
 /** Decode one NDJSON line (the `at` text says where, for messages). */
@@ -53,7 +74,7 @@ export function parseEntry(line: string, at: string): TarSplitEntry {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw bad(`${at} is not a JSON object`);
-  const fields = new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), v as unknown]));
+  const fields = fieldsOf(raw as Record<string, unknown>);
   const type = fields.get('type');
   const position = integerField(fields.get('position'), 'position');
   const payload = base64Field(fields.get('payload'), 'payload');

@@ -3,7 +3,4 @@ export { Crc64 } from './crc64.ts';
 export { FILE_ENTRY, SEGMENT_ENTRY, type TarSplitEntry } from './entry.ts';
 export { readTarSplit, writeTarSplit, type ReadTarSplitOptions } from './metadata.ts';
 export { disassembleTar } from './disassemble.ts';
-export { reassembleTar, type BodyOpener, type BodyReader } from './reassemble.ts';
-export { treeBodies } from './tree-bodies.ts';
-export { InThreadChecker, type BodyCheck, type BodyChecker } from './body-checker.ts';
-export { WorkerChecker } from './crc-worker.ts';
+export { reassembleTar } from './reassemble.ts';

@@ -20,27 +20,41 @@ export interface ReadTarSplitOptions {
 
 const NEWLINE = 0x0a;
 
-/** The lines of `source`, each at most `max` bytes (ERR_LIMIT beyond). */
-async function* lines(source: AsyncIterable<Buffer>, max: number): AsyncGenerator<string> {
+/** The lines of `source`, those each chunk completes at a time, each at most `max` bytes (ERR_LIMIT beyond). */
+async function* lines(source: AsyncIterable<Buffer>, max: number): AsyncGenerator<string[]> {
   let pending: Buffer[] = [];
   let pendingSize = 0;
   const tooLong = () =>
     new ShaleError('ERR_LIMIT', `tar-split metadata: a record is longer than ${max} bytes`);
   for await (const chunk of source) {
+    const found: string[] = [];
     let start = 0;
     for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
       if (pendingSize + nl - start > max) throw tooLong();
-      pending.push(chunk.subarray(start, nl));
-      yield Buffer.concat(pending).toString('utf8');
-      pending = [];
-      pendingSize = 0;
+      if (pendingSize === 0) found.push(chunk.toString('utf8', start, nl));
+      else {
+        pending.push(chunk.subarray(start, nl));
+        found.push(Buffer.concat(pending).toString('utf8'));
+        pending = [];
+        pendingSize = 0;
+      }
       start = nl + 1;
     }
+    yield found;
     if (pendingSize + chunk.length - start > max) throw tooLong();
-    pending.push(chunk.subarray(start));
-    pendingSize += chunk.length - start;
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      pendingSize += chunk.length - start;
+    }
   }
-  if (pendingSize > 0) yield Buffer.concat(pending).toString('utf8');
+  if (pendingSize > 0) yield [Buffer.concat(pending).toString('utf8')];
+}
+
+/** A file name as tar-split compares names for duplicates (cleaned, without a trailing slash). */
+function comparable(name: string): string {
+  // most names need no cleaning: no empty, `.` or `..` segment, no trailing slash
+  if (!/(^|\/)\.{0,2}(\/|$)/.test(name)) return name;
+  return path.posix.normalize(name).replace(/\/$/, '');
 }
 
 /** The records of the gzipped tar-split metadata `source`, in order. */
@@ -55,21 +69,23 @@ export async function* readTarSplit(
   const seen = new Set<string>();
   let n = 0;
   try {
-    for await (const line of lines(text, options.maxLineBytes ?? 16 << 20)) {
-      n++;
-      if (line.trim() === '') continue;
-      const entry = parseEntry(line, `record ${n}`);
-      if (entry.type === FILE_ENTRY) {
-        const cleaned = path.posix.normalize(entry.name).replace(/\/$/, '');
-        if (seen.has(cleaned)) {
-          throw new ShaleError(
-            'ERR_BAD_RECORD',
-            `tar-split metadata: duplicates of file paths not supported (${JSON.stringify(cleaned)})`,
-          );
+    for await (const found of lines(text, options.maxLineBytes ?? 16 << 20)) {
+      for (const line of found) {
+        n++;
+        if (line.trim() === '') continue;
+        const entry = parseEntry(line, `record ${n}`);
+        if (entry.type === FILE_ENTRY) {
+          const cleaned = comparable(entry.name);
+          if (seen.has(cleaned)) {
+            throw new ShaleError(
+              'ERR_BAD_RECORD',
+              `tar-split metadata: duplicates of file paths not supported (${JSON.stringify(cleaned)})`,
+            );
+          }
+          seen.add(cleaned);
         }
-        seen.add(cleaned);
+        yield entry;
       }
-      yield entry;
     }
   } finally {
     text.destroy();

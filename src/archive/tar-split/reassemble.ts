@@ -1,93 +1,168 @@
 /**
- * Reassembly of a tar stream from tar-split records (spec §2.2, tar-split's asm.WriteOutputTarStream):
- * segments are written as they are, each file record's body is read from wherever the caller
- * keeps it, and checked: exactly `size` bytes, with the recorded CRC-64. A body that differs is
- * an ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH the caller can catch (Docker then falls back to a
- * diff). Streams: headers and bodies are read straight into fresh output chunks of 256 KiB
- * (a layer is mostly headers and small bodies, and a consumer writing each piece would make a
- * system call for each; chunks of a megabyte made the writes of a 1 GiB layer cost the kernel
- * twice the system time); nothing else is held.
+ * Reassembling a layer's original tar from its tar-split records and the tree holding its file
+ * bodies (spec §2.2, §4.5 step 2), on threads of their own: opening and reading tens of
+ * thousands of small files and checking their CRC-64s (assembler-thread.ts) is most of the work,
+ * so two threads share it, batch by batch in turn, while this thread reads the records and the
+ * consumer hashes and writes the tar. Each thread keeps a few batches ahead of it and a few
+ * chunks ahead of the consumer; the parts come back in the records' order. An error in the
+ * records, or any a thread meets (a body missing, changed, longer or shorter: see assemble.ts),
+ * is thrown in the same code and words. Threads are kept for the next reassembly (unreferenced
+ * while idle, so they never hold the process open); a reassembly stopped early ends its threads.
  */
-import { ShaleError } from '../../core/errors.ts';
-import { byteStringToDisplay, type ByteString } from '../tar/bytes.ts';
-import { InThreadChecker, type BodyChecker } from './body-checker.ts';
-import { SEGMENT_ENTRY, type TarSplitEntry } from './entry.ts';
+import type { Worker } from 'node:worker_threads';
+import { ShaleError, type ErrorCode } from '../../core/errors.ts';
+import type { TarSplitEntry } from './entry.ts';
+import type { FromAssembler, ToAssembler } from './reassembly-messages.ts';
+import { RecordPacker, type RecordBatch } from './record-batch.ts';
+import { startThread } from './thread-script.ts';
 
-/** The size of an output chunk. */
-const CHUNK_BYTES = 256 << 10;
+const THREADS = 2;
+const BATCHES_AHEAD = 3;
 
-/** A file body, read where the reassembler wants it. */
-export interface BodyReader {
-  /** Read up to `length` bytes from `position` of the body into `target` at `offset`: 0 at its end. */
-  read(target: Buffer, offset: number, length: number, position: number): number;
-  close(): void;
+const idle: Worker[] = [];
+
+/** The end of a batch's part, among a thread's chunks. */
+const BATCH_DONE = Symbol('batch done');
+
+class AssemblerThread {
+  private readonly worker: Worker;
+  private readonly parts: (Buffer | typeof BATCH_DONE)[] = [];
+  private batchesAhead = 0;
+  private done = false;
+  private failure: Error | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(root: string) {
+    this.worker = idle.pop() ?? startThread('assembler-thread');
+    this.worker.ref();
+    this.worker.on('message', this.onMessage).on('error', this.onStop).on('exit', this.onStop);
+    this.post({ type: 'start', root });
+  }
+
+  private post(message: ToAssembler, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private nudge(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private waitForNews(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private readonly onMessage = (message: FromAssembler): void => {
+    if (message.type === 'chunk') {
+      const { buffer, byteOffset, byteLength } = message.bytes;
+      this.parts.push(Buffer.from(buffer, byteOffset, byteLength));
+    } else if (message.type === 'batch-done') {
+      this.batchesAhead--;
+      this.parts.push(BATCH_DONE);
+    } else if (message.type === 'done') this.done = true;
+    else this.fail(new ShaleError(message.code as ErrorCode, message.message));
+    this.nudge();
+  };
+
+  private readonly onStop = (err: unknown): void => {
+    this.fail(new Error(`a tar-split reassembly thread stopped: ${String(err)}`));
+  };
+
+  fail(err: Error): void {
+    this.failure ??= err;
+    this.nudge();
+  }
+
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  async send(batch: RecordBatch): Promise<void> {
+    while (this.batchesAhead >= BATCHES_AHEAD && !this.failure) await this.waitForNews();
+    this.batchesAhead++;
+    this.post({ type: 'records', batch }, [batch.shape.buffer, batch.bytes.buffer]);
+  }
+
+  end(): void {
+    this.post({ type: 'end' });
+  }
+
+  /** The next chunk of the batch under way; BATCH_DONE at its end, undefined after the last. */
+  async next(): Promise<Buffer | typeof BATCH_DONE | undefined> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const part = this.parts.shift();
+      if (part) return part;
+      if (this.done) return undefined;
+      await this.waitForNews();
+    }
+  }
+
+  /** A chunk of this thread's was taken; `reusable` is memory it may fill again. */
+  taken(reusable: ArrayBuffer | undefined): void {
+    this.post({ type: 'taken', ...(reusable && { reusable }) }, reusable ? [reusable] : []);
+  }
+
+  /** Keep the thread for the next reassembly when this one ran to its end; else end it. */
+  release(): void {
+    const reusable = this.done && !this.failure;
+    this.fail(new Error('the reassembly was stopped')); // a feed still waiting to send stops
+    this.worker.off('message', this.onMessage).off('error', this.onStop).off('exit', this.onStop);
+    if (reusable && idle.length < THREADS) {
+      this.worker.unref();
+      idle.push(this.worker);
+    } else void this.worker.terminate();
+  }
 }
 
-/** The body of the file recorded under `name` (its tar name, bytes as one char each). */
-export type BodyOpener = (name: ByteString) => BodyReader;
-
-function sizeMismatch(name: ByteString, size: number, more: boolean): ShaleError {
-  return new ShaleError(
-    'ERR_SIZE_MISMATCH',
-    `tar-split: the body of ${JSON.stringify(byteStringToDisplay(name))} is ` +
-      `${more ? 'longer' : 'shorter'} than the ${size} bytes recorded`,
-  );
+/** Send every record, batch by batch to each thread in turn, then the end to all. */
+async function feed(records: AsyncIterable<TarSplitEntry>, threads: AssemblerThread[]) {
+  const packer = new RecordPacker();
+  let batches = 0;
+  const send = () => threads[batches++ % threads.length]!.send(packer.take());
+  try {
+    for await (const record of records) {
+      if (threads.some((thread) => thread.failed)) return;
+      if (packer.add(record)) await send();
+    }
+    if (!packer.empty) await send();
+    for (const thread of threads) thread.end();
+  } catch (err) {
+    for (const thread of threads) thread.fail(err as Error);
+  }
 }
-
-const freshChunk = () => Buffer.allocUnsafe(CHUNK_BYTES);
 
 /**
- * The tar stream the records describe, bodies taken from `openBody` and checked by `checker`
- * (default: in this thread; crc-worker.ts checks on another). A mismatch may surface only when the
- * stream ends, before its last chunk: a consumer commits nothing it has not seen to the end.
+ * The original tar the records describe, bodies read from the tree at `root`. A chunk's memory
+ * is filled again once the chunk after the next is asked for: a consumer keeps a chunk longer by
+ * copying it (store ingest's `chunksOutliveNext`: one chunk is written while the next is made).
  */
 export async function* reassembleTar(
   records: AsyncIterable<TarSplitEntry>,
-  openBody: BodyOpener,
-  checker: BodyChecker = new InThreadChecker(),
+  root: string,
 ): AsyncGenerator<Buffer> {
-  let chunk = freshChunk();
-  let used = 0;
-  const full = () => {
-    const out = chunk;
-    chunk = freshChunk();
-    used = 0;
-    return out;
-  };
-  for await (const record of records) {
-    if (record.type === SEGMENT_ENTRY) {
-      for (let at = 0; at < record.payload.length;) {
-        if (used === CHUNK_BYTES) yield full();
-        const copied = record.payload.copy(chunk, used, at);
-        used += copied;
-        at += copied;
+  const threads = Array.from({ length: THREADS }, () => new AssemblerThread(root));
+  try {
+    const feeding = feed(records, threads);
+    let previous: Buffer | undefined;
+    for (let batch = 0; ; batch++) {
+      const thread = threads[batch % THREADS]!;
+      let part = await thread.next();
+      if (part === undefined) break; // no such batch: every part was given
+      for (; part !== BATCH_DONE; part = await thread.next()) {
+        if (part === undefined) throw new Error('a reassembly thread ended within a batch');
+        yield part;
+        thread.taken(previous?.buffer as ArrayBuffer | undefined);
+        previous = part;
       }
-    } else if (record.size > 0) {
-      const { name, size } = record;
-      const check = checker.body(name, record.crc);
-      const body = openBody(name);
-      try {
-        for (let read = 0; ;) {
-          if (used === CHUNK_BYTES) yield full();
-          // one byte more than what is left: a body that grew shows itself
-          const wanted = Math.min(size - read + 1, CHUNK_BYTES - used);
-          const got = body.read(chunk, used, wanted, read);
-          if (read + got > size) throw sizeMismatch(name, size, true);
-          const waiting = got > 0 ? check.update(chunk.subarray(used, used + got)) : undefined;
-          used += got;
-          read += got;
-          if (waiting) await waiting;
-          if (got === 0 || (read === size && got < wanted)) {
-            if (read < size) throw sizeMismatch(name, size, false);
-            break;
-          }
-        }
-      } finally {
-        body.close();
-      }
-      check.end();
     }
+    await feeding;
+    for (const thread of threads) {
+      if ((await thread.next()) !== undefined)
+        throw new Error('a reassembly thread sent more than asked');
+    }
+  } finally {
+    for (const thread of threads) thread.release();
   }
-  await checker.settle();
-  if (used > 0) yield chunk.subarray(0, used);
 }

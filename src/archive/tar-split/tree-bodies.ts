@@ -4,13 +4,13 @@
  * a real directory (a symlink there could lead out of the tree) and the file a regular file,
  * opened without following a symlink. A layer is mostly small files, so the system calls are
  * made directly (synchronously): a call through the thread pool costs more than the read itself.
- * A body is read straight into the reassembler's output, its descriptor closed by the reassembler.
+ * A body is read straight into the assembler's output, its descriptor closed by the assembler.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { ShaleError } from '../../core/errors.ts';
 import { cleanSegments } from '../apply/clean.ts';
 import { byteStringToBuffer, byteStringToDisplay, type ByteString } from '../tar/bytes.ts';
-import type { BodyOpener, BodyReader } from './reassemble.ts';
+import type { BodyOpener, BodyReader } from './assemble.ts';
 
 function notThere(root: string, name: ByteString, why: string): ShaleError {
   return new ShaleError(
@@ -21,7 +21,7 @@ function notThere(root: string, name: ByteString, why: string): ShaleError {
 
 /**
  * The regular file `file` (not followed if a symlink; opened without waiting if a FIFO), read as
- * it is when read: a read past its end gives 0 (the reassembler checks the length).
+ * it is when read: a read past its end gives 0 (the assembler checks the length).
  */
 function openRegular(file: Buffer, fail: (why: string) => ShaleError): BodyReader {
   let fd: number;

@@ -148,7 +148,7 @@ async function spoolFile(
       target,
       body,
       promised && { digest: promised },
-      signal,
+      { signal },
     );
     return { digest, size, path: target.blobPath(digest) };
   } catch (err) {

@@ -70,7 +70,7 @@ class DirectoryBlobs implements BlobSource {
       }
       throw err;
     }
-    const stored = await content.ingest(source, { digest, size }, this.signal);
+    const stored = await content.ingest(source, { digest, size }, { signal: this.signal });
     await this.write.noteBlob(digest, stored.existed);
   }
 }

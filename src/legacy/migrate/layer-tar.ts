@@ -9,12 +9,7 @@
 import type { Readable } from 'node:stream';
 import { changes, exportChanges } from '../../archive/changes/index.ts';
 import { createReadStream } from 'node:fs';
-import {
-  readTarSplit,
-  reassembleTar,
-  treeBodies,
-  WorkerChecker,
-} from '../../archive/tar-split/index.ts';
+import { readTarSplit, reassembleTar } from '../../archive/tar-split/index.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { packDiffDir } from './diff-tar.ts';
 import type { GraphImage } from './graph.ts';
@@ -22,7 +17,7 @@ import type { GraphImage } from './graph.ts';
 /** The original tar of `image` (which has `tarData`); errors as reassembleTar's. */
 export function reassembledLayer(image: GraphImage & { tarData: string }): AsyncIterable<Buffer> {
   const records = readTarSplit(createReadStream(image.tarData));
-  return reassembleTar(records, treeBodies(image.files.dir), new WorkerChecker());
+  return reassembleTar(records, image.files.dir);
 }
 
 /** The layer of `image` rebuilt from the driver's directories (`parent`: its parent image). */

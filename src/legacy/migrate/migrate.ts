@@ -77,7 +77,10 @@ async function ingestLayer(
       }
     };
     try {
-      const blob = await store.content.ingest(original(image.tarData), undefined, signal);
+      const blob = await store.content.ingest(original(image.tarData), undefined, {
+        signal,
+        chunksOutliveNext: true,
+      });
       if (image.dockerDiffId !== undefined && blob.digest !== image.dockerDiffId) {
         warn(
           `legacy image ${image.id}: its reassembled layer has DiffID ${blob.digest}, but the ` +
@@ -92,7 +95,7 @@ async function ingestLayer(
       );
     }
   }
-  return store.content.ingest(rebuiltLayer(image, parent), undefined, signal);
+  return store.content.ingest(rebuiltLayer(image, parent), undefined, { signal });
 }
 
 /** The layer of `image`, registered on its parent's layer. */

@@ -70,7 +70,7 @@ async function gzipped(
   // fails the ingest of the gzip (nothing is stored); the pipeline's error is the one to report.
   const compressed = pipeline(store.content.open(layer.digest), gzip, { signal });
   const [written] = await Promise.all([
-    store.content.ingest(gzip, undefined, signal).catch(async (err: unknown) => {
+    store.content.ingest(gzip, undefined, { signal }).catch(async (err: unknown) => {
       await compressed;
       throw err;
     }),

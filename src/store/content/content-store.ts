@@ -11,7 +11,7 @@ import { finished } from 'node:stream/promises';
 import { parseDigest, digestOf, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { StoreLayout } from '../layout.ts';
-import { ingestBlob, type Expected, type IngestResult } from './ingest.ts';
+import { ingestBlob, type Expected, type IngestOptions, type IngestResult } from './ingest.ts';
 import { PartialBlob, type PartialOptions } from './partial.ts';
 import {
   damagedBlobError,
@@ -56,7 +56,7 @@ export class ContentStore {
   async ingest(
     source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     expected?: Expected,
-    signal?: AbortSignal,
+    options?: IngestOptions,
   ): Promise<IngestResult> {
     await mkdir(
       path.join(
@@ -67,7 +67,7 @@ export class ContentStore {
         recursive: true,
       },
     );
-    return ingestBlob(this, source, expected, signal);
+    return ingestBlob(this, source, expected, options);
   }
 
   /** Start or resume a resumable write of one expected blob (see PartialBlob). */

@@ -22,6 +22,16 @@ export interface Expected {
   size?: number;
 }
 
+export interface IngestOptions {
+  signal?: AbortSignal;
+  /**
+   * The source leaves a chunk as it gave it until the chunk after the next is asked for, so a
+   * chunk may still be on its way to the disk while the source makes the next: the write of one
+   * and the making of the next overlap. Without it each chunk is written before the next is asked for.
+   */
+  chunksOutliveNext?: boolean;
+}
+
 export interface IngestResult {
   digest: Digest;
   size: number;
@@ -81,23 +91,31 @@ async function copyHashing(
   file: { handle: FileHandle; path: string },
   algorithm: DigestAlgorithm,
   expected: Expected,
-  signal?: AbortSignal,
+  options: IngestOptions,
 ): Promise<Omit<IngestResult, 'existed'>> {
   const hash = createHash(algorithm);
   const writeback = new Writeback(file.handle);
   let size = 0;
+  let inFlight: Promise<void> | undefined;
+  const write = (chunk: Uint8Array, at: number) => {
+    const written = writeFully(file.handle, [chunk]).catch((err: unknown) => {
+      throw storeWriteFailure(err, file.path, writing(expected, at));
+    });
+    written.catch(() => undefined); // seen by the await that follows, unless the source failed first
+    return written;
+  };
   for await (const chunk of source) {
-    signal?.throwIfAborted();
+    options.signal?.throwIfAborted();
     checkSize(size + chunk.length, expected);
-    try {
-      await writeFully(file.handle, [chunk]); // before the next chunk: a source may reuse its buffer
-    } catch (err) {
-      throw storeWriteFailure(err, file.path, writing(expected, size));
-    }
     hash.update(chunk);
+    await inFlight;
+    inFlight = write(chunk, size);
+    // a source that may reuse its buffer waits for the write before making the next chunk
+    if (!options.chunksOutliveNext) await inFlight;
     size += chunk.length;
     writeback.wrote(chunk.length);
   }
+  await inFlight;
   try {
     await writeback.sync();
   } catch (err) {
@@ -127,7 +145,7 @@ export async function ingestBlob(
   target: IngestTarget,
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   expected: Expected = {},
-  signal?: AbortSignal,
+  options: IngestOptions = {},
 ): Promise<IngestResult> {
   const algorithm = expected.digest ? parseDigest(expected.digest).algorithm : 'sha256';
   const temp = ownedTempPath(path.join(target.ingestDir, 'blob'));
@@ -136,7 +154,7 @@ export async function ingestBlob(
   });
   let committed = false;
   try {
-    const result = await copyHashing(source, { handle, path: temp }, algorithm, expected, signal);
+    const result = await copyHashing(source, { handle, path: temp }, algorithm, expected, options);
     await handle.close();
     verify(result, expected);
     const existed = await moveIntoPlace(temp, target.blobPath(result.digest)).catch(
