@@ -7,12 +7,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RegistryClient } from '../src/registry/client.ts';
 import { commandPath, SetupError } from './debian-packages.ts';
 import { startTokenServer, type TestUser, type TokenServer } from './token-server.ts';
+import { freePort } from './free-port.ts';
 
 export type { TestUser } from './token-server.ts';
 
@@ -155,18 +155,6 @@ function launch(binary: string, configFile: string, logFile: string): ChildProce
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
-}
-
-/** A port that was free a moment ago (the registry may still lose a race for it; we retry). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls /v2/ until it answers (any status) or the process dies; 20 s at most. */

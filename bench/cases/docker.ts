@@ -15,7 +15,7 @@ import { caseHead, freshStoreSide, noRegistry } from './common.ts';
 type Docker = (args: string[]) => string[];
 
 /** A docker peer, or the reason there is none. */
-function dockerPeer(
+export function dockerPeer(
   services: Services,
   label: string,
   side: (docker: Docker) => Omit<Side, 'label'>,
@@ -29,7 +29,7 @@ function dockerPeer(
 }
 
 /** Removes every image from the private daemon (untimed), so the next run reuses no layer. */
-const emptyDaemon = (services: Services) =>
+export const emptyDaemon = (services: Services) =>
   void services.docker?.docker(['image', 'prune', '-a', '-f']);
 
 /** Checks that a run wrote a non-empty `file`, then removes it. */

@@ -10,6 +10,7 @@ import { diffidCase, tarsumCase } from './hashing.ts';
 import { migrateCase } from './migrate.ts';
 import { loadOciCase } from './oci-archive.ts';
 import { pullCase, pullToDiskCase, pushCase } from './registry.ts';
+import { serveImagesCase } from './serve-images.ts';
 import { servePullCase } from './serve.ts';
 import { unpackCase } from './unpack.ts';
 
@@ -33,6 +34,7 @@ const CASES: Record<string, MakeCase> = {
   'load-oci': loadOciCase,
   migrate: migrateCase,
   'serve-pull': servePullCase,
+  'serve-images': serveImagesCase,
 };
 
 export const CASE_NAMES = Object.keys(CASES);
@@ -42,7 +44,7 @@ export function servicesFor(names: readonly string[]) {
   const any = (...wanted: string[]) => names.some((n) => wanted.includes(n));
   return {
     registry: any('pull', 'pull-disk', 'pull-unpack', 'push', 'serve-pull'),
-    docker: any('pull-unpack', 'save', 'load'),
+    docker: any('pull-unpack', 'save', 'load', 'serve-pull', 'serve-images'),
     podman: any('pull-unpack'),
   };
 }

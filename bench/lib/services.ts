@@ -89,8 +89,14 @@ export async function startServices(
   };
 }
 
-/** A docker client command against the private daemon (env passed through `env`, which execs). */
-export function dockerCommand(docker: DockerDaemon, args: string[]): string[] {
+/**
+ * A docker client command against a daemon (env passed through `env`, which execs): the private
+ * dockerd with its own client, or any `client` and `DOCKER_HOST`.
+ */
+export function dockerCommand(
+  docker: Pick<DockerDaemon, 'client' | 'env'>,
+  args: string[],
+): string[] {
   return [
     'env',
     `DOCKER_HOST=${docker.env.DOCKER_HOST}`,

@@ -4,4 +4,5 @@
  */
 export { serveApi, type ApiServer, type ServeOptions } from './server.ts';
 export { defaultHost } from './listen.ts';
+export { loadMutualTls, type MutualTls, type TlsFlags } from './tls.ts';
 export { API_VERSION, MIN_API_VERSION } from './router.ts';

@@ -1,8 +1,8 @@
 /**
  * Where `shale serve` listens: `unix:///PATH` sockets (created with mode 0660 — owner and group
  * only — and removed on close; a stale socket nobody answers on is replaced, one in use is an
- * error) and `tcp://HOST:PORT` on loopback addresses only (dockerd's other TCP setups need mutual
- * TLS, which shale does not offer yet). The default socket is
+ * error) and `tcp://HOST:PORT`: on loopback addresses only, unless the TCP listeners are secured
+ * with mutual TLS (`--tlsverify`, tls.ts), as dockerd asks of any other address. The default socket is
  * `$XDG_RUNTIME_DIR/shale/docker.sock`, or `/run/shale/docker.sock` for root.
  */
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
@@ -22,8 +22,11 @@ export function defaultHost(env: NodeJS.ProcessEnv = process.env): string {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
-/** A `--host` value parsed; refused when it is neither a unix socket nor loopback TCP. */
-export function parseHost(text: string): ListenAddress {
+/**
+ * A `--host` value parsed; refused when it is neither a unix socket nor TCP, or TCP on an address
+ * other than loopback while the TCP listeners are not `secured` (mutual TLS).
+ */
+export function parseHost(text: string, secured: boolean): ListenAddress {
   if (text.startsWith('unix://')) {
     const file = text.slice('unix://'.length);
     if (!path.isAbsolute(file))
@@ -43,10 +46,10 @@ export function parseHost(text: string): ListenAddress {
   const port = Number(tcp[2]);
   if (port > 65535)
     throw new ShaleError('ERR_INVALID_ARGUMENT', `--host ${text}: port ${port} is out of range`);
-  if (!LOOPBACK.test(host) || (isIP(host) === 0 && host !== 'localhost'))
+  if (!secured && (!LOOPBACK.test(host) || (isIP(host) === 0 && host !== 'localhost')))
     throw new ShaleError(
       'ERR_INVALID_ARGUMENT',
-      `--host ${text}: shale serves TCP on loopback addresses only (anyone who reaches the port could drive the store); use a unix socket or tcp://127.0.0.1:PORT`,
+      `--host ${text}: without --tlsverify shale serves TCP on loopback addresses only (anyone who reaches the port could drive the store); use a unix socket, tcp://127.0.0.1:PORT, or mutual TLS (--tlsverify --tlscacert --tlscert --tlskey)`,
     );
   return { kind: 'tcp', host, port };
 }

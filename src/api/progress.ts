@@ -1,12 +1,14 @@
 /**
- * Pull and push progress in dockerd's words: shale's TransferEvents become the JSON messages
- * dockerd's distribution code writes (moby daemon/internal/distribution and its xfer managers),
- * so the docker CLI draws its usual per-layer lines. A layer is named by its 12-character short
- * digest; a status update carries `progressDetail` (`{}`, or `{current,total}` with the rendered
- * bar in `progress`); a plain message (`Pulling from …`, `Digest: …`) carries only `status` and
- * perhaps `id`. Layers are stored without being extracted, so a pull has no `Extracting` step.
+ * Pull, push and load progress in dockerd's words: shale's events become the JSON messages
+ * dockerd 20.10 writes (moby distribution/pull_v2.go, push_v2.go, xfer/download.go and upload.go,
+ * image/tarexport/load.go), so the docker CLI draws its usual per-layer lines. A layer is named
+ * by 12 hex characters: of its blob digest in a pull, of its DiffID in a push or load, as dockerd
+ * names them. A status update carries `progressDetail` (`{}`, or `{current,total}` with the
+ * rendered bar in `progress`); a plain message (`Pulling from …`, `Digest: …`) carries only
+ * `status` and perhaps `id`.
  */
 import type { Digest, NamedReference } from '../core/index.ts';
+import type { LayerLoadProgress } from '../formats/index.ts';
 import { humanSize } from '../present/index.ts';
 import type { ProgressListener, TransferEvent } from '../registry/index.ts';
 import type { JsonMessage } from './json-stream.ts';
@@ -78,10 +80,20 @@ class Throttle {
 }
 
 /**
- * A pull's events as dockerd's messages: `Pulling from PATH` (id: the tag or digest), per layer
- * `Already exists` or `Pulling fs layer`, `Waiting`, `Downloading`, `Verifying Checksum`,
- * `Download complete`, `Pull complete`; then `Digest: …`. The closing `Status: …` line is the
- * route's (one for all the tags of a pull).
+ * A pull's events as dockerd's messages: `Pulling from PATH` (id: the tag or digest); per layer
+ * `Already exists`, or `Pulling fs layer`, `Waiting` (beyond the downloads running at once),
+ * `Downloading`, `Verifying Checksum`, `Download complete` (the blob verified and stored) and
+ * `Pull complete`; then `Digest: …`. The closing `Status: …` line is the route's (one for all the
+ * tags of a pull).
+ *
+ * Where dockerd extracts each layer (`Extracting`) once it and its parent are downloaded, shale
+ * stores the blob as it is (as containerd's content store does) and registers the layer by its
+ * ChainID when the image commits, base first, after every download: `Pull complete` follows that
+ * registration, and there is no `Extracting`.
+ *
+ * An image already in the store shows no layer lines at all, as dockerd skips its layers; so the
+ * `Already exists` lines of a pull whose layers are all stored wait until the pull says whether
+ * its image was there before.
  */
 export function pullProgress(
   send: Send,
@@ -91,6 +103,12 @@ export function pullProgress(
   const batch = new Batch(send, 'Pulling fs layer', concurrency);
   const throttle = new Throttle();
   const present = new Set<Digest>();
+  const complete = new Set<Digest>();
+  let held: JsonMessage[] | undefined = [];
+  const release = (): void => {
+    for (const message of held ?? []) send(message);
+    held = undefined;
+  };
   return (event) => {
     switch (event.type) {
       case 'resolving':
@@ -101,51 +119,66 @@ export function pullProgress(
           id: reference.digest ?? reference.tag ?? 'latest',
         });
       case 'done':
+        if (event.existed === true) held = undefined;
+        release();
         return send({ status: `Digest: ${event.digest}` });
     }
+    if (event.status === 'exists') {
+      present.add(event.digest);
+      const message = update(event.digest, 'Already exists');
+      return held ? void held.push(message) : send(message);
+    }
+    if (event.status === 'done' && present.has(event.digest)) return;
+    release();
     switch (event.status) {
       case 'waiting':
         return batch.queue(event.digest);
-      case 'exists':
-        present.add(event.digest);
-        return send(update(event.digest, 'Already exists'));
       case 'downloading':
         if (throttle.due(event))
           send(update(event.digest, 'Downloading', event.current, event.total));
         return;
       case 'verifying':
         return send(update(event.digest, 'Verifying Checksum'));
+      case 'downloaded':
+        return send(update(event.digest, 'Download complete'));
       case 'done':
-        if (present.has(event.digest)) return;
-        send(update(event.digest, 'Download complete'));
+        // once per blob, though the manifest may list it twice (dockerd fetches it once too)
+        if (complete.has(event.digest)) return;
+        complete.add(event.digest);
         return send(update(event.digest, 'Pull complete'));
     }
   };
 }
 
 /**
- * A push's events as dockerd's messages, per layer: `Preparing`, `Waiting`, then `Pushing`,
- * `Pushed`, `Layer already exists` or `Mounted from PATH`. The image config (`config`), which
- * dockerd pushes without a line of its own, is left out. The closing `TAG: digest: … size: N`
- * and its aux message are the route's.
+ * A push's events as dockerd's messages, per layer (named by its DiffID): `Preparing`, `Waiting`
+ * (beyond the uploads running at once), then `Pushing`, `Pushed`, `Layer already exists` or
+ * `Mounted from PATH`. The image config (`config`), which dockerd pushes without a line of its
+ * own, is left out. The closing `TAG: digest: … size: N` and its aux message are the route's.
  */
 export function pushProgress(send: Send, config: Digest, concurrency: number): ProgressListener {
   const batch = new Batch(send, 'Preparing', concurrency);
   const throttle = new Throttle();
   return (event) => {
     if (event.type !== 'layer' || event.digest === config) return;
-    switch (event.status) {
+    const layer = { ...event, digest: event.diffId ?? event.digest };
+    switch (layer.status) {
       case 'waiting':
-        return batch.queue(event.digest);
+        return batch.queue(layer.digest);
       case 'pushing':
-        if (throttle.due(event)) send(update(event.digest, 'Pushing', event.current, event.total));
+        if (throttle.due(layer)) send(update(layer.digest, 'Pushing', layer.current, layer.total));
         return;
       case 'done':
-        return send(update(event.digest, 'Pushed'));
+        return send(update(layer.digest, 'Pushed'));
       case 'exists':
-        return send(update(event.digest, 'Layer already exists'));
+        return send(update(layer.digest, 'Layer already exists'));
       case 'mounted':
-        return send(update(event.digest, `Mounted from ${event.from ?? 'another repository'}`));
+        return send(update(layer.digest, `Mounted from ${layer.from ?? 'another repository'}`));
     }
   };
+}
+
+/** A load's `Loading layer` messages, for each layer the store did not hold (by DiffID). */
+export function loadProgress(send: Send): (progress: LayerLoadProgress) => void {
+  return ({ diffId, current, total }) => send(update(diffId, 'Loading layer', current, total));
 }

@@ -4,19 +4,23 @@
  * when its client disconnects or the server stops. A request carrying an `Origin` header comes from
  * a web page and is refused (403) on every listener. `close` stops accepting, ends the streams
  * that only wait for news (`/events`), gives running requests `graceMs` to end, aborts the rest
- * (an aborted pull keeps its partial downloads), and removes the sockets.
+ * (an aborted pull keeps its partial downloads), and removes the sockets. With `tls`, every TCP
+ * listener is HTTPS requiring a client certificate (tls.ts); unix sockets stay plain HTTP.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Store } from '../store/index.ts';
 import { HttpError, sendFailure } from './errors.ts';
 import { listenOn, parseHost } from './listen.ts';
+import { createMutualTlsServer, type MutualTls } from './tls.ts';
 import { ApiRequest } from './request.ts';
 import { splitVersion, type Router } from './router.ts';
 import { apiRouter } from './routes/index.ts';
 
 export interface ServeOptions {
-  /** `unix:///PATH` or `tcp://127.0.0.1:PORT`, one or more. */
+  /** `unix:///PATH` or `tcp://HOST:PORT` (loopback only without `tls`), one or more. */
   hosts: readonly string[];
+  /** Mutual TLS for every TCP listener (`loadMutualTls`). */
+  tls?: MutualTls;
   /** How long `close` lets running requests finish before aborting them (default 10 s). */
   graceMs?: number;
   /** Told of each request that failed with a 5xx (the client got the message too). */
@@ -63,10 +67,13 @@ export async function serveApi(store: Store, options: ServeOptions): Promise<Api
       if (!(err instanceof HttpError) && res.statusCode >= 500) options.onError?.(err);
     });
   };
+  const { tls } = options;
+  const addresses = options.hosts.map((host) => parseHost(host, tls !== undefined));
   try {
-    for (const host of options.hosts) {
-      const server = createServer(handle);
-      closers.push(await listenOn(server, parseHost(host)));
+    for (const address of addresses) {
+      const secured = address.kind === 'tcp' && tls !== undefined;
+      const server = secured ? createMutualTlsServer(tls, handle) : createServer(handle);
+      closers.push(await listenOn(server, address));
     }
   } catch (err) {
     for (const close of closers) await close();

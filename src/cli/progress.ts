@@ -13,6 +13,7 @@ const LABELS: Record<LayerStatus, string> = {
   waiting: 'Waiting',
   downloading: 'Downloading',
   verifying: 'Verifying',
+  downloaded: 'Downloaded',
   extracting: 'Extracting',
   pushing: 'Pushing',
   mounted: 'Mounted from another repository',

@@ -1,7 +1,7 @@
 /**
- * Docker's report of a load: `Loaded image: REF` for each tag, or when no image came with one,
- * `Loaded image ID: sha256:…` for each image (the CLI prints these lines; `shale serve` streams
- * them as dockerd does).
+ * Docker's report of a load: `Loaded image: REF` for each tag, then, when the last image loaded
+ * came without one, `Loaded image ID: sha256:…` for every image (dockerd 20.10's rule,
+ * image/tarexport/load.go; the CLI prints these lines; `shale serve` streams them as dockerd does).
  */
 import { familiarString, parseDockerRef } from '../core/index.ts';
 
@@ -9,5 +9,7 @@ export function loadReport(images: readonly { id: string; references: string[] }
   const tags = images.flatMap((image) =>
     image.references.map((ref) => `Loaded image: ${familiarString(parseDockerRef(ref))}`),
   );
-  return tags.length > 0 ? tags : images.map((image) => `Loaded image ID: ${image.id}`);
+  const untaggedLast = (images.at(-1)?.references.length ?? 0) === 0;
+  const ids = untaggedLast ? images.map((image) => `Loaded image ID: ${image.id}`) : [];
+  return [...tags, ...ids];
 }

@@ -8,6 +8,8 @@ export type LayerStatus =
   | 'waiting'
   | 'downloading'
   | 'verifying'
+  /** Pull: the blob is verified and in the store; its layer registers when the image commits. */
+  | 'downloaded'
   | 'extracting'
   | 'pushing'
   | 'mounted'
@@ -26,6 +28,8 @@ export type TransferEvent =
       total?: number;
       /** `mounted`: the repository (its path on the same registry) the blob was mounted from. */
       from?: string;
+      /** Push: the layer's DiffID (docker names a pushed layer by it). */
+      diffId?: Digest;
     }
   | {
       type: 'done';
@@ -35,6 +39,11 @@ export type TransferEvent =
       digest: Digest;
       /** Pull only: whether the reference names another image than before the pull. */
       updated?: boolean;
+      /**
+       * Pull of a schema2 or OCI manifest only: whether its image was in the store before the
+       * pull (Docker then shows no layers at all).
+       */
+      existed?: boolean;
     };
 
 export type ProgressListener = (event: TransferEvent) => void;

@@ -14,7 +14,7 @@ import { layerContentSize } from '../../src/archive/content-size.ts';
 import { packDirectory } from '../../src/archive/pack.ts';
 import { TypeFlag, type TarHeaderInit } from '../../src/archive/tar/index.ts';
 import { isShaleError } from '../../src/core/errors.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 type Entry = { header: TarHeaderInit; body?: Buffer };
 

@@ -44,7 +44,7 @@ import {
   type TreeOptions,
   type XattrMap,
 } from '../helpers/gnu-tar-tree.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 const RUNS_PER_DIRECTION = 30;
 const NOT_ROOT = IS_ROOT

@@ -57,11 +57,11 @@ function dockerArchive(
   ]);
 }
 
-function expectRefused(archive: Buffer, message: RegExp): void {
+function expectRefused(archive: Buffer, message: RegExp, flags: string[] = []): void {
   const before = storeFiles(root);
   const file = path.join(work, `input-${Math.random().toString(36).slice(2)}.tar`);
   fs.writeFileSync(file, archive);
-  const r = runShale(['--root', root, 'load', '-i', file]);
+  const r = runShale(['--root', root, 'load', '-i', file, ...flags]);
   assert.equal(r.status, 1, `expected failure, got ${r.status}: ${r.stdout}`);
   assert.match(r.stderr, /^shale: /);
   assert.match(r.stderr, message);
@@ -163,7 +163,7 @@ test('a truncated archive is refused', async () => {
   expectRefused(gz.subarray(0, gz.length - 20), /corrupt gzip stream|ended early/);
 });
 
-test('decompression bombs are refused: the whole archive, and one layer', async (t) => {
+test('decompression bombs are refused: the whole archive; one layer by load --verify, else by the first read that decompresses it', async (t) => {
   // A small cap (README: SHALE_MAX_LAYER_BYTES) so that a 48 MiB bomb is one; shale runs inherit it.
   process.env.SHALE_MAX_LAYER_BYTES = String(16 << 20);
   t.after(() => delete process.env.SHALE_MAX_LAYER_BYTES);
@@ -177,13 +177,22 @@ test('decompression bombs are refused: the whole archive, and one layer', async 
     /possible decompression bomb/,
   );
   const layerBomb = execFileSync('zstd', ['-q', '-c'], { input: zeros, maxBuffer: 1 << 28 });
-  expectRefused(
-    await dockerArchive({
-      config: configFor(zeros),
-      extra: [{ name: 'abc/layer.tar', body: layerBomb }],
-    }),
-    /possible decompression bomb/,
-  );
+  const withLayerBomb = await dockerArchive({
+    config: configFor(zeros),
+    extra: [{ name: 'abc/layer.tar', body: layerBomb }],
+  });
+  expectRefused(withLayerBomb, /possible decompression bomb/, ['--verify']);
+  // By default the layer's DiffID is the config's claim until a read decompresses it (as pull):
+  // that read refuses the bomb and leaves its target as it found it.
+  const deferred = path.join(work, 'deferred-store');
+  const loaded = runShale(['--root', deferred, 'load', '-i', '-', '-q'], withLayerBomb);
+  assert.equal(loaded.status, 0, loaded.stderr);
+  const target = path.join(work, 'bomb-rootfs');
+  const unpacked = runShale(['--root', deferred, 'unpack', 'bad/image:1', target]);
+  assert.equal(unpacked.status, 1, unpacked.stdout);
+  assert.match(unpacked.stderr, /^shale: .*possible decompression bomb/m);
+  assert.doesNotMatch(unpacked.stderr, /internal error/);
+  assert.equal(fs.existsSync(target) && fs.readdirSync(target).length > 0, false);
 });
 
 test('an OCI blob that is not what its name says is refused', async () => {

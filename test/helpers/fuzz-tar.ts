@@ -15,7 +15,7 @@ import {
   type TarParserHandler,
 } from '../../src/archive/tar/index.ts';
 import { ShaleError } from '../../src/core/errors.ts';
-import { tarBytes } from './tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 export const TYPED_CODES: readonly string[] = ['ERR_BAD_TAR', 'ERR_LIMIT', 'ERR_UNSUPPORTED'];
 /** Per-case time bound (generous: the cases take milliseconds). */

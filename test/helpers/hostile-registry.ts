@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { seededChunks } from './seeded-bytes.ts';
-import { tarBytes } from './tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 export type Algorithm = 'sha256' | 'sha512';
 

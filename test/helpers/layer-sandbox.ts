@@ -10,7 +10,7 @@ import path from 'node:path';
 import { applyLayer, type ApplyOptions, type ApplyWarning } from '../../src/archive/apply/index.ts';
 import { encodeHeader, type TarHeaderInit } from '../../src/archive/tar/index.ts';
 import { isShaleError, type ErrorCode } from '../../src/core/errors.ts';
-import { tarBytes } from './tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 export interface Sandbox {
   tmp: string;

@@ -19,7 +19,7 @@ import {
   validateLegacyEntry,
 } from '../../src/legacy/index.ts';
 import { collectGarbage, openStore, resolveImage, type Store } from '../../src/store/index.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

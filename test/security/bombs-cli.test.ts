@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -159,17 +167,33 @@ test('bomb: the TarSum of a pulled layer (save --format docker-legacy) refuses i
   });
 });
 
-test('bomb: load refuses it and leaves no diffids/ or blobinfo/ entry behind', async () => {
+test('bomb: load --verify refuses it and leaves no diffids/ or blobinfo/ entry behind', async () => {
   await withUnchangedStore(async (root) => {
-    assertCleanFailure(await shale(root, ['load', '-q', '-i', layout], CAP), REFUSED);
+    const args = ['load', '-q', '--verify', '-i', layout];
+    assertCleanFailure(await shale(root, args, CAP), REFUSED);
   });
 });
 
-test('a load refused for a DiffID the layer does not have leaves no diffids/ entry behind', async () => {
+const LYING = /uncompresses to sha256:[0-9a-f]{64}|DiffID/;
+
+test('a load --verify refused for a DiffID the layer does not have leaves no diffids/ entry behind', async () => {
   await withUnchangedStore(async (root) => {
-    const r = await shale(root, ['load', '-q', '-i', lyingLayout]);
-    assertCleanFailure(r, /uncompresses to sha256:[0-9a-f]{64}|DiffID/);
+    const r = await shale(root, ['load', '-q', '--verify', '-i', lyingLayout]);
+    assertCleanFailure(r, LYING);
   });
+});
+
+test('a layer whose DiffID is not what its config says, loaded without --verify, is refused by its first unpack, which leaves its target empty', async () => {
+  const { root, cleanup } = await storeWithAnImage();
+  try {
+    await ok(root, ['load', '-q', '--name', 'local/lying', '-i', lyingLayout]);
+    const dir = path.join(work, 'unpack-lying');
+    assertCleanFailure(await shale(root, ['unpack', 'local/lying:bomb', dir]), LYING);
+    assert.equal(existsSync(dir) && readdirSync(dir).length > 0, false, 'the target was written');
+    await ok(root, ['images']);
+  } finally {
+    cleanup();
+  }
 });
 
 test('bomb: the first unpack after a load refuses it', async () => {

@@ -18,7 +18,7 @@ import { parseDockerRef } from '../../src/core/reference.ts';
 import { importRootfs } from '../../src/trees/index.ts';
 import { checkStore, openStore, type FsckProblem, type Store } from '../../src/store/index.ts';
 import { runShale } from '../helpers/shale.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 const REF = 'example.com/fsck/base:1';
 

@@ -17,7 +17,7 @@ import {
   withLease,
   type Store,
 } from '../../src/store/index.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 async function layerBlob(store: Store, name: string): Promise<Digest> {
   const tar = await tarBytes([{ header: { name, size: name.length }, body: Buffer.from(name) }]);

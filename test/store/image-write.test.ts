@@ -20,7 +20,7 @@ import {
   type ImageWrite,
   type Store,
 } from '../../src/store/index.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 async function freshStore(): Promise<Store> {
   return openStore(path.join(mkdtempSync(path.join(tmpdir(), 'shale-write-')), 'store'));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { asDigest } from '../../src/core/digest.ts';
 import { isShaleError } from '../../src/core/errors.ts';
 import { openStore } from '../../src/store/index.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 const sha256 = (b: Uint8Array) =>
   asDigest(`sha256:${createHash('sha256').update(b).digest('hex')}`);

@@ -12,7 +12,7 @@ import { chainIdOf } from '../../src/core/ids.ts';
 import { ContentStore } from '../../src/store/content/index.ts';
 import { LayerStore, MAX_LAYER_DEPTH } from '../../src/store/layers/index.ts';
 import { openStoreLayout } from '../../src/store/layout.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 const sha256 = (b: Uint8Array) =>
   asDigest(`sha256:${createHash('sha256').update(b).digest('hex')}`);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isShaleError } from '../../src/core/errors.ts';
 import { parseDockerRef } from '../../src/core/reference.ts';
 import { openStore } from '../../src/store/index.ts';
-import { tarBytes } from '../helpers/tar-bytes.ts';
+import { tarBytes } from '../../support/tar-bytes.ts';
 
 const CHILD = fileURLToPath(new URL('../helpers/tag-child.ts', import.meta.url));
 

@@ -35,8 +35,9 @@ import { requestCredentials } from '../registry-auth.ts';
 import type { ApiRequest } from '../request.ts';
 import type { Router } from '../router.ts';
 
-/** Blobs moving at once in one pull or push (as dockerd's default). */
-const CONCURRENCY = 3;
+/** Blobs downloading at once in one pull, and uploading in one push (dockerd's defaults). */
+const PULL_CONCURRENCY = 3;
+const PUSH_CONCURRENCY = 5;
 
 function registryClient(request: ApiRequest, host: string): RegistryClient {
   return new RegistryClient({
@@ -80,8 +81,8 @@ async function pull(request: ApiRequest): Promise<void> {
     for (const target of targets) {
       const result = await pullImage(request.store, client, target, {
         ...(platform && { platform }),
-        concurrency: CONCURRENCY,
-        onProgress: pullProgress((m) => stream.write(m), target, CONCURRENCY),
+        concurrency: PULL_CONCURRENCY,
+        onProgress: pullProgress((m) => stream.write(m), target, PULL_CONCURRENCY),
         signal: request.signal,
       });
       updated ||= result.updated;
@@ -171,8 +172,8 @@ async function push(request: ApiRequest): Promise<void> {
     for (const [i, source] of sources.entries()) {
       const send = (m: object) => stream.write(m);
       const result = await pushImage(request.store, client, source.toString(), undefined, {
-        concurrency: CONCURRENCY,
-        onProgress: pushProgress(send, images[i]!, CONCURRENCY),
+        concurrency: PUSH_CONCURRENCY,
+        onProgress: pushProgress(send, images[i]!, PUSH_CONCURRENCY),
         signal: request.signal,
       });
       const tag = source.tag ?? 'latest';

@@ -1,5 +1,5 @@
 /**
- * `shale load -i FILE|DIR|-`: load images from an archive (docker-archive, dual docker/OCI,
+ * `shale load -i FILE|DIR|- [--verify]`: load images from an archive (docker-archive, dual docker/OCI,
  * legacy docker-archive, oci-archive; plain or gzip/xz/bzip2/zstd compressed) or an OCI image
  * layout directory. Stdout gets each image's ID; stderr docker's `Loaded image: REF` lines (not
  * with -q). Warnings (a legacy checksum mismatch) go to stderr and keep exit status 0.
@@ -15,6 +15,7 @@ interface LoadFlags {
   name?: string;
   json?: boolean;
   quiet?: boolean;
+  verify?: boolean;
 }
 
 export function registerLoad(program: Command, context: CliContext): void {
@@ -27,6 +28,10 @@ export function registerLoad(program: Command, context: CliContext): void {
     .option('--name <repo>', 'repository for OCI images named only by a tag')
     .option('--json', 'print [{Id, RepoTags}]')
     .option('-q, --quiet', "no 'Loaded image' lines on stderr")
+    .option(
+      '--verify',
+      "check every compressed layer's DiffID now, decompressing it (else at its first use)",
+    )
     .action(async (flags: LoadFlags) => {
       const input = flags.input ?? '-';
       if (input === '-' && process.stdin.isTTY) {
@@ -40,6 +45,7 @@ export function registerLoad(program: Command, context: CliContext): void {
       const source = input === '-' ? await openInput('-') : input;
       const loaded = await loadImages(await context.store(), source, {
         name: flags.name,
+        verifyDiffIds: flags.verify ?? false,
         onWarning: (message) => process.stderr.write(`shale: warning: ${message}\n`),
       });
       if (flags.json) {

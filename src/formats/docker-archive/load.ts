@@ -9,7 +9,7 @@ import { digestOf, isDigest } from '../../core/digest.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import { parseDockerRef } from '../../core/reference.ts';
 import type { ImageWrite, Store } from '../../store/index.ts';
-import { registerLayers } from '../load/register-layers.ts';
+import { registerLayers, type RegisterLayersOptions } from '../load/register-layers.ts';
 import type { SpooledArchive } from '../load/spool.ts';
 import type { StagedImage } from '../load/staged.ts';
 import { MANIFEST_JSON, parseDockerManifest } from './manifest-json.ts';
@@ -19,6 +19,8 @@ const MAX_CONFIG_BYTES = 16 << 20;
 
 export interface DockerArchiveOptions {
   limits?: DecompressOptions;
+  /** Told of each new layer's registration (register-layers.ts). */
+  onLayer?: RegisterLayersOptions['onLayer'];
   signal?: AbortSignal;
 }
 

@@ -13,6 +13,7 @@ import { loadArchive, type ArchiveLoadOptions } from './archive.ts';
 import type { LoadedImage } from './staged.ts';
 
 export { loadArchive, type ArchiveLoadOptions } from './archive.ts';
+export type { LayerLoadProgress } from './register-layers.ts';
 export { MAX_ARCHIVE_ENTRIES } from './spool.ts';
 export type { LoadedImage, StagedImage, StagedLegacyId } from './staged.ts';
 

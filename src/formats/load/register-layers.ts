@@ -1,11 +1,15 @@
 /**
  * Registering an image's layers from stored blobs, base first: the layer count must match the
- * config's `rootfs.diff_ids`, each blob is described under the bomb limits and must hold exactly
- * the DiffID the config names. Registered through the load's ImageWrite (rolled back with it).
+ * config's `rootfs.diff_ids`, and each blob must hold exactly the DiffID the config names. A
+ * plain tar is its own DiffID, checked at once; a compressed blob's DiffID is, by default, the
+ * config's claim, checked by the first read that decompresses it (the policy pull follows), or
+ * with `verifyDiffIds` decompressed now under the bomb limits and hashed. Registered through the
+ * load's ImageWrite (rolled back with it).
  */
 import type { DecompressOptions } from '../../archive/compression/index.ts';
 import type { Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
+import { chainIdStep } from '../../core/ids.ts';
 import type { ImageWrite } from '../../store/index.ts';
 import { describeLayerBlob } from './layer-blob.ts';
 
@@ -17,7 +21,20 @@ export interface LayerBlob {
 
 export interface RegisterLayersOptions {
   limits?: DecompressOptions;
+  verifyDiffIds?: boolean;
+  /**
+   * Told as each layer the store does not hold yet (as a chain on its parent) is registered,
+   * when it starts and when it is done; layers already held say nothing, as in Docker's load.
+   */
+  onLayer?: (progress: LayerLoadProgress) => void;
   signal?: AbortSignal;
+}
+
+/** How far the registration of one new layer has come: bytes of its blob, of `total`. */
+export interface LayerLoadProgress {
+  diffId: Digest;
+  current: number;
+  total: number;
 }
 
 /** Register `layers` as the chain of `diffIds`; `image` names the image in messages. */
@@ -36,9 +53,12 @@ export async function registerLayers(
   }
   let parent: Digest | undefined;
   for (const [i, { blob, origin }] of layers.entries()) {
-    await describeLayerBlob(write.store, blob, options.limits, options.signal);
+    const done = await announce(write, parent, blob, diffIds[i]!, options.onLayer);
     let record;
     try {
+      if (options.verifyDiffIds) {
+        await describeLayerBlob(write.store, blob, options.limits, options.signal);
+      } else await write.store.layers.claimDiffId(blob, diffIds[i]!, []);
       record = await write.registerLayer(parent, blob, {
         expectedDiffId: diffIds[i],
         signal: options.signal,
@@ -48,5 +68,23 @@ export async function registerLayers(
       throw new ShaleError('ERR_DIGEST_MISMATCH', `${image}: ${origin}: ${err.message}`);
     }
     parent = record.chainId;
+    done?.();
   }
+}
+
+/**
+ * Tell `onLayer` that the layer `diffId` on `parent` starts, unless the store holds it already;
+ * returns what tells it that the layer is done.
+ */
+async function announce(
+  write: ImageWrite,
+  parent: Digest | undefined,
+  blob: Digest,
+  diffId: Digest,
+  onLayer: RegisterLayersOptions['onLayer'],
+): Promise<(() => void) | undefined> {
+  if (!onLayer || (await write.store.layers.get(chainIdStep(parent, diffId)))) return undefined;
+  const total = (await write.store.content.size(blob)) ?? 0;
+  onLayer({ diffId, current: 0, total });
+  return () => onLayer({ diffId, current: total, total });
 }

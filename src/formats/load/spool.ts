@@ -144,12 +144,9 @@ async function spoolFile(
 ): Promise<SpooledFile> {
   const promised = promisedDigest(name);
   try {
-    const { digest, size } = await ingestBlob(
-      target,
-      body,
-      promised && { digest: promised },
-      { signal },
-    );
+    const { digest, size } = await ingestBlob(target, body, promised && { digest: promised }, {
+      signal,
+    });
     return { digest, size, path: target.blobPath(digest) };
   } catch (err) {
     if (isShaleError(err, 'ERR_DIGEST_MISMATCH')) {

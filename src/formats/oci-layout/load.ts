@@ -21,7 +21,7 @@ import {
 } from '../../core/manifest.ts';
 import { isImageManifest, isIndex } from '../../core/media-types.ts';
 import type { ImageWrite, Store } from '../../store/index.ts';
-import { registerLayers } from '../load/register-layers.ts';
+import { registerLayers, type RegisterLayersOptions } from '../load/register-layers.ts';
 import { loadStaged, type LoadedImage, type StagedImage } from '../load/staged.ts';
 import { referenceForEntry } from './names.ts';
 
@@ -31,6 +31,13 @@ export interface LoadOptions {
   platform?: Platform;
   /** Decompression-bomb guard for layers (default: the decompression defaults). */
   limits?: DecompressOptions;
+  /**
+   * Decompress every compressed layer now to check the DiffID its config names; by default the
+   * claim is recorded and checked by the first read that decompresses the layer (as pull does).
+   */
+  verifyDiffIds?: boolean;
+  /** Told of each new layer's registration, as Docker's load shows `Loading layer`. */
+  onLayer?: RegisterLayersOptions['onLayer'];
   signal?: AbortSignal;
 }
 

@@ -77,6 +77,7 @@ export async function fetchLayers(
       throw new ShaleError('ERR_NOT_FOUND', `blob ${layer.digest} vanished from the store`);
     }
     byDigest.set(layer.digest, await storeDownloaded(write, repo, layer, downloaded));
+    options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'downloaded' });
   };
   await runPool(missing.length, options.concurrency ?? 3, fetchOne);
   return wanted.map((w) => byDigest.get(w.digest)!);

@@ -77,6 +77,10 @@ export async function pullImage(
   const references = ref.digest === undefined ? [ref, byDigest] : [byDigest];
   return writeImages(store, async (write) => {
     const before = await store.references.target(references[0]!);
+    const existed =
+      resolved.kind === 'schema2'
+        ? (await store.images.get(resolved.manifest.config.digest)) !== undefined
+        : undefined;
     const record = await fetchAndCommit(write, repo, resolved, references, options);
     // As Docker reports it: the digest the reference named (an index's), and whether the
     // reference now names another image or manifest than before.
@@ -89,6 +93,7 @@ export async function pullImage(
       id: record.id,
       digest: resolved.named,
       updated,
+      ...(existed !== undefined && { existed }),
     });
     return {
       id: record.id,

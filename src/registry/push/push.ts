@@ -10,6 +10,7 @@
 import { createReadStream } from 'node:fs';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
+import { parseImageConfig } from '../../core/image-config.ts';
 import type { ManifestDescriptor } from '../../core/manifest.ts';
 import {
   parseDockerRef,
@@ -20,7 +21,7 @@ import {
 import type { Store } from '../../store/index.ts';
 import type { RegistryClient } from '../client.ts';
 import { runPool } from '../pool.ts';
-import type { ProgressListener } from '../progress.ts';
+import type { ProgressListener, TransferEvent } from '../progress.ts';
 import { RemoteRepository } from '../repository.ts';
 import { planPush } from './plan.ts';
 import type { Publishable } from './publishable.ts';
@@ -82,9 +83,15 @@ async function pushManifest(
   reference: string,
   options: PushOptions,
 ): Promise<void> {
-  const blobs = [...(image.manifest.layers as ManifestDescriptor[]), image.manifest.config];
-  for (const { digest } of blobs)
-    options.onProgress?.({ type: 'layer', digest, status: 'waiting' });
+  const layers = image.manifest.layers as ManifestDescriptor[];
+  const { diff_ids } = parseImageConfig(await store.content.read(image.manifest.config.digest))
+    .config.rootfs;
+  const blobs: PushedBlob[] = [
+    ...layers.map((layer, i) => ({ ...layer, diffId: diff_ids[i] })),
+    image.manifest.config,
+  ];
+  for (const { digest, diffId } of blobs)
+    options.onProgress?.({ type: 'layer', digest, status: 'waiting', ...(diffId && { diffId }) });
   await runPool(blobs.length, options.concurrency ?? 3, (i) =>
     pushBlob(store, repo, blobs[i]!, options),
   );
@@ -109,26 +116,30 @@ async function putVerified(
   }
 }
 
+/** A blob to push; a layer's with its DiffID, for progress. */
+type PushedBlob = ManifestDescriptor & { diffId?: Digest };
+
 async function pushBlob(
   store: Store,
   repo: RemoteRepository,
-  blob: ManifestDescriptor,
+  blob: PushedBlob,
   options: PushOptions,
 ): Promise<void> {
-  const { digest, size } = blob;
-  const progress = options.onProgress;
+  const { digest, size, diffId } = blob;
+  const progress = (event: Omit<TransferEvent & { type: 'layer' }, 'type' | 'digest'>): void =>
+    options.onProgress?.({ type: 'layer', digest, ...event, ...(diffId && { diffId }) });
   await store.content.requireStored(digest); // before the registry is asked anything about it
   if (await repo.hasBlob(digest, options.signal)) {
-    progress?.({ type: 'layer', digest, status: 'exists' });
+    progress({ status: 'exists' });
     return;
   }
   for (const from of await mountCandidates(store, digest, repo)) {
     if (await repo.mountBlob(digest, from, options.signal)) {
-      progress?.({ type: 'layer', digest, status: 'mounted', from: from.path });
+      progress({ status: 'mounted', from: from.path });
       return;
     }
   }
-  progress?.({ type: 'layer', digest, status: 'pushing', current: 0, total: size });
+  progress({ status: 'pushing', current: 0, total: size });
   // The registry checks what it receives against the digest (the distribution spec requires it),
   // so a damaged blob is refused there at no cost to a sound push; when the upload fails, the
   // stored blob is hashed here, and damage found (the blob then goes to quarantine) is the error
@@ -138,14 +149,14 @@ async function pushBlob(
       digest,
       size,
       () => createReadStream(store.content.blobPath(digest), { highWaterMark: 1 << 20 }),
-      (current) => progress?.({ type: 'layer', digest, status: 'pushing', current, total: size }),
+      (current) => progress({ status: 'pushing', current, total: size }),
       options.signal,
     )
     .catch(async (err: unknown) => {
       if (!options.signal?.aborted) await store.content.verifyWhole(digest);
       throw err;
     });
-  progress?.({ type: 'layer', digest, status: 'done' });
+  progress({ status: 'done' });
 }
 
 /** Repositories on the destination's registry that the blob was pulled from. */

@@ -1,5 +1,5 @@
-/** Writes entries with shale's TarWriter and collects the whole archive in memory (small test archives only). */
-import { TarWriter, type EntryBody, type TarHeaderInit } from '../../src/archive/tar/index.ts';
+/** Writes entries with shale's TarWriter and collects the whole archive in memory (small archives only: tests, bench setup). */
+import { TarWriter, type EntryBody, type TarHeaderInit } from '../src/archive/tar/index.ts';
 
 export async function tarBytes(
   entries: { header: TarHeaderInit; body?: EntryBody }[],
