@@ -19,10 +19,12 @@ const DURATION_UNITS_MS: Record<string, number> = {
 
 /** A Go duration (`time.ParseDuration`) in ms, or undefined when `text` is not one. */
 export function parseGoDuration(text: string): number | undefined {
-  const match = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
+  const match = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/.exec(text);
   if (!match) return text === '0' ? 0 : undefined;
   let total = 0;
-  for (const [, amount, unit] of match[2]!.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g))
+  for (const [, amount, unit] of match[2]!.matchAll(
+    /(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g,
+  ))
     total += Number(amount) * DURATION_UNITS_MS[unit!]!;
   return match[1] === '-' ? -total : total;
 }

@@ -1,7 +1,17 @@
 /** The CLI's V8 code cache (src/cli/code-cache.ts): made once, reused, replaced when bad, optional. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -78,3 +88,37 @@ test('each command gets its own cache; a failed run stores none', () => {
 
 const commandOfCache = (file: string) =>
   /[0-9a-f]{32}-([a-z0-9-]+)\.v8$/.exec(path.basename(file))![1];
+
+test('the cache directory keeps what was used this week, within 64 MiB: the oldest files go first', () => {
+  const home = mkdtempSync(path.join(work, 'home-'));
+  const dir = path.join(home, 'shale', 'code-cache');
+  mkdirSync(dir, { recursive: true });
+  const day = 24 * 3600;
+  const now = Date.now() / 1000;
+  const planted = (name: string, mebibytes: number, ageDays: number): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, '');
+    truncateSync(file, mebibytes << 20); // sparse: only the size counts
+    utimesSync(file, now - ageDays * day, now - ageDays * day);
+    return file;
+  };
+  const weekOld = planted('node-old-stale.v8', 1, 8);
+  const oldest = planted('node-other-a.v8', 40, 3);
+  const older = planted('node-other-b.v8', 30, 2);
+  const newer = planted('node-other-c.v8', 2, 1);
+  const run = images(home);
+  assert.equal(run.status, 0, run.stderr);
+  const left = new Set(cacheFiles(home));
+  assert.equal(left.has(weekOld), false, 'a file unused for a week is removed');
+  assert.equal(left.has(oldest), false, 'the oldest file beyond 64 MiB is removed');
+  assert.ok(left.has(older) && left.has(newer), 'newer files within 64 MiB stay');
+  assert.ok(
+    [...left].some((file) => file.endsWith('-images.v8')),
+    'the new cache is written',
+  );
+});
+
+test('the CLI bundle is ASCII, so it loads as a one-byte string', () => {
+  const bundle = readFileSync(path.join(path.dirname(SHALE_BIN), 'shale-program.cjs'));
+  assert.ok(isAscii(bundle));
+});

@@ -14,7 +14,7 @@ const UNITS: Record<string, number> = {
   h: 3600e9,
 };
 
-const PART = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/u;
+const PART = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/u;
 
 /** Nanoseconds of `text`; throws Go's message when it is not a duration. */
 export function parseGoDuration(text: string): number {
