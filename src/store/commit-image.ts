@@ -106,28 +106,47 @@ export class ImageWrite {
 
   /** Make `image` visible: the record, its legacy IDs, then its references. */
   async commit(image: NewImage): Promise<ImageRecord> {
+    return (await this.commitAll([image]))[0]!;
+  }
+
+  /**
+   * Make `images` visible, in order: each one's record and legacy IDs, then the references of
+   * them all in one change of the references file (a load of many images would otherwise rewrite
+   * it, and its `index.json` mirror, once per tag).
+   */
+  async commitAll(images: readonly NewImage[]): Promise<ImageRecord[]> {
     const { store } = this;
     return withLock(store.layout, GC_LOCK, async () => {
-      await this.checkStillStored(image);
-      const existed = await store.images.get(parseImageConfig(image.config).id);
-      const record = await store.images.create(image.config, {
-        ...(image.manifest && { manifest: image.manifest }),
-        ...(image.parent && { parent: image.parent }),
-      });
-      if (!existed) this.created.push(record.id);
-      await this.noteBlob(record.id, existed !== undefined); // the config
-      await image.legacyIds?.(record.id);
-      const named = image.named ?? (image.manifest && { descriptor: image.manifest });
-      for (const ref of image.references ?? []) {
-        const previous = await store.references.set(ref, record.id, named);
-        this.retargeted.push({ ref: ref.toString(), previous, image: record.id });
+      const records: { record: ImageRecord; existed: ImageRecord | undefined }[] = [];
+      for (const image of images) {
+        await this.checkStillStored(image);
+        const existed = await store.images.get(parseImageConfig(image.config).id);
+        const record = await store.images.create(image.config, {
+          ...(image.manifest && { manifest: image.manifest }),
+          ...(image.parent && { parent: image.parent }),
+        });
+        if (!existed) this.created.push(record.id);
+        await this.noteBlob(record.id, existed !== undefined); // the config
+        await image.legacyIds?.(record.id);
+        records.push({ record, existed });
       }
-      if (image.markTagged && image.references?.length) await store.images.markTagged(record.id);
-      // A reference needs a manifest: one written for it now is this write's too.
-      const manifest = (await store.images.get(record.id))?.manifest;
-      if (manifest && manifest.digest !== image.manifest?.digest && !existed?.manifest)
-        await this.noteBlob(manifest.digest, false);
-      return record;
+      const entries = images.flatMap((image, i) => {
+        const named = image.named ?? (image.manifest && { descriptor: image.manifest });
+        const id = records[i]!.record.id;
+        return (image.references ?? []).map((ref) => ({ ref, id, ...(named && { named }) }));
+      });
+      const previous = await store.references.setAll(entries);
+      for (const [i, { ref, id }] of entries.entries())
+        this.retargeted.push({ ref: ref.toString(), previous: previous[i], image: id });
+      for (const [i, image] of images.entries()) {
+        const { record, existed } = records[i]!;
+        if (image.markTagged && image.references?.length) await store.images.markTagged(record.id);
+        // A reference needs a manifest: one written for it now is this write's too.
+        const manifest = (await store.images.get(record.id))?.manifest;
+        if (manifest && manifest.digest !== image.manifest?.digest && !existed?.manifest)
+          await this.noteBlob(manifest.digest, false);
+      }
+      return records.map(({ record }) => record);
     });
   }
 

@@ -34,17 +34,17 @@ export interface LoadedImage {
 }
 
 /**
- * Stage every image through one ImageWrite, then commit each (record, legacy IDs, references);
- * a failure anywhere takes back all of it.
+ * Stage every image through one ImageWrite, then commit them all (records and legacy IDs, then
+ * every reference at once); a failure anywhere takes back all of it.
  */
 export async function loadStaged(
   store: Store,
   stage: (write: ImageWrite) => Promise<StagedImage[]>,
 ): Promise<LoadedImage[]> {
   return writeImages(store, async (write) => {
-    const loaded: LoadedImage[] = [];
-    for (const { config, manifest, references, parent, legacyIds } of await stage(write)) {
-      const image = await write.commit({
+    const staged = await stage(write);
+    const images = await write.commitAll(
+      staged.map(({ config, manifest, references, parent, legacyIds }) => ({
         config,
         references,
         ...(manifest && { manifest }),
@@ -54,10 +54,13 @@ export async function loadStaged(
             for (const legacyId of legacyIds) await store.legacy.add({ ...legacyId, image: id });
           },
         }),
-      });
+      })),
+    );
+    const loaded: LoadedImage[] = [];
+    for (const [i, image] of images.entries()) {
       let entry = loaded.find((l) => l.id === image.id);
       if (!entry) loaded.push((entry = { id: image.id, references: [] }));
-      for (const ref of references)
+      for (const ref of staged[i]!.references)
         if (!entry.references.includes(ref.toString())) entry.references.push(ref.toString());
     }
     return loaded;

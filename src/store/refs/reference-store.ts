@@ -215,30 +215,45 @@ export class ReferenceStore {
     id: Digest,
     named?: NamedManifest,
   ): Promise<ReferenceTarget | undefined> {
-    if (ref.tag === undefined && ref.digest === undefined) {
-      throw new ShaleError(
-        'ERR_INVALID_ARGUMENT',
-        `reference ${ref.toString()} needs a tag or a digest`,
-      );
+    const [previous] = await this.setAll([{ ref, id, ...(named && { named }) }]);
+    return previous;
+  }
+
+  /**
+   * `set` for several references in one change of the file (a load of many images rewrites it
+   * once, not once per tag); returns what each named before, in order. Each image must exist.
+   */
+  async setAll(
+    entries: readonly { ref: NamedReference; id: Digest; named?: NamedManifest }[],
+  ): Promise<(ReferenceTarget | undefined)[]> {
+    const missing = (id: Digest) =>
+      new ShaleError('ERR_NOT_FOUND', `image ${id} is not in the store`);
+    const targets: ReferenceTarget[] = [];
+    for (const { ref, id, named } of entries) {
+      if (ref.tag === undefined && ref.digest === undefined) {
+        throw new ShaleError(
+          'ERR_INVALID_ARGUMENT',
+          `reference ${ref.toString()} needs a tag or a digest`,
+        );
+      }
+      const record = await this.images.get(id);
+      if (!record) throw missing(id);
+      // Before the lock, under a lease: writing a manifest blob for an image that had none.
+      const descriptor =
+        named?.descriptor ??
+        record.manifest ??
+        (await withLease(this.layout, () => this.images.manifestOf(id)));
+      targets.push({ image: id, descriptor, ...(named?.manifest && { manifest: named.manifest }) });
     }
-    const missing = () => new ShaleError('ERR_NOT_FOUND', `image ${id} is not in the store`);
-    const record = await this.images.get(id);
-    if (!record) throw missing();
-    // Before the lock, under a lease: writing a manifest blob for an image that had none.
-    const descriptor =
-      named?.descriptor ??
-      record.manifest ??
-      (await withLease(this.layout, () => this.images.manifestOf(id)));
-    const target: ReferenceTarget = {
-      image: id,
-      descriptor,
-      ...(named?.manifest && { manifest: named.manifest }),
-    };
-    let previous: ReferenceTarget | undefined;
+    const previous: (ReferenceTarget | undefined)[] = [];
+    if (entries.length === 0) return previous;
     await this.update(async (refs) => {
-      if (!(await this.images.get(id))) throw missing();
-      previous = refs[ref.toString()];
-      refs[ref.toString()] = target;
+      for (const id of new Set(entries.map((e) => e.id)))
+        if (!(await this.images.get(id))) throw missing(id);
+      for (const [i, { ref }] of entries.entries()) {
+        previous.push(refs[ref.toString()]);
+        refs[ref.toString()] = targets[i]!;
+      }
     });
     return previous;
   }
