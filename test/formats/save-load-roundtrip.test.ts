@@ -36,6 +36,12 @@ function saveAndLoad(format: string, output: string): string {
   assert.equal(load.status, 0, load.stderr);
   const reported = JSON.parse(load.stdout) as { Id: string; RepoTags: string[] }[];
   assert.deepEqual(reported.map((r) => r.Id).sort(), expected.map((e) => e.Id).sort());
+  // every tag of the load set in one change of the references file (once per tag made big loads quadratic)
+  const references = JSON.parse(
+    fs.readFileSync(path.join(root, 'shale', 'references.json'), 'utf8'),
+  ) as { generation: number; references: Record<string, unknown> };
+  assert.equal(Object.keys(references.references).length, REFS.length);
+  assert.equal(references.generation, 1);
   return root;
 }
 
