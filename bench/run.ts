@@ -3,25 +3,32 @@
  *
  *   npm run bench -- [--quick] [--only NAME…]      (npm run bench = build, then this file)
  *   node --import tsx bench/run.ts [--quick] [--only tarsum,unpack | --only many-small/unpack]
- *        [--fixtures large,many-small] [--runs N] [--warmup N] [--scaling-runs N]
+ *        [--fixtures large,many-small,system] [--runs N] [--warmup N] [--scaling-runs N]
  *        [--idle-wait SECONDS] [--results NAME] [--build | --no-build] [--meter auto|gnu-time|proc-sampling]
  *        [--baseline GIT-REV]   (the same cases, this build against REV's: ratio = new / old)
  *
  * Names for --only: the cases (tarsum diffid unpack checkout checkout-diff fsck-quick fsck pull pull-disk
- * pull-unpack push save load load-oci), a case on one fixture (`many-small/pull`), and `scaling`. See bench/README.md.
+ * pull-unpack push save load load-oci), a case on one fixture (`many-small/pull`, `system/unpack`: that
+ * fixture runs even when --fixtures leaves it out), and `scaling`. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CASE_NAMES, makeCase, servicesFor } from './cases/index.ts';
-import { defaultDataDir, ensureFixture, repoRoot } from '../support/fixtures/image.ts';
+import {
+  defaultDataDir,
+  ensureFixture,
+  repoRoot,
+  type ImageFixture,
+} from '../support/fixtures/image.ts';
 import {
   isPresetName,
   resolveFixture,
   type Overrides,
   type PresetName,
 } from '../support/fixtures/presets.ts';
+import { ensureSystemFixture, SYSTEM_FIXTURE } from '../support/fixtures/system.ts';
 import { runAlternately } from './lib/alternate.ts';
 import { againstBaseline, baselineImage, buildBaseline, type Baseline } from './lib/baseline.ts';
 import { describeEnvironment } from './lib/env.ts';
@@ -38,6 +45,7 @@ const MiB = 2 ** 20;
 /** Full and quick runs: fixtures, rounds, and the base of the scaling series. */
 const MODES = {
   full: {
+    fixtures: `large,many-small,${SYSTEM_FIXTURE}`,
     overrides: {} as Overrides,
     warmup: 1,
     runs: 5,
@@ -48,7 +56,9 @@ const MODES = {
   // The same >= 5 counted rounds on a reduced `large` (1/16: 64 MiB, 3,125 files) and
   // `many-small` (1/32: 4 MiB, 6,250 files), no wait for a quiet machine (`--idle-wait S` sets
   // one), and no scaling series unless `--only scaling` asks for it: under 10 minutes on 2 cores.
+  // `system` (this machine's files, not reducible) only when named.
   quick: {
+    fixtures: 'large,many-small',
     overrides: {
       large: { bytes: 64 * MiB, files: 3_125 },
       'many-small': { bytes: 4 * MiB, files: 6_250 },
@@ -68,16 +78,19 @@ function intOption(value: string | undefined, name: string, min: number): number
   return Number(value);
 }
 
-/** `--only a,b --only c d` → [a, b, c, d]; every name must be a case, fixture/case or `scaling`. */
-function selection(
-  only: string[],
-  positionals: string[],
-  fixtures: string[],
-): Set<string> | undefined {
-  const names = [...only, ...positionals]
+type FixtureName = PresetName | typeof SYSTEM_FIXTURE;
+const isFixtureName = (name: string): name is FixtureName =>
+  name === SYSTEM_FIXTURE || isPresetName(name);
+
+/** `--only a,b --only c d` → [a, b, c, d]. */
+const onlyNames = (only: string[], positionals: string[]): string[] =>
+  [...only, ...positionals]
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** The names as a set; every name must be a case, fixture/case or `scaling`. */
+function selection(names: string[], fixtures: string[]): Set<string> | undefined {
   if (names.length === 0) return undefined;
   for (const n of names) {
     const [fixture, name] = n.includes('/') ? n.split('/', 2) : [undefined, n];
@@ -109,7 +122,7 @@ async function main(): Promise<void> {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true, default: [] },
-      fixtures: { type: 'string', default: 'large,many-small' },
+      fixtures: { type: 'string' },
       runs: { type: 'string' },
       warmup: { type: 'string' },
       'scaling-runs': { type: 'string' },
@@ -129,10 +142,17 @@ async function main(): Promise<void> {
     return;
   }
   const mode = values.quick ? MODES.quick : MODES.full;
-  const presets = values.fixtures.split(',').map((s) => s.trim());
+  const names = onlyNames(values.only, positionals);
+  // A case named on one fixture (`system/unpack`) brings that fixture into the run.
+  const presets = [
+    ...new Set([
+      ...(values.fixtures ?? mode.fixtures).split(',').map((s) => s.trim()),
+      ...names.filter((n) => n.includes('/')).map((n) => n.split('/', 1)[0]!),
+    ]),
+  ];
   for (const p of presets)
-    if (!isPresetName(p)) throw new Error(`unknown fixture ${JSON.stringify(p)}`);
-  const only = selection(values.only, positionals, presets);
+    if (!isFixtureName(p)) throw new Error(`unknown fixture ${JSON.stringify(p)}`);
+  const only = selection(names, presets);
   const wanted = (fixture: string, name: string) =>
     !only || only.has(name) || only.has(`${fixture}/${name}`);
   const warmup = intOption(values.warmup, 'warmup', 0) ?? mode.warmup;
@@ -157,14 +177,15 @@ async function main(): Promise<void> {
 
   const overridesOf = (p: PresetName): Overrides =>
     values.quick ? (MODES.quick.overrides[p] ?? {}) : {};
-  const fixtures = [];
-  for (const p of presets as PresetName[]) {
-    if (!CASE_NAMES.some((n) => wanted(p, n))) continue;
+  const fixtureOf = async (p: FixtureName): Promise<ImageFixture> => {
+    if (p === SYSTEM_FIXTURE) return ensureSystemFixture({ dir: defaultDataDir(p) });
     const { name, params } = resolveFixture(p, overridesOf(p));
-    fixtures.push({
-      preset: p,
-      fixture: await ensureFixture({ dir: defaultDataDir(name), name, params }),
-    });
+    return ensureFixture({ dir: defaultDataDir(name), name, params });
+  };
+  const fixtures = [];
+  for (const p of presets as FixtureName[]) {
+    if (!CASE_NAMES.some((n) => wanted(p, n))) continue;
+    fixtures.push({ preset: p, fixture: await fixtureOf(p) });
   }
   const caseNames = CASE_NAMES.filter((n) => presets.some((p) => wanted(p, n)));
   // The scaling series times shale alone: no part of a comparison with a baseline.
@@ -244,7 +265,12 @@ async function main(): Promise<void> {
   const fixtureLines = fixtures.map(({ fixture: f }) => {
     const tar = f.layers.reduce((s, l) => s + l.tarBytes, 0);
     const gz = f.layers.reduce((s, l) => s + (l.blobBytes ?? 0), 0);
-    return `\`${f.name}\` ${f.layers.length} layers, ${f.params.files} files, ${(tar / 1e6).toFixed(0)} MB tar / ${(gz / 1e6).toFixed(0)} MB gz`;
+    const files = f.layers.reduce((s, l) => s + l.files, 0);
+    const origin =
+      f.name === SYSTEM_FIXTURE
+        ? " (this machine's own files: compare peers within this run, not machines)"
+        : '';
+    return `\`${f.name}\` ${f.layers.length} layers, ${files} files, ${(tar / 1e6).toFixed(0)} MB tar / ${(gz / 1e6).toFixed(0)} MB gz${origin}`;
   });
   const report: Report = {
     title: baseline

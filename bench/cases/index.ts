@@ -9,6 +9,7 @@ import { fsckCase, fsckQuickCase } from './fsck.ts';
 import { diffidCase, tarsumCase } from './hashing.ts';
 import { migrateCase } from './migrate.ts';
 import { loadOciCase } from './oci-archive.ts';
+import { PER_ENTRY_CASES } from './per-entry.ts';
 import { pullCase, pullToDiskCase, pushCase } from './registry.ts';
 import { serveImagesCase } from './serve-images.ts';
 import { servePullCase } from './serve.ts';
@@ -21,6 +22,7 @@ const CASES: Record<string, MakeCase> = {
   diffid: diffidCase,
   unpack: unpackCase,
   'apply-deep': applyDeepCase,
+  ...PER_ENTRY_CASES,
   checkout: checkoutCase,
   'checkout-diff': checkoutDiffCase,
   'fsck-quick': fsckQuickCase,

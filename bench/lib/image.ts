@@ -6,13 +6,13 @@
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { runCommand, type Fixture } from '../../support/fixtures/image.ts';
+import { runCommand, type ImageFixture } from '../../support/fixtures/image.ts';
 import { hasCommand } from './env.ts';
 import type { Services } from './services.ts';
 
 export interface BenchImage {
-  fixture: Fixture;
-  /** The fixture's name (`large`, `many-small`, …) and the image's tag in its OCI layout. */
+  fixture: ImageFixture;
+  /** The fixture's name (`large`, `many-small`, `system`, …) and the image's tag in its OCI layout. */
   name: string;
   tag: string;
   ociDir: string;
@@ -48,7 +48,7 @@ export interface ImageTools {
 }
 
 export async function prepareImage(
-  fixture: Fixture,
+  fixture: ImageFixture,
   work: string,
   {
     node,
