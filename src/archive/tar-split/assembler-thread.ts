@@ -9,6 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { ShaleError } from '../../core/errors.ts';
 import { assembleTar, newChunk } from './assemble.ts';
+import { News } from './news.ts';
 import type { FromAssembler, ToAssembler } from './reassembly-messages.ts';
 import { unpackRecords, type RecordBatch } from './record-batch.ts';
 import { treeBodies } from './tree-bodies.ts';
@@ -24,17 +25,7 @@ class Job {
   private readonly reusable: ArrayBuffer[] = [];
   private ended = false;
   private untaken = 0;
-  private waiters: (() => void)[] = [];
-
-  private nudge(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  private waitForNews(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
+  private readonly news = new News();
 
   hear(message: ToAssembler): void {
     if (message.type === 'records') this.batches.push(message.batch);
@@ -43,7 +34,7 @@ class Job {
       this.untaken--;
       if (message.reusable) this.reusable.push(message.reusable);
     }
-    this.nudge();
+    this.news.tell();
   }
 
   private readonly freshChunk = (): Buffer => {
@@ -58,11 +49,11 @@ class Job {
         const batch = this.batches.shift();
         if (!batch) {
           if (this.ended) break;
-          await this.waitForNews();
+          await this.news.wait();
           continue;
         }
         for (const chunk of assembleTar(unpackRecords(batch), openBody, this.freshChunk)) {
-          while (this.untaken >= CHUNKS_AHEAD) await this.waitForNews();
+          while (this.untaken >= CHUNKS_AHEAD) await this.news.wait();
           this.untaken++;
           // (a chunk has memory of its own: newChunk's is too big for Buffer's pool)
           const buffer = chunk.buffer as ArrayBuffer;

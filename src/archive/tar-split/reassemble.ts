@@ -12,6 +12,7 @@
 import type { Worker } from 'node:worker_threads';
 import { ShaleError, type ErrorCode } from '../../core/errors.ts';
 import type { TarSplitEntry } from './entry.ts';
+import { News } from './news.ts';
 import type { FromAssembler, ToAssembler } from './reassembly-messages.ts';
 import { RecordPacker, type RecordBatch } from './record-batch.ts';
 import { startThread } from './thread-script.ts';
@@ -30,7 +31,7 @@ class AssemblerThread {
   private batchesAhead = 0;
   private done = false;
   private failure: Error | undefined;
-  private waiters: (() => void)[] = [];
+  private readonly news = new News();
 
   constructor(root: string) {
     this.worker = idle.pop() ?? startThread('assembler-thread');
@@ -43,16 +44,6 @@ class AssemblerThread {
     this.worker.postMessage(message, transfer);
   }
 
-  private nudge(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  private waitForNews(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
   private readonly onMessage = (message: FromAssembler): void => {
     if (message.type === 'chunk') {
       const { buffer, byteOffset, byteLength } = message.bytes;
@@ -62,7 +53,7 @@ class AssemblerThread {
       this.parts.push(BATCH_DONE);
     } else if (message.type === 'done') this.done = true;
     else this.fail(new ShaleError(message.code as ErrorCode, message.message));
-    this.nudge();
+    this.news.tell();
   };
 
   private readonly onStop = (err: unknown): void => {
@@ -71,7 +62,7 @@ class AssemblerThread {
 
   fail(err: Error): void {
     this.failure ??= err;
-    this.nudge();
+    this.news.tell();
   }
 
   get failed(): Error | undefined {
@@ -79,7 +70,7 @@ class AssemblerThread {
   }
 
   async send(batch: RecordBatch): Promise<void> {
-    while (this.batchesAhead >= BATCHES_AHEAD && !this.failure) await this.waitForNews();
+    while (this.batchesAhead >= BATCHES_AHEAD && !this.failure) await this.news.wait();
     this.batchesAhead++;
     this.post({ type: 'records', batch }, [batch.shape.buffer, batch.bytes.buffer]);
   }
@@ -95,7 +86,7 @@ class AssemblerThread {
       const part = this.parts.shift();
       if (part) return part;
       if (this.done) return undefined;
-      await this.waitForNews();
+      await this.news.wait();
     }
   }
 

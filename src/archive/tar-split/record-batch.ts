@@ -63,12 +63,10 @@ export function* unpackRecords(batch: RecordBatch): Generator<TarSplitEntry> {
   let at = 0;
   let name = 0;
   for (let i = 0; i < shape.length; i += 4) {
-    const [type, length, byteCount, position] = [
-      shape[i]!,
-      shape[i + 1]!,
-      shape[i + 2]!,
-      shape[i + 3]!,
-    ];
+    const type = shape[i];
+    const length = shape[i + 1]!;
+    const byteCount = shape[i + 2]!;
+    const position = shape[i + 3]!;
     const piece = Buffer.from(bytes.buffer, bytes.byteOffset + at, byteCount);
     at += byteCount;
     if (type === SEGMENT_ENTRY) yield { type, payload: piece, position };
