@@ -3,7 +3,10 @@
  * One `write`/`writev` may write fewer bytes than asked — libuv returns what it wrote before an
  * error such as ENOSPC and drops the error — so the rest is written until it is all there or the
  * file system refuses with an error. A write that ignored this would leave a gap in the file.
+ * Writes go through the thread pool, or, for a writer with nothing else to do meanwhile, are
+ * made on its own thread.
  */
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ShaleError } from '../core/errors.ts';
 
@@ -31,6 +34,17 @@ export async function writeFully(handle: FileHandle, chunks: readonly Uint8Array
       throw new ShaleError('ERR_IO', 'the file system accepted none of the bytes of a write');
     }
     rest = after(rest, bytesWritten);
+  }
+}
+
+/** writeFully, on this thread: the write blocks it, with no trip through the thread pool. */
+export function writeFullySync(handle: FileHandle, chunk: Uint8Array): void {
+  for (let at = 0; at < chunk.length;) {
+    const written = writeSync(handle.fd, chunk, at, chunk.length - at);
+    if (!(written > 0)) {
+      throw new ShaleError('ERR_IO', 'the file system accepted none of the bytes of a write');
+    }
+    at += written;
   }
 }
 

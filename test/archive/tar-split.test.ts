@@ -18,11 +18,19 @@ import {
   Crc64,
   disassembleTar,
   readTarSplit,
+  readTarSplitBatches,
   reassembleTar,
   writeTarSplit,
   type TarSplitEntry,
 } from '../../src/archive/tar-split/index.ts';
-import { parseEntry } from '../../src/archive/tar-split/entry.ts';
+import {
+  encodeEntry,
+  FILE_ENTRY,
+  parseEntry,
+  SEGMENT_ENTRY,
+} from '../../src/archive/tar-split/entry.ts';
+import { RecordPacker, unpackRecords } from '../../src/archive/tar-split/record-batch.ts';
+import { scanRecord } from '../../src/archive/tar-split/record-scan.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
 const work = fs.mkdtempSync(path.join(tmpdir(), 'shale-tar-split-'));
@@ -112,6 +120,70 @@ test('a payload is taken exactly when it is standard padded base64, as Go decode
   fc.assert(property, { numRuns: 5000 });
 });
 
+/** The record of `line` as the quick scan reads it, undefined when it leaves the line to the parser. */
+function scanned(line: string): TarSplitEntry | undefined {
+  const packer = new RecordPacker();
+  const bytes = Buffer.from(`#${line}#`); // (read from within a larger buffer)
+  if (scanRecord(bytes, 1, bytes.length - 1, packer) === undefined) {
+    assert.ok(packer.empty, 'a line not taken added nothing');
+    return undefined;
+  }
+  const records = [...unpackRecords(packer.take())];
+  assert.equal(records.length, 1);
+  return records[0];
+}
+
+test("a record line in the packer's own form is read as the parser reads it; any other is left to the parser", () => {
+  const entry = fc.oneof(
+    fc.record({
+      type: fc.constant(SEGMENT_ENTRY),
+      payload: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+      position: fc.nat(),
+    }),
+    fc
+      .record({
+        type: fc.constant(FILE_ENTRY),
+        name: fc.oneof(
+          fc.string({ minLength: 1, maxLength: 12 }),
+          fc.constantFrom('a/b', 'x&y', 'q"q', 'b\\s', 'é', '\u0001'),
+          fc
+            .uint8Array({ minLength: 1, maxLength: 6 })
+            .map((b) => Buffer.from(b).toString('latin1')),
+        ),
+        size: fc.oneof(fc.constant(0), fc.nat(), fc.constant(2 ** 53 - 1), fc.constant(10 ** 15)),
+        crc: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => Buffer.from(b)),
+        position: fc.nat(),
+      })
+      .map((e) => ({ ...e, crc: e.size > 0 ? e.crc : Buffer.alloc(0) })),
+  ) as fc.Arbitrary<TarSplitEntry>;
+  const edits = [' ', '\\u0041', '0', '-', '=', '"', 'A', '_', 'é', '}', 'null', ',', '1e3', '.0'];
+  const property = fc.property(
+    entry,
+    fc.option(fc.tuple(fc.nat(), fc.constantFrom(...edits), fc.boolean()), { freq: 2 }),
+    (record, edit) => {
+      let line = encodeEntry(record);
+      if (edit) {
+        const [at, text, replace] = edit;
+        const i = at % (line.length + 1);
+        line = line.slice(0, i) + text + line.slice(i + (replace ? 1 : 0));
+      }
+      let parsed: TarSplitEntry | Error;
+      try {
+        parsed = parseEntry(line, 'r');
+      } catch (err) {
+        parsed = err as Error;
+      }
+      const quick = scanned(line);
+      if (quick !== undefined) assert.deepEqual(quick, parsed);
+      const plain =
+        record.type === SEGMENT_ENTRY ||
+        /^[\x20-\x7e]+$/.test(record.name.replace(/["\\]/g, '\x01'));
+      if (!edit && plain) assert.ok(quick, `the packer's own form is read quickly: ${line}`);
+    },
+  );
+  fc.assert(property, { numRuns: 20_000 });
+});
+
 const KNOWN_TARS = [
   fixture(
     'tarsum',
@@ -148,7 +220,7 @@ test('known tars: ours and the real tar-split, packing and reassembling, give th
     fs.writeFileSync(ours, await pack(file));
     const what = path.basename(path.dirname(file)) + '/' + path.basename(file);
     assert.equal(
-      await hashOf(reassembleTar(readTarSplit(fs.createReadStream(ours)), tree)),
+      await hashOf(reassembleTar(readTarSplitBatches(fs.createReadStream(ours)), tree)),
       original,
       `${what}: our packer, our reassembly`,
     );
@@ -159,14 +231,14 @@ test('known tars: ours and the real tar-split, packing and reassembling, give th
     const theirs = path.join(work, `theirs-${i}.json.gz`);
     execFileSync('tar-split', ['disasm', '--no-stdout', '--output', theirs, file]);
     assert.equal(
-      await hashOf(reassembleTar(readTarSplit(fs.createReadStream(theirs)), tree)),
+      await hashOf(reassembleTar(readTarSplitBatches(fs.createReadStream(theirs)), tree)),
       original,
       `${what}: tar-split disasm, our reassembly`,
     );
   }
 });
 
-test('a changed, longer or shorter body is an error the caller can tell apart', async () => {
+test('a changed, longer or shorter body is an error the caller can tell apart; a body that is not a regular file is refused as such', async () => {
   const file = fixture(
     'tarsum',
     '46af0962ab5afeb5ce6740d4d91652e69206fc991fd5328c1a94d364ad00e457',
@@ -174,7 +246,7 @@ test('a changed, longer or shorter body is an error the caller can tell apart', 
   );
   const metadata = await pack(file);
   const sudoers = 'etc/sudoers';
-  const cases: [string, (p: string) => void, string][] = [
+  const cases: [string, (p: string) => void, string, RegExp?][] = [
     [
       'changed',
       (p) => {
@@ -194,14 +266,46 @@ test('a changed, longer or shorter body is an error the caller can tell apart', 
         fs.symlinkSync('/etc/passwd', p);
       },
       'ERR_NOT_FOUND',
+      /a symbolic link/,
+    ],
+    [
+      'fifo',
+      (p) => {
+        fs.rmSync(p);
+        execFileSync('mkfifo', [p]);
+      },
+      'ERR_NOT_FOUND',
+      /not a regular file/,
+    ],
+    [
+      'directory',
+      (p) => {
+        fs.rmSync(p);
+        fs.mkdirSync(p);
+      },
+      'ERR_NOT_FOUND',
+      /not a regular file/,
+    ],
+    [
+      // a device that reads as many bytes as asked for, none of them the body's
+      'device',
+      (p) => {
+        fs.rmSync(p);
+        execFileSync('mknod', [p, 'c', '1', '5']); // /dev/zero's numbers
+      },
+      'ERR_NOT_FOUND',
+      /not a regular file/,
     ],
   ];
-  for (const [label, damage, code] of cases) {
+  for (const [label, damage, code, words] of cases) {
     const tree = extract(file, `damaged-${label}`);
     damage(path.join(tree, sudoers));
     await assert.rejects(
-      hashOf(reassembleTar(readTarSplit([metadata]), tree)),
-      (err) => isShaleError(err, code as never) && /sudoers/.test((err as Error).message),
+      hashOf(reassembleTar(readTarSplitBatches([metadata]), tree)),
+      (err) =>
+        isShaleError(err, code as never) &&
+        /sudoers/.test((err as Error).message) &&
+        (words ?? /./).test((err as Error).message),
       label,
     );
   }
@@ -218,18 +322,18 @@ test('thousands of records and bodies of megabytes cross batches and chunks; a r
   execFileSync('tar', ['-C', tree, '--format=gnu', '-cf', file, 'd', 'big', 'odd']);
   const metadata = await pack(file);
   const original = sha256(fs.readFileSync(file));
-  assert.equal(await hashOf(reassembleTar(readTarSplit([metadata]), tree)), original);
+  assert.equal(await hashOf(reassembleTar(readTarSplitBatches([metadata]), tree)), original);
   for (const stopAfter of [1, 5]) {
     let seen = 0;
-    for await (const chunk of reassembleTar(readTarSplit([metadata]), tree)) {
+    for await (const chunk of reassembleTar(readTarSplitBatches([metadata]), tree)) {
       assert.ok(chunk.length > 0);
       if (++seen === stopAfter) break;
     }
   }
-  assert.equal(await hashOf(reassembleTar(readTarSplit([metadata]), tree)), original);
+  assert.equal(await hashOf(reassembleTar(readTarSplitBatches([metadata]), tree)), original);
   fs.appendFileSync(path.join(tree, 'd', 'f5999'), 'x');
   await assert.rejects(
-    hashOf(reassembleTar(readTarSplit([metadata]), tree)),
+    hashOf(reassembleTar(readTarSplitBatches([metadata]), tree)),
     (err) => isShaleError(err, 'ERR_SIZE_MISMATCH') && /f5999/.test((err as Error).message),
   );
 });
@@ -254,12 +358,12 @@ test('records: a non-UTF-8 name travels as name_raw; duplicates and over-long li
     '{"type":1,"name":"a","position":0}\n{"type":1,"name":"./a","position":1}\n',
   );
   await assert.rejects(
-    bytesOf(reassembleTar(readTarSplit([duplicate]), work)),
+    bytesOf(reassembleTar(readTarSplitBatches([duplicate]), work)),
     /duplicates of file paths/,
   );
   const long = gzipSync(`{"type":2,"payload":"${'A'.repeat(4096)}","position":0}\n`);
   await assert.rejects(
-    bytesOf(reassembleTar(readTarSplit([long], { maxLineBytes: 1024 }), work)),
+    bytesOf(reassembleTar(readTarSplitBatches([long], { maxLineBytes: 1024 }), work)),
     (err) => isShaleError(err, 'ERR_LIMIT'),
   );
   for (const bad of ['{"type":3}', '{"type":1,"name":"a","size":5,"payload":"AAAA"}', 'nope']) {

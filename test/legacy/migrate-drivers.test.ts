@@ -5,7 +5,8 @@
 // those spec §4.5 gives, and `unpack` equals GNU tar's and umoci's trees. Without tar-data (a
 // 1.6/1.7 graph) or with a body changed since, the layers are rebuilt with a warning and still
 // unpack to the same trees. devicemapper is refused; an interrupted migration resumes, and so
-// does one a Docker 1.10 began (its `.migration-*` marks are checked).
+// does one a Docker 1.10 began (its `.migration-*` marks are checked). Parents that form a cycle
+// are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -165,6 +166,25 @@ test('a devicemapper graph is refused, saying what to do; the store is left as i
     /^shale: .* uses the devicemapper storage driver, .*docker save.*shale load/,
   );
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  const images = runShale(['--root', store, 'images', '-a', '--json']);
+  assert.deepEqual(JSON.parse(images.stdout), []);
+});
+
+test('a graph whose parents form a cycle: those images are refused, clearly and at once, and nothing is written', async () => {
+  const root = path.join(work, 'graph-cycle');
+  await buildLegacyGraph(root, 'vfs', tarsum);
+  // the first image's `parent` file (which wins over its JSON) names the second, its own child
+  fs.writeFileSync(path.join(root, 'graph', tarsum[0]!.id, 'parent'), tarsum[1]!.id);
+  const store = path.join(work, 'store-cycle');
+  const r = runShale(['--root', store, 'migrate', root]);
+  assert.equal(r.status, 1, r.stderr);
+  for (const { id } of tarsum) {
+    assert.match(
+      r.stderr,
+      new RegExp(`^shale: legacy image ${id} not migrated: its parents lead back to itself$`, 'm'),
+    );
+  }
+  assert.match(r.stderr, /^shale: 2 legacy image\(s\) could not be migrated/m);
   const images = runShale(['--root', store, 'images', '-a', '--json']);
   assert.deepEqual(JSON.parse(images.stdout), []);
 });

@@ -134,34 +134,35 @@ test('a source that fails midway, or an abort, leaves nothing visible', async ()
   assert.deepEqual(ingestLeftovers(root), []);
 });
 
-test('chunks that outlive the next: each is written while the next is made, in two buffers used in turn; the blob is the same, a failure leaves nothing', async () => {
+test('written on this thread: a source that fills one buffer again for each chunk stores the same blob; a failure leaves nothing', async () => {
   const { root, store } = await freshStore();
   const chunks = [...seededChunks(3 << 20, 'fresh', 200_000)].map((c) => Buffer.from(c));
   const whole = Buffer.concat(chunks);
-  async function* inTwoBuffers(count: number) {
-    // the contract: chunk k's memory may hold chunk k+2 once chunk k+2 is asked for
-    const buffers = [Buffer.alloc(200_000), Buffer.alloc(200_000)];
-    for (const [k, chunk] of chunks.slice(0, count).entries()) {
+  async function* inOneBuffer(count: number) {
+    // the contract: a chunk's memory may hold the next one once the next is asked for
+    const buffer = Buffer.alloc(200_000);
+    for (const chunk of chunks.slice(0, count)) {
       await new Promise((resolve) => setImmediate(resolve));
-      const buffer = buffers[k % 2]!.subarray(0, chunk.length);
       chunk.copy(buffer);
-      yield buffer;
+      yield buffer.subarray(0, chunk.length);
     }
   }
-  const stored = await store.ingest(
-    inTwoBuffers(chunks.length),
-    { digest: sha256(whole) },
-    { chunksOutliveNext: true },
-  );
-  assert.ok(readFileSync(store.blobPath(stored.digest)).equals(whole));
-  await store.delete(stored.digest);
-  async function* failing() {
-    yield* inTwoBuffers(3);
-    throw new Error('the source broke with a write in flight');
+  for (const writeOnThisThread of [true, false]) {
+    const stored = await store.ingest(
+      inOneBuffer(chunks.length),
+      { digest: sha256(whole) },
+      { writeOnThisThread },
+    );
+    assert.ok(readFileSync(store.blobPath(stored.digest)).equals(whole));
+    await store.delete(stored.digest);
+    async function* failing() {
+      yield* inOneBuffer(3);
+      throw new Error('the source broke after three chunks');
+    }
+    await assert.rejects(store.ingest(failing(), {}, { writeOnThisThread }), /three chunks/);
+    assert.deepEqual(blobs(root), []);
+    assert.deepEqual(ingestLeftovers(root), []);
   }
-  await assert.rejects(store.ingest(failing(), {}, { chunksOutliveNext: true }), /write in flight/);
-  assert.deepEqual(blobs(root), []);
-  assert.deepEqual(ingestLeftovers(root), []);
 });
 
 test('reading whole blobs is bounded', async () => {

@@ -3,7 +3,7 @@
  * made in the thread that runs it: segments are copied as they are, each file record's body is
  * read from wherever the caller keeps it and checked: exactly `size` bytes, with the recorded
  * CRC-64. A body that differs is an ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH the caller can catch
- * (Docker then falls back to a diff). Headers and bodies are read straight into fresh output
+ * (Docker then falls back to a diff). Headers and bodies are read straight into output
  * chunks of 256 KiB (a layer is mostly headers and small bodies, and a consumer writing each piece
  * would make a system call for each; chunks of a megabyte made the writes of a 1 GiB layer cost
  * the kernel twice the system time); nothing else is held. reassemble.ts runs this on threads,
@@ -15,12 +15,14 @@ import { Crc64 } from './crc64.ts';
 import { SEGMENT_ENTRY, type TarSplitEntry } from './entry.ts';
 
 /** The size of an output chunk. */
-const CHUNK_BYTES = 256 << 10;
+export const CHUNK_BYTES = 256 << 10;
 
 /** A file body, read where the assembler wants it. */
 export interface BodyReader {
   /** Read up to `length` bytes from `position` of the body into `target` at `offset`: 0 at its end. */
   read(target: Buffer, offset: number, length: number, position: number): number;
+  /** Throw what is wrong with the body as a whole, if anything (asked before a mismatch is told). */
+  vet(): void;
   close(): void;
 }
 
@@ -42,31 +44,46 @@ function crcMismatch(name: ByteString): ShaleError {
   );
 }
 
-/** A chunk for the output: memory of its own (too big for Buffer's pool), `CHUNK_BYTES` long. */
-export const newChunk = (): Buffer => Buffer.allocUnsafe(CHUNK_BYTES);
+/** `mismatch`, unless the body's reader finds what is wrong with it first. */
+function vetted(body: BodyReader, mismatch: ShaleError): ShaleError {
+  body.vet();
+  return mismatch;
+}
 
 /**
  * The tar stream the records describe, bodies taken from `openBody`, in chunks from `freshChunk`
- * (the caller may give back the memory of chunks it is done with); the last chunk is cut short.
+ * (`CHUNK_BYTES` long; asked for only when bytes are to go in: the caller may hand out memory it
+ * is done with); the last chunk is cut short.
  */
 export function* assembleTar(
   records: Iterable<TarSplitEntry>,
   openBody: BodyOpener,
-  freshChunk: () => Buffer = newChunk,
+  freshChunk: () => Buffer,
 ): Generator<Buffer> {
-  let chunk = freshChunk();
+  let chunk: Buffer | undefined;
   let used = 0;
-  const full = () => {
-    const out = chunk;
-    chunk = freshChunk();
-    used = 0;
+  /** The chunk to write into; undefined when the last one is full (yield it first). */
+  const room = (): Buffer | undefined => {
+    if (chunk === undefined) {
+      chunk = freshChunk();
+      used = 0;
+    }
+    return used < CHUNK_BYTES ? chunk : undefined;
+  };
+  const full = (): Buffer => {
+    const out = chunk!;
+    chunk = undefined;
     return out;
   };
   for (const record of records) {
     if (record.type === SEGMENT_ENTRY) {
       for (let at = 0; at < record.payload.length;) {
-        if (used === CHUNK_BYTES) yield full();
-        const copied = record.payload.copy(chunk, used, at);
+        const target = room();
+        if (!target) {
+          yield full();
+          continue;
+        }
+        const copied = record.payload.copy(target, used, at);
         used += copied;
         at += copied;
       }
@@ -76,24 +93,28 @@ export function* assembleTar(
       const body = openBody(name);
       try {
         for (let read = 0; ;) {
-          if (used === CHUNK_BYTES) yield full();
+          const target = room();
+          if (!target) {
+            yield full();
+            continue;
+          }
           // one byte more than what is left: a body that grew shows itself
           const wanted = Math.min(size - read + 1, CHUNK_BYTES - used);
-          const got = body.read(chunk, used, wanted, read);
-          if (read + got > size) throw sizeMismatch(name, size, true);
-          sum.update(chunk.subarray(used, used + got));
+          const got = body.read(target, used, wanted, read);
+          if (read + got > size) throw vetted(body, sizeMismatch(name, size, true));
+          sum.update(target.subarray(used, used + got));
           used += got;
           read += got;
           if (got === 0 || (read === size && got < wanted)) {
-            if (read < size) throw sizeMismatch(name, size, false);
+            if (read < size) throw vetted(body, sizeMismatch(name, size, false));
             break;
           }
         }
+        if (!sum.digest().equals(record.crc)) throw vetted(body, crcMismatch(name));
       } finally {
         body.close();
       }
-      if (!sum.digest().equals(record.crc)) throw crcMismatch(name);
     }
   }
-  if (used > 0) yield chunk.subarray(0, used);
+  if (chunk !== undefined && used > 0) yield chunk.subarray(0, used);
 }

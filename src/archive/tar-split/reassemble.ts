@@ -11,10 +11,11 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { ShaleError, type ErrorCode } from '../../core/errors.ts';
-import type { TarSplitEntry } from './entry.ts';
+import { CHUNK_BYTES } from './assemble.ts';
+import { BATCH_END, ChunkRingReader, newChunkRing } from './chunk-ring.ts';
 import { News } from './news.ts';
 import type { FromAssembler, ToAssembler } from './reassembly-messages.ts';
-import { RecordPacker, type RecordBatch } from './record-batch.ts';
+import type { RecordBatch } from './record-batch.ts';
 import { startThread } from './thread-script.ts';
 
 const THREADS = 2;
@@ -22,12 +23,10 @@ const BATCHES_AHEAD = 3;
 
 const idle: Worker[] = [];
 
-/** The end of a batch's part, among a thread's chunks. */
-const BATCH_DONE = Symbol('batch done');
-
 class AssemblerThread {
   private readonly worker: Worker;
-  private readonly parts: (Buffer | typeof BATCH_DONE)[] = [];
+  private readonly ring = newChunkRing(CHUNK_BYTES);
+  readonly chunks = new ChunkRingReader(this.ring);
   private batchesAhead = 0;
   private done = false;
   private failure: Error | undefined;
@@ -37,7 +36,7 @@ class AssemblerThread {
     this.worker = idle.pop() ?? startThread('assembler-thread');
     this.worker.ref();
     this.worker.on('message', this.onMessage).on('error', this.onStop).on('exit', this.onStop);
-    this.post({ type: 'start', root });
+    this.post({ type: 'start', root, ring: this.ring });
   }
 
   private post(message: ToAssembler, transfer: ArrayBuffer[] = []): void {
@@ -45,13 +44,7 @@ class AssemblerThread {
   }
 
   private readonly onMessage = (message: FromAssembler): void => {
-    if (message.type === 'chunk') {
-      const { buffer, byteOffset, byteLength } = message.bytes;
-      this.parts.push(Buffer.from(buffer, byteOffset, byteLength));
-    } else if (message.type === 'batch-done') {
-      this.batchesAhead--;
-      this.parts.push(BATCH_DONE);
-    } else if (message.type === 'done') this.done = true;
+    if (message.type === 'done') this.done = true;
     else this.fail(new ShaleError(message.code as ErrorCode, message.message));
     this.news.tell();
   };
@@ -79,26 +72,27 @@ class AssemblerThread {
     this.post({ type: 'end' });
   }
 
-  /** The next chunk of the batch under way; BATCH_DONE at its end, undefined after the last. */
-  async next(): Promise<Buffer | typeof BATCH_DONE | undefined> {
+  /** The next chunk of the batch under way; BATCH_END at its end, undefined after the last. */
+  async next(): Promise<Buffer | typeof BATCH_END | undefined> {
     for (;;) {
       if (this.failure) throw this.failure;
-      const part = this.parts.shift();
-      if (part) return part;
+      const item = this.chunks.take();
+      if (item === BATCH_END) {
+        this.batchesAhead--;
+        this.news.tell();
+      }
+      if (item !== undefined) return item;
+      // (the thread publishes everything before it says it is done)
       if (this.done) return undefined;
-      await this.news.wait();
+      await Promise.race([this.chunks.more(), this.news.wait()]);
     }
-  }
-
-  /** A chunk of this thread's was taken; `reusable` is memory it may fill again. */
-  taken(reusable: ArrayBuffer | undefined): void {
-    this.post({ type: 'taken', ...(reusable && { reusable }) }, reusable ? [reusable] : []);
   }
 
   /** Keep the thread for the next reassembly when this one ran to its end; else end it. */
   release(): void {
     const reusable = this.done && !this.failure;
     this.fail(new Error('the reassembly was stopped')); // a feed still waiting to send stops
+    this.chunks.stop(); // a thread still waiting for memory stops
     this.worker.off('message', this.onMessage).off('error', this.onStop).off('exit', this.onStop);
     if (reusable && idle.length < THREADS) {
       this.worker.unref();
@@ -107,17 +101,14 @@ class AssemblerThread {
   }
 }
 
-/** Send every record, batch by batch to each thread in turn, then the end to all. */
-async function feed(records: AsyncIterable<TarSplitEntry>, threads: AssemblerThread[]) {
-  const packer = new RecordPacker();
-  let batches = 0;
-  const send = () => threads[batches++ % threads.length]!.send(packer.take());
+/** Send every batch, to each thread in turn, then the end to all. */
+async function feed(batches: AsyncIterable<RecordBatch>, threads: AssemblerThread[]) {
+  let sent = 0;
   try {
-    for await (const record of records) {
+    for await (const batch of batches) {
       if (threads.some((thread) => thread.failed)) return;
-      if (packer.add(record)) await send();
+      await threads[sent++ % threads.length]!.send(batch);
     }
-    if (!packer.empty) await send();
     for (const thread of threads) thread.end();
   } catch (err) {
     for (const thread of threads) thread.fail(err as Error);
@@ -125,27 +116,25 @@ async function feed(records: AsyncIterable<TarSplitEntry>, threads: AssemblerThr
 }
 
 /**
- * The original tar the records describe, bodies read from the tree at `root`. A chunk's memory
- * is filled again once the chunk after the next is asked for: a consumer keeps a chunk longer by
- * copying it (store ingest's `chunksOutliveNext`: one chunk is written while the next is made).
+ * The original tar the record batches describe (readTarSplitBatches), bodies read from the tree
+ * at `root`. A chunk's memory (shared with the thread that made it, chunk-ring.ts) is filled
+ * again once the next chunk is asked for: a consumer that keeps a chunk longer copies it.
  */
 export async function* reassembleTar(
-  records: AsyncIterable<TarSplitEntry>,
+  batches: AsyncIterable<RecordBatch>,
   root: string,
 ): AsyncGenerator<Buffer> {
   const threads = Array.from({ length: THREADS }, () => new AssemblerThread(root));
   try {
-    const feeding = feed(records, threads);
-    let previous: Buffer | undefined;
+    const feeding = feed(batches, threads);
     for (let batch = 0; ; batch++) {
       const thread = threads[batch % THREADS]!;
       let part = await thread.next();
       if (part === undefined) break; // no such batch: every part was given
-      for (; part !== BATCH_DONE; part = await thread.next()) {
+      for (; part !== BATCH_END; part = await thread.next()) {
         if (part === undefined) throw new Error('a reassembly thread ended within a batch');
         yield part;
-        thread.taken(previous?.buffer as ArrayBuffer | undefined);
-        previous = part;
+        thread.chunks.release();
       }
     }
     await feeding;

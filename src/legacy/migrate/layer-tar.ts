@@ -9,15 +9,15 @@
 import type { Readable } from 'node:stream';
 import { changes, exportChanges } from '../../archive/changes/index.ts';
 import { createReadStream } from 'node:fs';
-import { readTarSplit, reassembleTar } from '../../archive/tar-split/index.ts';
+import { readTarSplitBatches, reassembleTar } from '../../archive/tar-split/index.ts';
 import { ShaleError } from '../../core/errors.ts';
+import type { IngestResult, Store } from '../../store/index.ts';
 import { packDiffDir } from './diff-tar.ts';
 import type { GraphImage } from './graph.ts';
 
 /** The original tar of `image` (which has `tarData`); errors as reassembleTar's. */
 export function reassembledLayer(image: GraphImage & { tarData: string }): AsyncIterable<Buffer> {
-  const records = readTarSplit(createReadStream(image.tarData));
-  return reassembleTar(records, image.files.dir);
+  return reassembleTar(readTarSplitBatches(createReadStream(image.tarData)), image.files.dir);
 }
 
 /** The layer of `image` rebuilt from the driver's directories (`parent`: its parent image). */
@@ -40,4 +40,50 @@ export function rebuiltLayer(image: GraphImage, parent: GraphImage | undefined):
     );
   }
   return exportChanges(files.dir, changes(files.dir, parent?.files.dir));
+}
+
+/**
+ * The layer tar of `image` into the store: reassembled when it can be, else rebuilt, with a
+ * warning saying why (and one when its DiffID is not the one a Docker 1.10 migration recorded).
+ */
+export async function ingestLayerTar(
+  store: Store,
+  image: GraphImage,
+  parent: GraphImage | undefined,
+  warn: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<IngestResult> {
+  const rebuilt = `so its layer is rebuilt from the ${image.files.dir} directory, with a DiffID (and image ID) of its own`;
+  if (image.tarData === undefined) {
+    warn(`legacy image ${image.id} has no tar-split metadata (a Docker 1.6/1.7 graph), ${rebuilt}`);
+  } else {
+    let failure: Error | undefined;
+    const original = async function* (tarData: string) {
+      try {
+        yield* reassembledLayer({ ...image, tarData });
+      } catch (err) {
+        failure = err as Error;
+        throw err;
+      }
+    };
+    try {
+      const blob = await store.content.ingest(original(image.tarData), undefined, {
+        signal,
+        writeOnThisThread: true,
+      });
+      if (image.dockerDiffId !== undefined && blob.digest !== image.dockerDiffId) {
+        warn(
+          `legacy image ${image.id}: its reassembled layer has DiffID ${blob.digest}, but the ` +
+            `Docker migration recorded ${image.dockerDiffId}`,
+        );
+      }
+      return blob;
+    } catch (err) {
+      if (failure === undefined || signal?.aborted) throw err;
+      warn(
+        `legacy image ${image.id}: its original layer cannot be reassembled (${failure.message}), ${rebuilt}`,
+      );
+    }
+  }
+  return store.content.ingest(rebuiltLayer(image, parent), undefined, { signal });
 }

@@ -10,8 +10,10 @@
  * skips images that have one (recomputing only their IDs), so an interrupted migration resumes.
  * What a Docker 1.10 migration of the same graph recorded (its DiffIDs, its image IDs) is checked
  * against: a difference is warned about. An image that fails is rolled back and reported, and its
- * descendants are skipped. Tags from `repositories-<driver>` are then applied to the images that
- * migrated.
+ * descendants are skipped (so are images whose parents lead back to themselves: order.ts). Tags
+ * from `repositories-<driver>` are then applied to the images that migrated. A layer is made (both
+ * reassembly threads busy) while the image before is registered, so the threads do not wait for
+ * the store's writes; images are still registered, and reported, parents first.
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -24,7 +26,8 @@ import {
   type Store,
 } from '../../store/index.ts';
 import { LegacyGraph, type GraphImage } from './graph.ts';
-import { reassembledLayer, rebuiltLayer } from './layer-tar.ts';
+import { ingestLayerTar } from './layer-tar.ts';
+import { migrationOrder, type MigrationOrder } from './order.ts';
 
 export interface MigratedLegacyImage {
   legacyId: string;
@@ -53,68 +56,23 @@ export interface MigrateOptions {
 interface Done {
   chainId: Digest;
   migrated: MigratedImage;
+  resumed: boolean;
 }
 
-/** The layer tar of `image` into the store: reassembled when it can be, else rebuilt. */
-async function ingestLayer(
-  store: Store,
-  image: GraphImage,
-  parent: GraphImage | undefined,
-  warn: (message: string) => void,
-  signal?: AbortSignal,
-): Promise<IngestResult> {
-  const rebuilt = `so its layer is rebuilt from the ${image.files.dir} directory, with a DiffID (and image ID) of its own`;
-  if (image.tarData === undefined) {
-    warn(`legacy image ${image.id} has no tar-split metadata (a Docker 1.6/1.7 graph), ${rebuilt}`);
-  } else {
-    let failure: Error | undefined;
-    const original = async function* (tarData: string) {
-      try {
-        yield* reassembledLayer({ ...image, tarData });
-      } catch (err) {
-        failure = err as Error;
-        throw err;
-      }
-    };
-    try {
-      const blob = await store.content.ingest(original(image.tarData), undefined, {
-        signal,
-        chunksOutliveNext: true,
-      });
-      if (image.dockerDiffId !== undefined && blob.digest !== image.dockerDiffId) {
-        warn(
-          `legacy image ${image.id}: its reassembled layer has DiffID ${blob.digest}, but the ` +
-            `Docker migration recorded ${image.dockerDiffId}`,
-        );
-      }
-      return blob;
-    } catch (err) {
-      if (failure === undefined || signal?.aborted) throw err;
-      warn(
-        `legacy image ${image.id}: its original layer cannot be reassembled (${failure.message}), ${rebuilt}`,
-      );
-    }
-  }
-  return store.content.ingest(rebuiltLayer(image, parent), undefined, { signal });
-}
-
-/** The layer of `image`, registered on its parent's layer. */
+/** The layer `blob` of an image, registered on its parent's layer. */
 async function registerImageLayer(
   write: ImageWrite,
-  image: GraphImage,
-  parent: { image: GraphImage; chainId: Digest } | undefined,
-  warn: (message: string) => void,
+  blob: IngestResult,
+  parentChainId: Digest | undefined,
   signal?: AbortSignal,
 ): Promise<LayerRecord> {
   const { store } = write;
-  const blob = await ingestLayer(store, image, parent?.image, warn, signal);
-  await write.noteBlob(blob.digest, blob.existed);
   // A plain tar is its own DiffID: nothing to read again to learn it.
   if (!(await store.layers.blobInfo(blob.digest))) {
     const facts = { diffId: blob.digest, compression: 'none' as const };
     await store.layers.recordBlobInfo(blob.digest, { ...facts, uncompressedSize: blob.size });
   }
-  const layer = await write.registerLayer(parent?.chainId, blob.digest, {
+  const layer = await write.registerLayer(parentChainId, blob.digest, {
     expectedDiffId: blob.digest,
     ...(signal && { signal }),
   });
@@ -122,8 +80,8 @@ async function registerImageLayer(
 }
 
 class Migration {
-  private readonly done = new Map<string, Done>();
-  private readonly failed = new Map<string, string>();
+  /** Each image's migration, begun in order or (its layer) a little ahead, by legacy ID. */
+  private readonly tasks = new Map<string, Promise<Done>>();
   readonly result: MigrationResult = { images: [], failed: [], references: [] };
 
   constructor(
@@ -132,77 +90,105 @@ class Migration {
     private readonly options: MigrateOptions,
     /** Image IDs a Docker 1.10 migration of the graph gave, by legacy ID. */
     private readonly dockerIds: ReadonlyMap<string, Digest>,
+    private readonly plan: MigrationOrder,
   ) {}
 
   private warn = (message: string): void => this.options.onWarning?.(message);
 
-  /** Migrate `id` after its ancestors; undefined when it (or an ancestor) failed. */
-  async migrate(id: string): Promise<Done | undefined> {
-    if (this.done.has(id)) return this.done.get(id);
-    if (this.failed.has(id)) return undefined;
-    this.options.signal?.throwIfAborted();
-    try {
-      const image = await this.graph.image(id);
-      const parent = image.parent === undefined ? undefined : await this.migrate(image.parent);
-      if (image.parent !== undefined && !parent)
-        throw new ShaleError('ERR_NOT_FOUND', `its parent ${image.parent} was not migrated`);
-      const { done, resumed } = await this.migrateOne(image, parent);
-      const dockerId = this.dockerIds.get(id);
-      if (dockerId !== undefined && dockerId !== done.migrated.id) {
-        this.warn(
-          `legacy image ${id} migrates to ${done.migrated.id}, but the Docker migration gave it ${dockerId}`,
-        );
+  /** Migrate every image, parents first, and report each in that order. */
+  async run(): Promise<void> {
+    for (const id of this.plan.order) {
+      this.options.signal?.throwIfAborted();
+      try {
+        const { migrated, resumed } = await this.task(id);
+        const entry = { legacyId: id, imageId: migrated.id, resumed };
+        this.result.images.push(entry);
+        this.options.onImage?.(entry);
+      } catch (err) {
+        if (this.options.signal?.aborted) throw err;
+        this.result.failed.push({ legacyId: id, reason: (err as Error).message });
       }
-      this.done.set(id, done);
-      const entry = { legacyId: id, imageId: done.migrated.id, resumed };
-      this.result.images.push(entry);
-      this.options.onImage?.(entry);
-      return done;
-    } catch (err) {
-      if (this.options.signal?.aborted) throw err;
-      this.failed.set(id, (err as Error).message);
-      this.result.failed.push({ legacyId: id, reason: (err as Error).message });
-      return undefined;
     }
   }
 
-  private async migrateOne(
+  /** The migration of `id`, begun now unless it is under way. */
+  private task(id: string): Promise<Done> {
+    let task = this.tasks.get(id);
+    if (!task) {
+      task = this.migrate(id);
+      task.catch(() => undefined); // reported by run, in order
+      this.tasks.set(id, task);
+    }
+    return task;
+  }
+
+  /** Begin the migration of the image after `id` (its layer is made while `id` is registered). */
+  private beginNext(id: string): void {
+    const next = this.plan.order[this.plan.order.indexOf(id) + 1];
+    if (next !== undefined) void this.task(next);
+  }
+
+  private async migrate(id: string): Promise<Done> {
+    this.options.signal?.throwIfAborted();
+    if (this.plan.cyclic.has(id))
+      throw new ShaleError('ERR_BAD_RECORD', `its parents lead back to itself`);
+    const image = await this.graph.image(id);
+    const parent =
+      image.parent === undefined
+        ? undefined
+        : this.task(image.parent).catch(() => {
+            throw new ShaleError('ERR_NOT_FOUND', `its parent ${image.parent} was not migrated`);
+          });
+    parent?.catch(() => undefined); // seen where it is awaited
+    const done = (await this.resumed(image, parent)) ?? (await this.write(image, parent));
+    const dockerId = this.dockerIds.get(id);
+    if (dockerId !== undefined && dockerId !== done.migrated.id) {
+      this.warn(
+        `legacy image ${id} migrates to ${done.migrated.id}, but the Docker migration gave it ${dockerId}`,
+      );
+    }
+    return done;
+  }
+
+  /** An image an earlier run migrated: its IDs again, from what the store keeps of it. */
+  private async resumed(
     image: GraphImage,
-    parent: Done | undefined,
-  ): Promise<{ done: Done; resumed: boolean }> {
+    parent: Promise<Done> | undefined,
+  ): Promise<Done | undefined> {
     const { store } = this;
     const earlier = await store.legacy.get(image.id);
-    if (earlier && (await store.images.get(earlier.image))) {
-      const layer = await store.layers.get(earlier.layer);
-      if (!layer) throw new ShaleError('ERR_NOT_FOUND', `its layer ${earlier.layer} is gone`);
-      const done = {
-        chainId: layer.chainId,
-        migrated: migrateLegacyImage(image.json, layer.diffId, parent?.migrated),
-      };
-      if (done.migrated.id !== earlier.image) {
-        throw new ShaleError(
-          'ERR_INVALID_ARGUMENT',
-          `its ID already names another image in the store (${earlier.image})`,
-        );
-      }
-      return { done, resumed: true };
-    }
-    return writeImages(store, async (write) => {
-      const parentLayer = parent && {
-        image: await this.graph.image(image.parent!),
-        chainId: parent.chainId,
-      };
-      const layer = await registerImageLayer(
-        write,
-        image,
-        parentLayer,
-        this.warn,
-        this.options.signal,
+    if (!earlier || !(await store.images.get(earlier.image))) return undefined;
+    const layer = await store.layers.get(earlier.layer);
+    if (!layer) throw new ShaleError('ERR_NOT_FOUND', `its layer ${earlier.layer} is gone`);
+    const migrated = migrateLegacyImage(image.json, layer.diffId, (await parent)?.migrated);
+    if (migrated.id !== earlier.image) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `its ID already names another image in the store (${earlier.image})`,
       );
-      const migrated = migrateLegacyImage(image.json, layer.diffId, parent?.migrated);
+    }
+    return { chainId: layer.chainId, migrated, resumed: true };
+  }
+
+  /**
+   * Write the image: its layer blob first (the next image's begins once it is in), then, once
+   * its parent is migrated, its layer on the parent's and its config; rolled back if it fails.
+   */
+  private write(image: GraphImage, parent: Promise<Done> | undefined): Promise<Done> {
+    const { store, options } = this;
+    return writeImages(store, async (write) => {
+      const parentImage =
+        image.parent === undefined ? undefined : await this.graph.image(image.parent);
+      const blob = await ingestLayerTar(store, image, parentImage, this.warn, options.signal);
+      await write.noteBlob(blob.digest, blob.existed);
+      this.beginNext(image.id);
+      const before = await parent;
+      options.signal?.throwIfAborted(); // (begun ahead, it is stopped with the images before it)
+      const layer = await registerImageLayer(write, blob, before?.chainId, options.signal);
+      const migrated = migrateLegacyImage(image.json, layer.diffId, before?.migrated);
       await write.commit({
         config: migrated.config,
-        ...(parent && { parent: parent.migrated.id }),
+        ...(before && { parent: before.migrated.id }),
         legacyIds: async (id) => {
           await store.legacy.add({
             id: image.id,
@@ -215,14 +201,14 @@ class Migration {
           });
         },
       });
-      return { done: { chainId: layer.chainId, migrated }, resumed: false };
+      return { chainId: layer.chainId, migrated, resumed: false };
     });
   }
 
   async applyTags(): Promise<void> {
     const repositories = await this.graph.repositories();
     if (!repositories) return;
-    const mapping = new Map([...this.done].map(([id, done]) => [id, done.migrated.id]));
+    const mapping = new Map(this.result.images.map((image) => [image.legacyId, image.imageId]));
     for (const { reference, imageId } of migrateLegacyTags(repositories, mapping)) {
       await this.store.references.set(reference, imageId);
       this.result.references.push(reference.toString());
@@ -237,9 +223,9 @@ export async function migrateDockerRoot(
   options: MigrateOptions = {},
 ): Promise<MigrationResult> {
   const graph = await LegacyGraph.open(dockerRoot, options.driver);
-  const ids = await graph.ids();
-  const migration = new Migration(store, graph, options, await graph.dockerImageIds());
-  for (const id of ids) await migration.migrate(id);
+  const plan = await migrationOrder(graph, await graph.ids());
+  const migration = new Migration(store, graph, options, await graph.dockerImageIds(), plan);
+  await migration.run();
   await migration.applyTags();
   return migration.result;
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { digestOf, parseDigest, type Digest, type DigestAlgorithm } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { storeWriteFailure, type Writing } from '../disk-errors.ts';
-import { checkFileLength, writeFully } from '../write-fully.ts';
+import { checkFileLength, writeFully, writeFullySync } from '../write-fully.ts';
 import { ownedTempPath } from '../temp-names.ts';
 import { Writeback } from './writeback.ts';
 
@@ -25,11 +25,12 @@ export interface Expected {
 export interface IngestOptions {
   signal?: AbortSignal;
   /**
-   * The source leaves a chunk as it gave it until the chunk after the next is asked for, so a
-   * chunk may still be on its way to the disk while the source makes the next: the write of one
-   * and the making of the next overlap. Without it each chunk is written before the next is asked for.
+   * Write each chunk on this thread, blocking it for the write, instead of through the thread
+   * pool: for a source made on other threads, when this one has nothing to do while a chunk is
+   * written, a hand-off to the pool and back per chunk costs more than the write (a reassembled
+   * layer: 12% of `migrate`'s time). Either way a chunk is written before the next is asked for.
    */
-  chunksOutliveNext?: boolean;
+  writeOnThisThread?: boolean;
 }
 
 export interface IngestResult {
@@ -96,26 +97,22 @@ async function copyHashing(
   const hash = createHash(algorithm);
   const writeback = new Writeback(file.handle);
   let size = 0;
-  let inFlight: Promise<void> | undefined;
-  const write = (chunk: Uint8Array, at: number) => {
-    const written = writeFully(file.handle, [chunk]).catch((err: unknown) => {
+  const write = async (chunk: Uint8Array, at: number) => {
+    try {
+      if (options.writeOnThisThread) writeFullySync(file.handle, chunk);
+      else await writeFully(file.handle, [chunk]);
+    } catch (err) {
       throw storeWriteFailure(err, file.path, writing(expected, at));
-    });
-    written.catch(() => undefined); // seen by the await that follows, unless the source failed first
-    return written;
+    }
   };
   for await (const chunk of source) {
     options.signal?.throwIfAborted();
     checkSize(size + chunk.length, expected);
     hash.update(chunk);
-    await inFlight;
-    inFlight = write(chunk, size);
-    // a source that may reuse its buffer waits for the write before making the next chunk
-    if (!options.chunksOutliveNext) await inFlight;
+    await write(chunk, size);
     size += chunk.length;
     writeback.wrote(chunk.length);
   }
-  await inFlight;
   try {
     await writeback.sync();
   } catch (err) {
