@@ -1,6 +1,10 @@
 /**
  * The per-entry work of applyLayer: whiteouts, opaque markers and each entry type, with every path
  * resolved inside the root and no pre-existing non-directory inode modified (copy-up instead).
+ *
+ * Most entries are applied synchronously: `apply` returns a promise only for work that has to wait
+ * (a body not yet read in full, xattrs, AUFS sources, device nodes, copy-ups), and undefined when
+ * the entry is done, so that a small file costs its system calls and no promise.
  */
 import {
   closeSync,
@@ -26,7 +30,13 @@ import {
 } from '../tar/index.ts';
 import { cleanSegments, display } from './clean.ts';
 import { errno, inodeKey, joinPath, lstatOrNull } from './fs-path.ts';
-import { applyMetadata, entryTimes, restampDirectories, type DirStamp } from './metadata.ts';
+import {
+  applyMetadata,
+  entryTimes,
+  restampDirectories,
+  type DirStamp,
+  type MetadataTarget,
+} from './metadata.ts';
 import { copyUp, makeNode, removeAll, type NodeKind } from './nodes.ts';
 import { PlnkStash } from './plnk.ts';
 import { ScopeResolver } from './resolve.ts';
@@ -77,7 +87,8 @@ export class Applier {
     this.options.onWarning?.({ code, path: segs.join('/'), message });
   }
 
-  async apply(entry: TarEntry): Promise<void> {
+  /** Apply one entry; a promise when the work had to wait, undefined when it is done. */
+  apply(entry: TarEntry): Promise<void> | undefined {
     const { header } = entry;
     const segs = cleanSegments(header.name);
     if (
@@ -85,35 +96,32 @@ export class Applier {
       segs[0] === AUFS_PLNK &&
       (header.typeflag === TypeFlag.regular || header.typeflag === TypeFlag.regularOld)
     ) {
-      await this.plnk.stash(segs[1]!, entry);
-      return;
+      return this.plnk.stash(segs[1]!, entry);
     }
     const wh = classifyWhiteout(segs);
-    if (wh.kind === 'metadata') return;
+    if (wh.kind === 'metadata') return undefined;
     if (wh.kind === 'remove') {
       const dir = this.resolver.resolveDir(wh.dir, false);
-      if (dir === null) return; // nothing there to delete
-      this.remove([...dir, wh.name]);
-      return;
+      if (dir !== null) this.remove([...dir, wh.name]); // else nothing there to delete
+      return undefined;
     }
     if (wh.kind === 'opaque') {
       const dir = this.resolver.resolveDir(wh.dir, false);
-      if (dir === null) return;
+      if (dir === null) return undefined;
       const prefix = dir.length === 0 ? '' : `${dir.join('/')}/`;
       for (const child of readdirSync(joinPath(this.root, dir), { encoding: 'buffer' })) {
         const name = child.toString('latin1');
         if (!this.unpacked.has(prefix + name)) this.remove([...dir, name]);
       }
-      return;
+      return undefined;
     }
 
     if (segs.length === 0) {
       if (header.typeflag !== TypeFlag.directory) {
         throw new ShaleError('ERR_BAD_TAR', `a ${typeName(header)} entry names the layer root`);
       }
-      await this.applyMeta([], header, 'dir');
       this.dirStamps.push({ segs: [], ...entryTimes(header) });
-      return;
+      return this.applyMeta([], header, 'dir');
     }
 
     if (!SUPPORTED_TYPES.has(header.typeflag)) {
@@ -131,55 +139,26 @@ export class Applier {
     switch (header.typeflag) {
       case TypeFlag.directory:
         this.replace(real, true, () => mkdirSync(full, { mode: 0o700 }));
-        await this.applyMeta(real, header, 'dir');
         this.dirStamps.push({ segs: real, ...entryTimes(header) });
-        return;
+        return this.applyMeta(real, header, 'dir');
       case TypeFlag.regular:
       case TypeFlag.regularOld:
       case TypeFlag.contiguous:
-        await this.writeFile(real, header, entry.body);
-        return;
+        return this.writeFile(real, header, entry.bufferedBody() ?? entry.body);
       case TypeFlag.symlink:
         if (header.linkname === '') {
           throw new ShaleError('ERR_BAD_TAR', `symlink ${display(header.name)} has no target`);
         }
         this.replace(real, false, () => symlinkSync(byteStringToBuffer(header.linkname), full));
-        await this.applyMeta(real, header, 'symlink', this.created(full));
-        return;
+        return this.applyMeta(real, header, 'symlink', this.created(full));
       case TypeFlag.hardLink:
         if (lstatOrNull(full) !== null) this.remove(real);
-        await this.hardLink(real, header);
-        return;
+        return this.hardLink(real, header);
       case TypeFlag.fifo:
       case TypeFlag.charDevice:
-      case TypeFlag.blockDevice: {
-        const kind: NodeKind =
-          header.typeflag === TypeFlag.fifo
-            ? 'fifo'
-            : header.typeflag === TypeFlag.charDevice
-              ? 'char'
-              : 'block';
+      case TypeFlag.blockDevice:
         if (lstatOrNull(full) !== null) this.remove(real);
-        if (kind !== 'fifo' && !this.isRoot) {
-          this.warn('WARN_DEVICE_SKIPPED', real, `${kind} device skipped: not running as root`);
-          return;
-        }
-        const made = await makeNode(
-          joinPath(this.root, parent),
-          byteStringToBuffer(name),
-          kind,
-          0o600,
-          header.devmajor,
-          header.devminor,
-        );
-        if (!made.ok) {
-          if (kind === 'fifo') throw new Error(`mkfifo failed: ${made.message}`);
-          this.warn('WARN_DEVICE_SKIPPED', real, `${kind} device skipped: ${made.message}`);
-          return;
-        }
-        await this.applyMeta(real, header, 'file', this.created(full));
-        return;
-      }
+        return this.applyNode(parent, name, header);
       default:
         throw new ShaleError(
           'ERR_UNSUPPORTED',
@@ -189,7 +168,7 @@ export class Applier {
   }
 
   /** The real parent directory of the entry at `segs`, created (0755) where missing. */
-  private resolveParent(segs: readonly ByteString[]): ByteString[] {
+  private resolveParent(segs: readonly ByteString[]): readonly ByteString[] {
     return this.resolver.resolveDir(segs.slice(0, -1), true, (real) => {
       this.unpacked.add(real.join('/'));
     })!;
@@ -222,6 +201,39 @@ export class Applier {
     }
   }
 
+  /** A FIFO or device node at `parent/name` (nothing there any more). */
+  private async applyNode(
+    parent: readonly ByteString[],
+    name: ByteString,
+    header: TarHeader,
+  ): Promise<void> {
+    const real = [...parent, name];
+    const kind: NodeKind =
+      header.typeflag === TypeFlag.fifo
+        ? 'fifo'
+        : header.typeflag === TypeFlag.charDevice
+          ? 'char'
+          : 'block';
+    if (kind !== 'fifo' && !this.isRoot) {
+      this.warn('WARN_DEVICE_SKIPPED', real, `${kind} device skipped: not running as root`);
+      return;
+    }
+    const made = await makeNode(
+      joinPath(this.root, parent),
+      byteStringToBuffer(name),
+      kind,
+      0o600,
+      header.devmajor,
+      header.devminor,
+    );
+    if (!made.ok) {
+      if (kind === 'fifo') throw new Error(`mkfifo failed: ${made.message}`);
+      this.warn('WARN_DEVICE_SKIPPED', real, `${kind} device skipped: ${made.message}`);
+      return;
+    }
+    await this.applyMeta(real, header, 'file', this.created(joinPath(this.root, real)));
+  }
+
   /** Stats of an inode this apply just created, which marks it as ours. */
   private created(full: Buffer): Stats {
     const st = lstatSync(full);
@@ -231,32 +243,49 @@ export class Applier {
 
   /**
    * Create a regular file exclusively (never following or reusing what was there), fill it, and
-   * set its metadata through the descriptor.
+   * set its metadata through the descriptor. A body given whole is written synchronously.
    */
-  private async writeFile(
+  private writeFile(
     real: ByteString[],
     header: TarHeader,
-    body: AsyncIterable<Buffer>,
-  ): Promise<void> {
+    body: Buffer | AsyncIterable<Buffer>,
+  ): Promise<void> | undefined {
     const full = joinPath(this.root, real);
     let fd = -1;
     this.replace(real, false, () => (fd = openSync(full, CREATE_FLAGS, header.mode & 0o777)));
+    let pending: Promise<void> | undefined;
     try {
       const created = fstatSync(fd);
       this.ours.add(inodeKey(created));
-      let written = 0;
-      for await (const chunk of body) {
-        this.options.signal?.throwIfAborted();
-        for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
-        written += chunk.length;
+      const target = { path: full, fd, created };
+      if (Buffer.isBuffer(body)) {
+        writeAll(fd, body);
+        checkSize(header, body.length);
+        pending = applyMetadata(this, real, header, 'file', target);
+      } else {
+        pending = this.streamFile(real, header, target, body);
       }
-      if (written !== header.size) {
-        throw new ShaleError('ERR_BAD_TAR', `entry ${display(header.name)} body is short`);
-      }
-      await applyMetadata(this, real, header, 'file', { path: full, fd, created });
     } finally {
-      closeSync(fd);
+      if (pending === undefined) closeSync(fd);
     }
+    return pending?.finally(() => closeSync(fd));
+  }
+
+  /** The rest of writeFile for a body that comes in pieces (the caller closes the descriptor). */
+  private async streamFile(
+    real: ByteString[],
+    header: TarHeader,
+    target: MetadataTarget & { fd: number },
+    body: AsyncIterable<Buffer>,
+  ): Promise<void> {
+    let written = 0;
+    for await (const chunk of body) {
+      this.options.signal?.throwIfAborted();
+      writeAll(target.fd, chunk);
+      written += chunk.length;
+    }
+    checkSize(header, written);
+    await applyMetadata(this, real, header, 'file', target);
   }
 
   async cleanup(): Promise<void> {
@@ -309,12 +338,12 @@ export class Applier {
    * Header metadata, only ever on directories or inodes this apply created (`created`: the inode
    * was made just now, with these stats).
    */
-  private async applyMeta(
+  private applyMeta(
     real: ByteString[],
     header: TarHeader,
     kind: 'dir' | 'file' | 'symlink',
     created?: Stats,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const path = joinPath(this.root, real);
     if (created === undefined) {
       const st = lstatSync(path);
@@ -322,11 +351,21 @@ export class Applier {
         throw new Error(`internal: refusing to modify a pre-existing inode at ${display(real)}`);
       }
     }
-    await applyMetadata(this, real, header, kind, { path, ...(created && { created }) });
+    return applyMetadata(this, real, header, kind, { path, ...(created && { created }) });
   }
 
   finish(): void {
     restampDirectories(this.root, this.dirStamps, this.unsureStamps);
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
+}
+
+function checkSize(header: TarHeader, written: number): void {
+  if (written !== header.size) {
+    throw new ShaleError('ERR_BAD_TAR', `entry ${display(header.name)} body is short`);
   }
 }
 

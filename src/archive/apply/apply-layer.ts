@@ -60,7 +60,8 @@ export async function applyLayer(
         );
       }
       try {
-        await applier.apply(entry);
+        const pending = applier.apply(entry);
+        if (pending !== undefined) await pending;
       } catch (err) {
         if (isShaleError(err) || !BAD_TAR_ERRNOS.has(errno(err) ?? '')) throw err;
         throw new ShaleError(

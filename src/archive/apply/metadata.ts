@@ -2,6 +2,7 @@
  * Entry metadata on disk: owner, xattrs, mode and times in Docker's order (chown before chmod,
  * since it clears set-id bits), by path for what the applier did not open and by descriptor for
  * the regular files it writes, and the final re-stamp of directory times after all entries.
+ * Only xattrs may wait (their fallback runs a tool); everything else is a synchronous call.
  */
 import {
   chmodSync,
@@ -47,39 +48,57 @@ const PERMISSION_BITS = 0o7777;
 
 /**
  * Apply the header's owner, xattrs, mode (not on symlinks) and times. `created` is the inode's
- * state right after we created it: a chown or chmod that would change nothing is skipped.
+ * state right after we created it: a chown or chmod that would change nothing is skipped. Done
+ * synchronously unless there are xattrs to set: then the returned promise says when.
  */
-export async function applyMetadata(
+export function applyMetadata(
   ctx: MetadataContext,
   real: ByteString[],
   header: TarHeader,
   kind: 'dir' | 'file' | 'symlink',
   target: MetadataTarget,
-): Promise<void> {
-  const { path, fd, created } = target;
-  if (
-    ctx.sameOwner &&
-    !(created !== undefined && created.uid === header.uid && created.gid === header.gid)
-  ) {
-    try {
-      if (fd !== undefined) fchownSync(fd, header.uid, header.gid);
-      else lchownSync(path, header.uid, header.gid);
-    } catch (err) {
-      if (errno(err) !== 'EPERM' && errno(err) !== 'EINVAL') throw err;
-      ctx.warn('WARN_OWNER_REFUSED', real, `lchown ${header.uid}:${header.gid} refused`);
-    }
+): Promise<void> | undefined {
+  setOwner(ctx, real, header, target);
+  if (header.xattrs.size === 0) {
+    setModeAndTimes(header, kind, target);
+    return undefined;
   }
-  if (header.xattrs.size > 0) {
-    for (const failure of await setXattrs(path, header.xattrs)) {
+  return setXattrs(target.path, header.xattrs).then((failures) => {
+    for (const failure of failures) {
       ctx.warn(
         'WARN_XATTR_REFUSED',
         real,
         `xattr ${display(failure.name)} refused: ${failure.message}`,
       );
     }
+    setModeAndTimes(header, kind, target);
+  });
+}
+
+function setOwner(
+  ctx: MetadataContext,
+  real: ByteString[],
+  header: TarHeader,
+  { path, fd, created }: MetadataTarget,
+): void {
+  if (!ctx.sameOwner) return;
+  if (created !== undefined && created.uid === header.uid && created.gid === header.gid) return;
+  try {
+    if (fd !== undefined) fchownSync(fd, header.uid, header.gid);
+    else lchownSync(path, header.uid, header.gid);
+  } catch (err) {
+    if (errno(err) !== 'EPERM' && errno(err) !== 'EINVAL') throw err;
+    ctx.warn('WARN_OWNER_REFUSED', real, `lchown ${header.uid}:${header.gid} refused`);
   }
+}
+
+function setModeAndTimes(
+  header: TarHeader,
+  kind: 'dir' | 'file' | 'symlink',
+  { path, fd, created }: MetadataTarget,
+): void {
   const mode = header.mode & PERMISSION_BITS;
-  // A fresh inode never has set-id bits, so a chown above cannot have changed its mode.
+  // A fresh inode never has set-id bits, so a chown before cannot have changed its mode.
   if (kind !== 'symlink' && (created === undefined || (created.mode & PERMISSION_BITS) !== mode)) {
     if (fd !== undefined) fchmodSync(fd, mode);
     else chmodSync(path, mode);

@@ -21,9 +21,13 @@ export const MAX_SYMLINK_HOPS = 255;
 /** A real directory under the root (no symlinks in it), as a chain to its parent; null: the root. */
 type RealDir = { readonly up: RealDir; readonly name: ByteString } | null;
 
-/** A path resolved so far: its real directory, the symlinks followed to reach it, what lies below. */
+/**
+ * A path resolved so far: its real directory (also as segments), the symlinks followed to reach
+ * it, what lies below.
+ */
 interface Known {
   readonly real: RealDir;
+  readonly segs: readonly ByteString[];
   readonly hops: number;
   readonly below: Map<ByteString, Known>;
 }
@@ -35,13 +39,13 @@ function segmentsOf(dir: RealDir): ByteString[] {
 }
 
 export class ScopeResolver {
-  private known: Known = { real: null, hops: 0, below: new Map() };
+  private known: Known = { real: null, segs: [], hops: 0, below: new Map() };
 
   constructor(private readonly root: Buffer) {}
 
   /** Drop everything remembered: a directory or symlink under the root was removed. */
   forget(): void {
-    this.known = { real: null, hops: 0, below: new Map() };
+    this.known = { real: null, segs: [], hops: 0, below: new Map() };
   }
 
   /**
@@ -53,7 +57,7 @@ export class ScopeResolver {
     segs: readonly ByteString[],
     create: boolean,
     onCreate?: (real: ByteString[]) => void,
-  ): ByteString[] | null {
+  ): readonly ByteString[] | null {
     let at = this.known;
     let i = 0;
     for (let next; i < segs.length && (next = at.below.get(segs[i]!)) !== undefined; i++) {
@@ -65,7 +69,7 @@ export class ScopeResolver {
       at.below.set(segs[i]!, step);
       at = step;
     }
-    return segmentsOf(at.real);
+    return at.segs;
   }
 
   /** Resolve one more segment below `from`, following symlinks in scope. */
@@ -115,6 +119,6 @@ export class ScopeResolver {
         `${display(segmentsOf(resolved))} is not a directory but the layer puts ${display(segs)} inside it`,
       );
     }
-    return { real: resolved, hops, below: new Map() };
+    return { real: resolved, segs: segmentsOf(resolved), hops, below: new Map() };
   }
 }

@@ -19,13 +19,15 @@ export type WhiteoutKind =
   // under .wh..wh.plnk are hard-link sources, stashed by the applier before it classifies.
   | { kind: 'metadata' };
 
+const NONE: WhiteoutKind = { kind: 'none' };
+
 export function classifyWhiteout(segs: readonly ByteString[]): WhiteoutKind {
   const first = segs[0];
   if (first !== undefined && first.startsWith(WHITEOUT_META_PREFIX) && segs.length > 1) {
     return { kind: 'metadata' }; // e.g. .wh..wh.plnk/<ino>.<n>: AUFS hard-link sources
   }
   const base = segs[segs.length - 1];
-  if (base === undefined || !base.startsWith(WHITEOUT_PREFIX)) return { kind: 'none' };
+  if (base === undefined || !base.startsWith(WHITEOUT_PREFIX)) return NONE;
   const dir = segs.slice(0, -1);
   if (base === OPAQUE_MARKER) return { kind: 'opaque', dir };
   if (base.startsWith(WHITEOUT_META_PREFIX)) return { kind: 'metadata' };

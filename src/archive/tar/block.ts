@@ -5,7 +5,7 @@
 import { ShaleError } from '../../core/errors.ts';
 import { cString, type ByteString } from './bytes.ts';
 import { parseNumeric, parseOctal } from './numbers.ts';
-import { isDevice, type TarFormat } from './header.ts';
+import { isDevice, type TarHeader } from './header.ts';
 
 export const BLOCK_SIZE = 512;
 
@@ -42,21 +42,41 @@ export function field(block: Uint8Array, name: FieldName): Uint8Array {
   return block.subarray(offset, offset + length);
 }
 
+/** A numeric field, read in place. */
+function numberAt(block: Uint8Array, name: FieldName, what: string): number {
+  const [offset, length] = Field[name];
+  return parseNumeric(block, what, offset, offset + length);
+}
+
+/** A NUL-terminated text field, read in place. */
+function textAt(block: Uint8Array, name: FieldName): ByteString {
+  const [offset, length] = Field[name];
+  return cString(block, offset, offset + length);
+}
+
 export function isZeroBlock(block: Uint8Array): boolean {
   for (let i = 0; i < BLOCK_SIZE; i++) if (block[i] !== 0) return false;
   return true;
 }
 
-/** Unsigned and signed byte sums with the checksum field counted as eight spaces. */
-export function checksums(block: Uint8Array): { unsigned: number; signed: number } {
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK_SIZE; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+/**
+ * The header checksum as writers compute it: the unsigned sum of the block's bytes with the
+ * checksum field counted as eight spaces. `signed` reads the bytes as signed instead (some old
+ * writers did; Go accepts either).
+ */
+export function checksum(block: Uint8Array, signed = false): number {
+  const [chksum, chksumLength] = Field.chksum;
+  let sum = chksumLength * 0x20;
+  let high = 0; // bytes over 127: each counts 256 less when read as signed
+  for (let i = 0; i < chksum; i++) {
+    sum += block[i]!;
+    high += block[i]! >> 7;
   }
-  return { unsigned, signed };
+  for (let i = chksum + chksumLength; i < BLOCK_SIZE; i++) {
+    sum += block[i]!;
+    high += block[i]! >> 7;
+  }
+  return signed ? sum - 256 * high : sum;
 }
 
 const MAGIC_USTAR = Buffer.from('ustar\0', 'latin1');
@@ -74,12 +94,11 @@ function bytesAt(block: Uint8Array, offset: number, expected: Uint8Array): boole
 export function detectFormat(block: Uint8Array): 'v7' | 'ustar' | 'gnu' | 'star' {
   let stored: number;
   try {
-    stored = parseOctal(field(block, 'chksum'), 'chksum');
+    stored = parseOctal(block, 'chksum', Field.chksum[0], Field.chksum[0] + Field.chksum[1]);
   } catch {
     throw new ShaleError('ERR_BAD_TAR', 'invalid tar header: unreadable checksum field');
   }
-  const sums = checksums(block);
-  if (stored !== sums.unsigned && stored !== sums.signed) {
+  if (stored !== checksum(block) && stored !== checksum(block, true)) {
     throw new ShaleError(
       'ERR_BAD_TAR',
       'invalid tar header: checksum mismatch (not a tar archive, or corrupt)',
@@ -97,31 +116,15 @@ export function detectFormat(block: Uint8Array): 'v7' | 'ustar' | 'gnu' | 'star'
 export type TarDialect = 'go1.4' | 'modern';
 
 /** The fields of one header block, before any PAX or GNU long-name records are applied. */
-export interface BlockFields {
-  format: TarFormat;
-  typeflag: string;
-  name: ByteString;
-  linkname: ByteString;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  atime?: number;
-  ctime?: number;
-  uname: ByteString;
-  gname: ByteString;
-  devmajor: number;
-  devminor: number;
-}
+export type BlockFields = TarHeader;
 
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
   return true;
 }
 
-function optionalTime(bytes: Uint8Array, what: string): number | undefined {
-  return bytes[0] === 0 ? undefined : parseNumeric(bytes, what);
+function optionalTime(block: Uint8Array, name: FieldName, what: string): number | undefined {
+  return block[Field[name][0]] === 0 ? undefined : numberAt(block, name, what);
 }
 
 /** Decode a (non-zero) header block. */
@@ -131,47 +134,51 @@ export function decodeBlock(block: Uint8Array, dialect: TarDialect): BlockFields
   const fields: BlockFields = {
     format: detected,
     typeflag,
-    name: cString(field(block, 'name')),
-    linkname: cString(field(block, 'linkname')),
-    mode: parseNumeric(field(block, 'mode'), 'mode'),
-    uid: parseNumeric(field(block, 'uid'), 'uid'),
-    gid: parseNumeric(field(block, 'gid'), 'gid'),
-    size: parseNumeric(field(block, 'size'), 'size'),
-    mtime: parseNumeric(field(block, 'mtime'), 'mtime'),
+    name: textAt(block, 'name'),
+    linkname: textAt(block, 'linkname'),
+    mode: numberAt(block, 'mode', 'mode'),
+    uid: numberAt(block, 'uid', 'uid'),
+    gid: numberAt(block, 'gid', 'gid'),
+    size: numberAt(block, 'size', 'size'),
+    mtime: numberAt(block, 'mtime', 'mtime'),
+    atime: undefined,
+    ctime: undefined,
     uname: '',
     gname: '',
     devmajor: 0,
     devminor: 0,
+    xattrs: new Map(),
+    paxRecords: new Map(),
   };
   if (fields.size < 0) throw new ShaleError('ERR_BAD_TAR', 'invalid tar header: negative size');
   if (detected === 'v7') return fields;
 
-  fields.uname = cString(field(block, 'uname'));
-  fields.gname = cString(field(block, 'gname'));
+  fields.uname = textAt(block, 'uname');
+  fields.gname = textAt(block, 'gname');
   if (dialect === 'modern' || isDevice(typeflag)) {
-    fields.devmajor = parseNumeric(field(block, 'devmajor'), 'devmajor');
-    fields.devminor = parseNumeric(field(block, 'devminor'), 'devminor');
+    fields.devmajor = numberAt(block, 'devmajor', 'devmajor');
+    fields.devminor = numberAt(block, 'devminor', 'devminor');
   }
   let prefix = '';
   if (detected === 'ustar') {
-    prefix = cString(field(block, 'prefix'));
+    prefix = textAt(block, 'prefix');
   } else if (detected === 'star') {
-    prefix = cString(field(block, 'starPrefix'));
-    fields.atime = parseNumeric(field(block, 'starAtime'), 'atime');
-    fields.ctime = parseNumeric(field(block, 'starCtime'), 'ctime');
+    prefix = textAt(block, 'starPrefix');
+    fields.atime = numberAt(block, 'starAtime', 'atime');
+    fields.ctime = numberAt(block, 'starCtime', 'ctime');
   } else if (dialect === 'go1.4') {
     // Go 1.4 read the ustar prefix field of old-GNU headers too (its atime/ctime bytes).
-    prefix = cString(field(block, 'prefix'));
+    prefix = textAt(block, 'prefix');
   } else {
     try {
-      fields.atime = optionalTime(field(block, 'gnuAtime'), 'atime');
-      fields.ctime = optionalTime(field(block, 'gnuCtime'), 'ctime');
+      fields.atime = optionalTime(block, 'gnuAtime', 'atime');
+      fields.ctime = optionalTime(block, 'gnuCtime', 'ctime');
     } catch {
       // Written by Go < 1.8, which put a ustar prefix into old-GNU headers.
       fields.atime = undefined;
       fields.ctime = undefined;
       fields.format = 'v7';
-      const candidate = cString(field(block, 'prefix'));
+      const candidate = textAt(block, 'prefix');
       if (isAscii(candidate)) prefix = candidate;
     }
   }

@@ -25,8 +25,15 @@ export function byteStringToDisplay(text: ByteString): string {
   return Buffer.from(text, 'latin1').toString('utf8');
 }
 
-/** The bytes of `field` up to (not including) its first NUL, as a byte string. */
-export function cString(field: Uint8Array): ByteString {
-  const nul = field.indexOf(0);
-  return toByteString(nul === -1 ? field : field.subarray(0, nul));
+/**
+ * The bytes of `field` (or of its bytes from `start` to `end`, read in place) up to, not
+ * including, the first NUL, as a byte string.
+ */
+export function cString(field: Uint8Array, start = 0, end = field.length): ByteString {
+  let nul = start;
+  while (nul < end && field[nul] !== 0) nul++;
+  if (nul === start) return '';
+  return Buffer.isBuffer(field)
+    ? field.toString('latin1', start, nul)
+    : Buffer.from(field.buffer, field.byteOffset + start, nul - start).toString('latin1');
 }

@@ -3,7 +3,7 @@
  * fit ustar (long names and link targets, big numbers, sub-second mtimes, xattrs).
  */
 import { ShaleError } from '../../core/errors.ts';
-import { BLOCK_SIZE, checksums, field, type FieldName } from './block.ts';
+import { BLOCK_SIZE, checksum, field, type FieldName } from './block.ts';
 import type { ByteString } from './bytes.ts';
 import { isDevice, TypeFlag, type TarHeaderInit } from './header.ts';
 import { octalCapacity, writeBase256, writeOctal } from './numbers.ts';
@@ -67,7 +67,7 @@ function numberField(
 function finishBlock(block: Buffer): void {
   const chk = field(block, 'chksum');
   chk.fill(0x20);
-  const sum = checksums(block).unsigned;
+  const sum = checksum(block);
   writeOctal(chk.subarray(0, 7), sum);
   chk[7] = 0x20;
 }

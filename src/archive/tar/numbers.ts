@@ -6,15 +6,22 @@ import { ShaleError } from '../../core/errors.ts';
 
 const SPACE_OR_NUL = (b: number) => b === 0x20 || b === 0x00;
 
-/** Decode a numeric field; throws ERR_BAD_TAR on malformed octal or out-of-range values. */
-export function parseNumeric(field: Uint8Array, what: string): number {
-  if (field.length > 0 && (field[0]! & 0x80) !== 0) return parseBase256(field, what);
-  return parseOctal(field, what);
+/**
+ * Decode a numeric field: `field`, or the bytes from `start` to `end` in it (read in place, so a
+ * header block's fields need no views). Throws ERR_BAD_TAR on malformed octal or out-of-range
+ * values.
+ */
+export function parseNumeric(
+  field: Uint8Array,
+  what: string,
+  start = 0,
+  end = field.length,
+): number {
+  if (end > start && (field[start]! & 0x80) !== 0) return parseBase256(field, what, start, end);
+  return parseOctal(field, what, start, end);
 }
 
-export function parseOctal(field: Uint8Array, what: string): number {
-  let start = 0;
-  let end = field.length;
+export function parseOctal(field: Uint8Array, what: string, start = 0, end = field.length): number {
   while (start < end && SPACE_OR_NUL(field[start]!)) start++;
   while (end > start && SPACE_OR_NUL(field[end - 1]!)) end--;
   let value = 0;
@@ -32,13 +39,13 @@ export function parseOctal(field: Uint8Array, what: string): number {
 }
 
 /** Two's-complement big-endian base-256, sign in bit 0x40 of the first byte (GNU/star). */
-function parseBase256(field: Uint8Array, what: string): number {
-  const negative = (field[0]! & 0x40) !== 0;
+function parseBase256(field: Uint8Array, what: string, start: number, end: number): number {
+  const negative = (field[start]! & 0x40) !== 0;
   const invert = negative ? 0xff : 0x00;
   let value = 0n;
-  for (let i = 0; i < field.length; i++) {
+  for (let i = start; i < end; i++) {
     let byte = field[i]! ^ invert;
-    if (i === 0) byte &= 0x7f;
+    if (i === start) byte &= 0x7f;
     value = (value << 8n) | BigInt(byte);
   }
   if (negative) value = -value - 1n;

@@ -29,6 +29,8 @@ export interface TarParserOptions {
   maxMetaSize?: number;
   /** Most PAX/GNU metadata headers accepted before one entry (default 64). */
   maxMetaHeaders?: number;
+  /** Copy each entry's header blocks into `location.rawHeader` (default true; else it is empty). */
+  rawHeaders?: boolean;
 }
 
 export interface TarParserHandler {
@@ -48,12 +50,15 @@ const META_TYPES: ReadonlySet<string> = new Set([
   TypeFlag.gnuLongLink,
 ]);
 
+const EMPTY = Buffer.alloc(0);
+
 const padding = (size: number) => (BLOCK_SIZE - (size % BLOCK_SIZE)) % BLOCK_SIZE;
 
 export class TarParser {
   private readonly dialect: TarDialect;
   private readonly maxMetaSize: number;
   private readonly maxMetaHeaders: number;
+  private readonly keepRaw: boolean;
   private state: State = 'header';
   private offset = 0;
   /** Partial header block when a chunk boundary splits one. */
@@ -82,6 +87,7 @@ export class TarParser {
     this.dialect = options.dialect ?? 'go1.4';
     this.maxMetaSize = options.maxMetaSize ?? 1 << 20;
     this.maxMetaHeaders = options.maxMetaHeaders ?? 64;
+    this.keepRaw = options.rawHeaders ?? true;
   }
 
   /**
@@ -151,7 +157,7 @@ export class TarParser {
           const piece = Buffer.from(chunk.subarray(pos, pos + n));
           this.metaBody.push(piece);
           this.metaBodySize += n;
-          this.raw.push(piece);
+          if (this.keepRaw) this.raw.push(piece);
           this.remaining -= n;
           this.offset += n;
           pos += n;
@@ -169,7 +175,8 @@ export class TarParser {
         }
         case 'padding': {
           const n = Math.min(this.remaining, chunk.length - pos);
-          if (this.metaCount > 0) this.raw.push(Buffer.from(chunk.subarray(pos, pos + n)));
+          if (this.metaCount > 0 && this.keepRaw)
+            this.raw.push(Buffer.from(chunk.subarray(pos, pos + n)));
           this.remaining -= n;
           this.offset += n;
           pos += n;
@@ -210,7 +217,7 @@ export class TarParser {
       this.entryStart = this.offset - BLOCK_SIZE;
       this.raw = [];
     }
-    this.raw.push(Buffer.from(block));
+    if (this.keepRaw) this.raw.push(Buffer.from(block));
     const fields = decodeBlock(block, this.dialect);
     if (
       META_TYPES.has(fields.typeflag) ||
@@ -274,9 +281,9 @@ export class TarParser {
 
   /** A global header is reported with its records, its name and its xattrs only (as Go does). */
   private emitGlobal(fields: BlockFields, records: Map<ByteString, Buffer>): void {
-    const applied = this.newHeader(fields);
+    const applied = copyHeader(fields);
     applyPax(applied, records);
-    const header = this.newHeader({
+    const header = copyHeader({
       ...fields,
       name: applied.name,
       mode: 0,
@@ -304,7 +311,7 @@ export class TarParser {
         `GNU sparse tar entry ${JSON.stringify(fields.name)} is not supported`,
       );
     }
-    const header = this.newHeader(fields);
+    const header = fields;
     if (this.pax) {
       if (hasSparseRecords(this.pax)) {
         throw new ShaleError(
@@ -339,7 +346,11 @@ export class TarParser {
   }
 
   private location(dataSize: number): TarEntryLocation {
-    const rawHeader = this.raw.length === 1 ? this.raw[0]! : Buffer.concat(this.raw);
+    const rawHeader = !this.keepRaw
+      ? EMPTY
+      : this.raw.length === 1
+        ? this.raw[0]!
+        : Buffer.concat(this.raw);
     this.raw = [];
     return {
       headerOffset: this.entryStart,
@@ -349,33 +360,16 @@ export class TarParser {
     };
   }
 
-  private newHeader(fields: BlockFields): TarHeader {
-    return {
-      name: fields.name,
-      mode: fields.mode,
-      uid: fields.uid,
-      gid: fields.gid,
-      size: fields.size,
-      mtime: fields.mtime,
-      atime: fields.atime,
-      ctime: fields.ctime,
-      typeflag: fields.typeflag,
-      linkname: fields.linkname,
-      uname: fields.uname,
-      gname: fields.gname,
-      devmajor: fields.devmajor,
-      devminor: fields.devminor,
-      xattrs: new Map(),
-      paxRecords: new Map(),
-      format: fields.format,
-    };
-  }
-
   private finishData(): void {
     this.handler.entryEnd();
     this.remaining = this.pendingPad;
     this.state = this.remaining > 0 ? 'padding' : 'header';
   }
+}
+
+/** A header with the same fields and empty xattrs and PAX records. */
+function copyHeader(fields: BlockFields): TarHeader {
+  return { ...fields, xattrs: new Map(), paxRecords: new Map() };
 }
 
 /** Apply PAX records to a header (an empty value keeps the header block's value, as Go does). */
