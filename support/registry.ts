@@ -29,6 +29,20 @@ export interface RegistryOptions {
   anonymous?: 'pull' | 'none';
   /** Serve HTTPS with this PEM certificate and key; with `clientCas`, demand a client certificate. */
   tls?: { certificate: string; key: string; clientCas?: string[] };
+  /** Run as a pull-through cache of the registry at this URL (`proxy.remoteurl`). */
+  proxyOf?: string;
+}
+
+/** Where the registry keeps the bytes of blob `digest` in its filesystem storage. */
+export function storedBlobFile(registry: TestRegistry, digest: string): string {
+  const hex = digest.slice('sha256:'.length);
+  return path.join(
+    registry.storageDir,
+    'docker/registry/v2/blobs/sha256',
+    hex.slice(0, 2),
+    hex,
+    'data',
+  );
 }
 
 export interface TestRegistry {
@@ -82,7 +96,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       const port = await freePort();
       const configFile = path.join(dir, 'config.yml');
       const http = tlsYaml(options.tls);
-      writeFileSync(configFile, config(port, storageDir, authYaml, options.schema1 === true, http));
+      const proxy =
+        options.proxyOf === undefined ? '' : `proxy:\n  remoteurl: ${options.proxyOf}\n`;
+      writeFileSync(
+        configFile,
+        config(port, storageDir, `${proxy}${authYaml}`, options.schema1 === true, http),
+      );
       const child = launch(binary, configFile, logFile);
       if (await answers(port, child)) {
         const host = `127.0.0.1:${port}`;

@@ -17,6 +17,7 @@ import { registerLogin } from './commands/login.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerPull } from './commands/pull.ts';
 import { registerPush } from './commands/push.ts';
+import { registerReferrers } from './commands/referrers.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerRmi } from './commands/rmi.ts';
 import { registerSave } from './commands/save.ts';
@@ -26,7 +27,11 @@ import { registerUnpack } from './commands/unpack.ts';
 import { registerWorktree } from './commands/worktree.ts';
 import { registerTarsum } from './commands/tarsum.ts';
 import { CliContext } from './context.ts';
-import { expandInsecureHosts } from './registry-flags.ts';
+import {
+  expandInsecureHosts,
+  GLOBAL_VALUE_OPTIONS,
+  withMirrorConfigOptions,
+} from './registry-flags.ts';
 import { ReportedFailure } from './reported.ts';
 
 export const EXIT_FAILURE = 1;
@@ -40,10 +45,12 @@ function buildProgram(): Command {
     .configureOutput({ writeErr: () => undefined })
     .option('--root <dir>', 'store root (default: $SHALE_ROOT, else $XDG_DATA_HOME/shale)')
     .addHelpText('after', "\n'shale --version' prints the version of shale.");
+  withMirrorConfigOptions(program);
   const context = new CliContext(program);
   registerPull(program, context);
   registerPush(program, context);
   registerLogin(program);
+  registerReferrers(program);
   registerImages(program, context);
   registerInspect(program, context);
   registerHistory(program, context);
@@ -75,7 +82,9 @@ function usageMessage(err: CommanderError): string {
  */
 function checkHelpTarget(program: Command, argv: readonly string[]): void {
   if (!argv.some((arg) => arg === '--help' || arg === '-h')) return;
-  const name = argv.find((arg, i) => !arg.startsWith('-') && argv[i - 1] !== '--root');
+  const name = argv.find(
+    (arg, i) => !arg.startsWith('-') && !GLOBAL_VALUE_OPTIONS.includes(argv[i - 1] ?? ''),
+  );
   if (name === undefined || program.commands.some((c) => c.name() === name)) return;
   throw new CommanderError(EXIT_USAGE, 'commander.unknownCommand', `unknown command '${name}'`);
 }

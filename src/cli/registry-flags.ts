@@ -4,7 +4,9 @@
  * never takes the next argument); `--insecure=HOST` names another (repeatable), as do the hosts
  * in $SHALE_INSECURE_REGISTRIES (comma-separated). `--ca-file FILE` trusts FILE's CAs for the
  * command's registry, on top of Docker's per-registry directory `/etc/docker/certs.d/HOST/`
- * (`$SHALE_CERTS_D` moves it).
+ * (`$SHALE_CERTS_D` moves it). The global `--registries-conf FILE` and `--docker-daemon-json FILE`
+ * name the pull-mirror configs; they stand for `$SHALE_REGISTRIES_CONF` and
+ * `$SHALE_DOCKER_DAEMON_JSON`, which every command (and `shale serve`) reads.
  */
 import { Option, type Command } from 'commander';
 import { ShaleError } from '../core/index.ts';
@@ -19,6 +21,30 @@ export interface RegistryFlags {
 export interface ProgressFlags {
   quiet?: boolean;
   progress?: string;
+}
+
+/** Program options that take a value: a word after them is not a command name. */
+export const GLOBAL_VALUE_OPTIONS = ['--root', '--registries-conf', '--docker-daemon-json'];
+
+/** The global mirror-config flags, exported to the environment before any command runs. */
+export function withMirrorConfigOptions(program: Command): Command {
+  return program
+    .option(
+      '--registries-conf <file>',
+      'pull mirrors and insecure registries, registries.conf-style (default: $SHALE_REGISTRIES_CONF, else $XDG_CONFIG_HOME/shale/registries.conf if present)',
+    )
+    .option(
+      '--docker-daemon-json <file>',
+      "Docker Hub pull mirrors from a daemon.json's registry-mirrors (default: $SHALE_DOCKER_DAEMON_JSON)",
+    )
+    .hook('preAction', (root) => {
+      const { registriesConf, dockerDaemonJson } = root.opts<{
+        registriesConf?: string;
+        dockerDaemonJson?: string;
+      }>();
+      if (registriesConf !== undefined) process.env.SHALE_REGISTRIES_CONF = registriesConf;
+      if (dockerDaemonJson !== undefined) process.env.SHALE_DOCKER_DAEMON_JSON = dockerDaemonJson;
+    });
 }
 
 /** Rewrites `--insecure=HOST` as the hidden `--insecure-host HOST` the commands declare. */

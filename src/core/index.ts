@@ -13,6 +13,7 @@ export * from './container-config.ts';
 export * from './config-change/index.ts';
 export { parseDockerTimestamp, parseGoDuration } from './timestamp.ts';
 export { limitFromEnv } from './env-limit.ts';
+export { parseByteSize } from './byte-size.ts';
 export {
   describeNetworkFailure,
   describeStoreFailure,

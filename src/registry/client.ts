@@ -16,6 +16,7 @@ import {
   type RequestBody,
 } from './transport/body.ts';
 import type { RegistryEndpoint } from './transport/endpoint.ts';
+import { mirrorsFor, type MirrorRepository, type MirrorRule } from './transport/mirrors.ts';
 import { budgetFailure, pauseBeforeRetry } from './transport/network-error.ts';
 import type { HttpResponse } from './transport/response.ts';
 import { isTransientNetworkError, type RetryBudget } from './transport/retry-policy.ts';
@@ -27,6 +28,8 @@ export interface RegistryClientOptions extends TransportOptions {
   readonly credentials?: CredentialSource;
   /** A transport to share; by default the client makes one from the options and owns it. */
   readonly transport?: Transport;
+  /** Registries that may serve pulls before their origins (transport/mirrors.ts). */
+  readonly mirrors?: readonly MirrorRule[];
 }
 
 export interface RegistryRequest {
@@ -58,8 +61,10 @@ export class RegistryClient {
   readonly transport: Transport;
   readonly #ownsTransport: boolean;
   readonly #auth: Authenticator;
+  readonly #mirrors: readonly MirrorRule[];
 
   constructor(options: RegistryClientOptions = {}) {
+    this.#mirrors = options.mirrors ?? [];
     this.transport = options.transport ?? new Transport(options);
     this.#ownsTransport = options.transport === undefined;
     this.#auth = new Authenticator(
@@ -71,6 +76,11 @@ export class RegistryClient {
   /** Where the API of a reference domain lives. */
   endpoint(host: string): RegistryEndpoint {
     return this.transport.endpoint(host);
+  }
+
+  /** The mirrors to try, in order, before the origin, for a pull of `path` on `host`. */
+  mirrors(host: string, path: string, byDigest: boolean): MirrorRepository[] {
+    return mirrorsFor(this.#mirrors, host, path, byDigest);
   }
 
   /**

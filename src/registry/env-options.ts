@@ -4,10 +4,13 @@
  * HTTP), `SHALE_CERTS_D` (instead of /etc/docker/certs.d), and the network time limits
  * `SHALE_READ_TIMEOUT`, seconds an answer may go without a byte (default 30), and
  * `SHALE_BLOB_TIMEOUT`, seconds one blob or document may take, every retry included (default
- * 3600). `0` lifts a limit; fractions are allowed.
+ * 3600). `0` lifts a limit; fractions are allowed. Pull mirrors come from the registries config
+ * and daemon.json a shell names, else `SHALE_REGISTRIES_CONF` / `SHALE_DOCKER_DAEMON_JSON`
+ * (mirror-config.ts).
  */
 import { limitFromEnv } from '../core/env-limit.ts';
 import type { RegistryClientOptions } from './client.ts';
+import { loadMirrorSettings, type MirrorFiles } from './mirror-config.ts';
 import type { RetryPolicy } from './transport/retry-policy.ts';
 
 /** Milliseconds from a number of seconds in `name`; 0 (no limit) stays 0, as undici and the policy read it. */
@@ -35,10 +38,12 @@ export function insecureRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env):
     .filter((h) => h !== '');
 }
 
-/** Client options from the environment alone (a shell adds its own flags on top). */
-export function registryOptionsFromEnv(): RegistryClientOptions {
+/** Client options from the environment and the mirror config files (a shell adds its own flags on top). */
+export function registryOptionsFromEnv(files: MirrorFiles = {}): RegistryClientOptions {
+  const mirrors = loadMirrorSettings(files);
   return {
-    insecureHosts: insecureRegistriesFromEnv(),
+    insecureHosts: [...insecureRegistriesFromEnv(), ...mirrors.insecureHosts],
+    mirrors: mirrors.rules,
     ...(process.env.SHALE_CERTS_D && { certsDir: process.env.SHALE_CERTS_D }),
     retry: networkLimitsFromEnv(),
   };

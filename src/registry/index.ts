@@ -1,6 +1,7 @@
 /**
  * @module shale/registry — talking to registries: HTTP transport, authentication, the
- * `RegistryClient`, and `pullImage` / `pushImage` with their progress events.
+ * `RegistryClient`, `pullImage` / `pushImage` with their progress events, and the artifacts
+ * that refer to a manifest (`listReferrers`, `attachArtifact`).
  */
 export * from './transport/index.ts';
 export * from './auth/index.ts';
@@ -20,3 +21,16 @@ export { Refetcher } from './refetch.ts';
 export { insecureRegistriesFromEnv, registryOptionsFromEnv } from './env-options.ts';
 export type { TransferEvent, LayerStatus, ProgressListener } from './progress.ts';
 export { inspectRemoteImage, type RemoteImage, type RemotePlatform } from './distribution.ts';
+export {
+  listReferrers,
+  referrersTag,
+  type ListReferrersOptions,
+  type ReferrerDescriptor,
+  type Referrers,
+} from './referrers.ts';
+export {
+  attachArtifact,
+  type Artifact,
+  type ArtifactBlob,
+  type AttachResult,
+} from './push/attach.ts';

@@ -30,6 +30,8 @@ export type TransferEvent =
       from?: string;
       /** Push: the layer's DiffID (docker names a pushed layer by it). */
       diffId?: Digest;
+      /** Pull (`downloading`, `downloaded`): the repository that serves the blob, `host/path` — a mirror's or the origin's. */
+      endpoint?: string;
     }
   | {
       type: 'done';

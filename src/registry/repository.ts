@@ -1,7 +1,8 @@
 /**
  * One repository on one registry, as pull and push use it: manifests by tag or digest, blobs
- * (whole, from an offset, or just whether they exist), cross-repository mounts, uploads and
- * manifest puts — each a distribution API call through the RegistryClient.
+ * (whole, from an offset, or just whether they exist), cross-repository mounts, uploads (in one
+ * request, or as a session of chunks whose state can be asked for), manifest puts and pages of
+ * the referrers API — each a distribution API call through the RegistryClient.
  */
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
@@ -11,6 +12,7 @@ import { MediaTypes } from '../core/media-types.ts';
 import type { NamedReference } from '../core/reference.ts';
 import { repositoryScope, type Action } from './auth/scope.ts';
 import type { RegistryClient } from './client.ts';
+import type { HttpResponse } from './transport/response.ts';
 import type { RetryBudget } from './transport/retry-policy.ts';
 
 /** Manifest types shale reads, most wanted first. */
@@ -35,13 +37,36 @@ export interface BlobStream {
   body: Readable;
 }
 
+/** An upload session: where its bytes go next, and how many the registry confirmed it holds. */
+export interface UploadState {
+  location: string;
+  confirmed: number;
+}
+
+/**
+ * A body factory whose stream reports the bytes it has handed on. A counting Transform, not a
+ * 'data' listener: that would start the flow before undici reads.
+ */
+function counted(open: () => Readable, onProgress: (sent: number) => void): () => Readable {
+  return () => {
+    let sent = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        onProgress((sent += chunk.length));
+        done(null, chunk);
+      },
+    });
+    return pipeline(open(), counter, () => undefined);
+  };
+}
+
 export class RemoteRepository {
   readonly domain: string;
   readonly path: string;
 
   constructor(
     private readonly client: RegistryClient,
-    ref: NamedReference,
+    ref: Pick<NamedReference, 'domain' | 'path'>,
     private readonly actions: readonly Action[],
   ) {
     this.domain = ref.domain;
@@ -195,7 +220,87 @@ export class RemoteRepository {
     return false;
   }
 
-  /** Upload a blob: POST for a session, then one PUT with the bytes and the digest. */
+  /** Start an upload session: POST, and the `Location` to send its bytes to. */
+  async startUpload(signal?: AbortSignal): Promise<UploadState> {
+    const started = await this.client.request(this.base('POST', 'blobs/uploads/', signal));
+    await started.discard();
+    return { location: this.locationOf(started, 'POST'), confirmed: 0 };
+  }
+
+  /**
+   * Where an upload session stands (`GET <location>`: 204 with `Range: 0-N`), or undefined when
+   * the registry no longer knows it (404: expired, cancelled, or the registry forgot it).
+   */
+  async uploadStatus(location: string, signal?: AbortSignal): Promise<UploadState | undefined> {
+    const answer = await this.client.request({
+      ...this.base('GET', '', signal),
+      url: location,
+      acceptStatus: [404],
+    });
+    await answer.discard();
+    if (answer.status === 404) return undefined;
+    return {
+      location: answer.header('location') === undefined ? location : this.locationOf(answer, 'GET'),
+      confirmed: this.confirmedBy(answer, 'GET'),
+    };
+  }
+
+  /**
+   * Send bytes `start`…`start + length - 1` of an upload (`PATCH` with `Content-Range`); resolves
+   * to the session's new Location and the bytes the registry now confirms (its `Range`).
+   */
+  async uploadChunk(
+    location: string,
+    start: number,
+    length: number,
+    open: () => Readable,
+    onProgress: (sent: number) => void,
+    signal?: AbortSignal,
+  ): Promise<UploadState> {
+    const answer = await this.client.request({
+      ...this.base('PATCH', '', signal),
+      url: location,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(length),
+        'content-range': `${start}-${start + length - 1}`,
+      },
+      body: counted(open, onProgress),
+      retryable: false,
+    });
+    await answer.discard();
+    return {
+      location: this.locationOf(answer, 'PATCH'),
+      confirmed: this.confirmedBy(answer, 'PATCH'),
+    };
+  }
+
+  /**
+   * Finish an upload: `PUT <location>?digest=…`, with the blob's bytes (a monolithic upload) or
+   * none (after chunks). The registry checks the whole blob against the digest.
+   */
+  async commitUpload(
+    location: string,
+    digest: Digest,
+    signal?: AbortSignal,
+    content?: { size: number; open: () => Readable; onProgress: (sent: number) => void },
+  ): Promise<void> {
+    const url = new URL(location);
+    url.searchParams.set('digest', digest);
+    const done = await this.client.request({
+      ...this.base('PUT', '', signal),
+      url: url.toString(),
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(content?.size ?? 0),
+      },
+      ...(content && { body: counted(content.open, content.onProgress) }),
+      retryable: true,
+    });
+    await done.discard();
+  }
+
+  /** Upload a blob in one request: POST for a session, then one PUT with the bytes and the digest. */
   async uploadBlob(
     digest: Digest,
     size: number,
@@ -203,36 +308,34 @@ export class RemoteRepository {
     onProgress: (sent: number) => void,
     signal?: AbortSignal,
   ): Promise<void> {
-    const started = await this.client.request(this.base('POST', 'blobs/uploads/', signal));
-    await started.discard();
-    const location = started.header('location');
+    const { location } = await this.startUpload(signal);
+    await this.commitUpload(location, digest, signal, { size, open, onProgress });
+  }
+
+  /** The absolute `Location` of an upload answer; an answer without one is refused. */
+  private locationOf(answer: HttpResponse, method: string): string {
+    const location = answer.header('location');
     if (location === undefined) {
       throw new ShaleError(
-        'ERR_INVALID_ARGUMENT',
-        `${this.displayName} started an upload without a Location`,
+        'ERR_REGISTRY',
+        `${this.displayName} answered the upload ${method} without a Location`,
       );
     }
-    const url = new URL(location, started.url);
-    url.searchParams.set('digest', digest);
-    // A counting Transform, not a 'data' listener: that would start the flow before undici reads.
-    const body = (): Readable => {
-      let sent = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          onProgress((sent += chunk.length));
-          done(null, chunk);
-        },
-      });
-      return pipeline(open(), counter, () => undefined);
-    };
-    const done = await this.client.request({
-      ...this.base('PUT', '', signal),
-      url: url.toString(),
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body,
-      retryable: true,
-    });
-    await done.discard();
+    return new URL(location, answer.url).toString();
+  }
+
+  /** Bytes an upload answer's `Range: 0-N` confirms (`0-0` is Distribution's "none yet"). */
+  private confirmedBy(answer: HttpResponse, method: string): number {
+    const range = answer.header('range');
+    const match = range === undefined ? null : /^(?:bytes=)?0-(\d{1,15})$/.exec(range.trim());
+    if (match === null) {
+      throw new ShaleError(
+        'ERR_REGISTRY',
+        `${this.displayName} answered the upload ${method} with ${range === undefined ? 'no Range' : `Range ${JSON.stringify(range)}`}, not 0-N`,
+      );
+    }
+    const last = Number(match[1]);
+    return last === 0 ? 0 : last + 1;
   }
 
   /** Put a manifest under `tag`; resolves to the digest the registry reports. */
@@ -242,6 +345,20 @@ export class RemoteRepository {
     bytes: Buffer,
     signal?: AbortSignal,
   ): Promise<Digest> {
+    return (await this.putManifestAnswer(tag, mediaType, bytes, signal)).digest;
+  }
+
+  /**
+   * Put a manifest under `tag` (or its digest): the digest the registry reports, and its
+   * `OCI-Subject` header — the subject's digest, sent only by a registry with a referrers API of
+   * its own when the manifest has a `subject`.
+   */
+  async putManifestAnswer(
+    tag: string,
+    mediaType: string,
+    bytes: Buffer,
+    signal?: AbortSignal,
+  ): Promise<{ digest: Digest; ociSubject?: string }> {
     const response = await this.client.request({
       ...this.base('PUT', `manifests/${tag}`, signal),
       headers: { 'content-type': mediaType },
@@ -255,6 +372,35 @@ export class RemoteRepository {
         `${this.displayName} accepted the manifest without reporting its digest`,
       );
     }
-    return asDigest(header);
+    const ociSubject = response.header('oci-subject');
+    return { digest: asDigest(header), ...(ociSubject !== undefined && { ociSubject }) };
+  }
+
+  /**
+   * One page of the referrers API (`referrers/<digest>?…`, or the `next` URL of a page's Link
+   * header), at most `maxBytes`; undefined when the registry answers 404: it has no such API.
+   */
+  async getReferrersPage(
+    page: { path: string } | { url: string },
+    maxBytes: number,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: Buffer; contentType?: string; link?: string } | undefined> {
+    const { response, bytes } = await this.client.fetchBytes(
+      {
+        ...this.base('GET', '', signal),
+        ...page,
+        headers: { accept: MediaTypes.ociIndex },
+        acceptStatus: [404],
+      },
+      maxBytes,
+    );
+    if (response.status === 404) return undefined;
+    const contentType = response.header('content-type');
+    const link = response.header('link');
+    return {
+      bytes,
+      ...(contentType !== undefined && { contentType }),
+      ...(link !== undefined && { link }),
+    };
   }
 }

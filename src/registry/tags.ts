@@ -15,7 +15,7 @@ export interface ListTagsOptions {
 }
 
 /** The URL of the `rel="next"` page in a Link header, when there is one. */
-function nextPage(link: string | undefined): string | undefined {
+export function nextPage(link: string | undefined): string | undefined {
   return link?.match(/<([^>]+)>\s*;\s*rel="?next"?/)?.[1];
 }
 

@@ -13,6 +13,7 @@ export { createScratch, staleScratches, type Scratch } from './scratch.ts';
 export { writeImages, ImageWrite, type NewImage } from './commit-image.ts';
 export { SnapshotStore } from './snapshots.ts';
 export { CheckoutStore } from './checkouts.ts';
+export { UploadSessionStore, type UploadSession } from './upload-sessions.ts';
 export type { Descriptor } from './images/manifest.ts';
 export * from './fsck/index.ts';
 export { storeFailureContext } from './disk-errors.ts';

@@ -43,6 +43,10 @@ export class StoreLayout {
   get ingestDir(): string {
     return path.join(this.metaDir, 'ingest');
   }
+  /** Sessions of chunked pushes, to resume them (upload-sessions.ts). */
+  get uploadsDir(): string {
+    return path.join(this.metaDir, 'uploads');
+  }
 }
 
 /** The root named by `--root`, else `$SHALE_ROOT`, else `$XDG_DATA_HOME/shale` (`~/.local/share/shale`). */

@@ -1,6 +1,6 @@
 /**
  * One store root with its parts wired together: content, layers, images, references, snapshots,
- * checkouts and the legacy (v1) ID index.
+ * checkouts, the legacy (v1) ID index and the upload sessions of chunked pushes.
  */
 import { CheckoutStore } from './checkouts.ts';
 import { ContentStore } from './content/index.ts';
@@ -10,6 +10,7 @@ import { LegacyStore } from './legacy-ids.ts';
 import { openStoreLayout, resolveStoreRoot, type StoreLayout } from './layout.ts';
 import { ReferenceStore } from './refs/index.ts';
 import { SnapshotStore } from './snapshots.ts';
+import { UploadSessionStore } from './upload-sessions.ts';
 
 export interface Store {
   layout: StoreLayout;
@@ -20,6 +21,7 @@ export interface Store {
   snapshots: SnapshotStore;
   checkouts: CheckoutStore;
   legacy: LegacyStore;
+  uploads: UploadSessionStore;
 }
 
 /**
@@ -46,5 +48,6 @@ export async function openStore(
     snapshots: new SnapshotStore(layout, layers),
     checkouts: new CheckoutStore(layout),
     legacy: new LegacyStore(layout),
+    uploads: new UploadSessionStore(layout),
   };
 }

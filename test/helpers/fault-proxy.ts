@@ -1,7 +1,9 @@
 // A loopback reverse proxy for fault injection in front of a registry: rules make the first K
 // matching requests fail (connection reset after N body bytes, or a given status such as 500, or
-// 429 with Retry-After) or crawl (throttled), and the proxy counts the body bytes it served per path so a test can
-// prove how much a resumed download fetched. The Host header is passed through, so Location
+// 429 with Retry-After), crawl (answer or request body throttled), hang (held, never forwarded)
+// or corrupt (the first body byte changed),
+// and the proxy counts the body bytes it served and received per path so a test can prove how
+// much a resumed download fetched or a resumed upload sent. The Host header is passed through, so Location
 // headers the registry builds point back at the proxy.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +12,13 @@ export type Fault =
   | { kind: 'reset'; afterBytes: number }
   | { kind: 'status'; status: number; retryAfter?: string }
   // Forward the answer at most this fast (a slow link, to interrupt a transfer mid-way).
-  | { kind: 'throttle'; bytesPerSecond: number };
+  | { kind: 'throttle'; bytesPerSecond: number }
+  // Forward the request body at most this fast (a slow uplink, to interrupt an upload mid-way).
+  | { kind: 'throttle-upload'; bytesPerSecond: number }
+  // Never forward the request nor answer it (until the client goes away).
+  | { kind: 'hold' }
+  // Forward the answer with its first body byte changed (content that fails its digest).
+  | { kind: 'corrupt' };
 
 export interface FaultRule {
   method?: string;
@@ -27,8 +35,12 @@ export interface FaultProxy {
   addRule(rule: FaultRule): void;
   /** Body bytes sent to clients per path (no query), faulty answers included. */
   bytesServed: Map<string, number>;
+  /** Request body bytes received from clients per path (no query). */
+  bytesReceived: Map<string, number>;
   /** Requests seen per path (no query). */
   requestCount: Map<string, number>;
+  /** Requests held so far by `hold` rules. */
+  readonly held: number;
   stop(): Promise<void>;
 }
 
@@ -36,7 +48,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const [upstreamHost, upstreamPort] = upstream.split(':') as [string, string];
   const rules: FaultRule[] = [];
   const bytesServed = new Map<string, number>();
+  const bytesReceived = new Map<string, number>();
   const requestCount = new Map<string, number>();
+  let held = 0;
   const add = (map: Map<string, number>, key: string, n: number) =>
     map.set(key, (map.get(key) ?? 0) + n);
 
@@ -57,6 +71,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       req.resume();
       return;
     }
+    if (fault?.kind === 'hold') {
+      held++;
+      req.pause();
+      return;
+    }
     if (fault?.kind === 'reset' && fault.afterBytes === 0) {
       req.socket.resetAndDestroy();
       return;
@@ -73,8 +92,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         res.on('close', () => answer.destroy()); // the client went away: stop sending (and counting)
         let budget = fault?.kind === 'reset' ? fault.afterBytes : Infinity;
-        answer.on('data', (chunk: Buffer) => {
+        let corrupt = fault?.kind === 'corrupt';
+        answer.on('data', (data: Buffer) => {
           if (budget <= 0) return;
+          const chunk = corrupt && data.length > 0 ? Buffer.from(data) : data;
+          if (chunk !== data) chunk[0] = chunk[0]! ^ 0xff;
+          if (chunk.length > 0) corrupt = false;
           const part = chunk.subarray(0, Math.min(chunk.length, budget));
           budget -= part.length;
           add(bytesServed, pathOnly, part.length);
@@ -93,7 +116,19 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       },
     );
     forward.on('error', () => res.socket?.destroy());
-    req.pipe(forward);
+    req.on('close', () => req.complete || forward.destroy()); // the client went away mid-body
+    req.on('data', (chunk: Buffer) => {
+      add(bytesReceived, pathOnly, chunk.length);
+      const drained = forward.write(chunk);
+      if (fault?.kind === 'throttle-upload') {
+        req.pause();
+        setTimeout(() => req.resume(), (chunk.length / fault.bytesPerSecond) * 1000);
+      } else if (!drained) {
+        req.pause();
+        forward.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => forward.end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -101,7 +136,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     host: `127.0.0.1:${port}`,
     addRule: (rule) => rules.push({ ...rule }),
     bytesServed,
+    bytesReceived,
     requestCount,
+    get held() {
+      return held;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

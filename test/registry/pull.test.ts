@@ -11,7 +11,7 @@ import { snapshot } from '../helpers/changes-tree.ts';
 import { buildEdgeImage } from '../helpers/edge-image.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import { publish, remoteDigest } from '../helpers/publish.ts';
-import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { startRegistry, storedBlobFile, type TestRegistry } from '../helpers/registry.ts';
 import { runShale, runShaleAsync } from '../helpers/shale.ts';
 import { linksAndDevices } from '../helpers/tree-facts.ts';
 import { buildSmallFixture } from '../helpers/small-fixture.ts';
@@ -193,14 +193,7 @@ test('a tampered blob in the registry fails the pull with a digest error and cha
     })
   ).json()) as { layers: { digest: string; size: number }[] };
   const layer = manifest.layers.sort((x, y) => y.size - x.size)[0]!;
-  const hex = layer.digest.slice('sha256:'.length);
-  const largest = path.join(
-    registry.storageDir,
-    'docker/registry/v2/blobs/sha256',
-    hex.slice(0, 2),
-    hex,
-    'data',
-  );
+  const largest = storedBlobFile(registry, layer.digest);
   const bytes = fs.readFileSync(largest);
   const original = Buffer.from(bytes);
   const middle = bytes.length >> 1;

@@ -102,6 +102,16 @@ test('fsck --repair fetches lost blobs again, drops what points at nothing, and 
   const temp = path.join(root, 'shale', 'references.json.4242.0123456789ab.tmp');
   fs.writeFileSync(temp, '{"references"');
   backdate(temp);
+  // push sessions: one older than a registry keeps an upload, one that can still be resumed
+  const uploads = path.join(root, 'shale', 'uploads');
+  fs.mkdirSync(uploads);
+  const [staleSession, liveSession] = ['a', 'b'].map((c) =>
+    path.join(uploads, `${c.repeat(64)}.json`),
+  );
+  fs.writeFileSync(staleSession!, '{}');
+  fs.writeFileSync(liveSession!, '{}');
+  const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600_000);
+  fs.utimesSync(staleSession!, eightDaysAgo, eightDaysAgo);
 
   const check = runShale(['--root', root, 'fsck']);
   assert.equal(check.status, 1, check.stdout + check.stderr);
@@ -114,6 +124,11 @@ test('fsck --repair fetches lost blobs again, drops what points at nothing, and 
     /^leftover shale\/ingest\/scratch-load-00112233aabbccdd: scratch of an interrupted command \(2B\)$/,
   );
   hasLine(check.stdout, /^leftover shale\/references\.json\.4242\.0123456789ab\.tmp: temp file /);
+  hasLine(
+    check.stdout,
+    /^leftover shale\/uploads\/a{64}\.json: push session older than a registry keeps one /,
+  );
+  assert.doesNotMatch(check.stdout, /uploads\/b{64}/);
 
   const repair = runShale(['--root', root, 'fsck', '--repair']);
   assert.equal(repair.status, 0, repair.stdout + repair.stderr);
@@ -131,6 +146,8 @@ test('fsck --repair fetches lost blobs again, drops what points at nothing, and 
     /^removed shale\/ingest\/scratch-load-00112233aabbccdd: scratch of an interrupted command \(2B\)$/,
   );
   hasLine(repair.stdout, /^removed shale\/references\.json\.4242\.0123456789ab\.tmp: temp file /);
+  hasLine(repair.stdout, /^removed shale\/uploads\/a{64}\.json: push session /);
+  assert.ok(fs.existsSync(liveSession!), 'a push session that can still be resumed is kept');
   assert.match(repair.stdout, /^checked \d+ blobs: \d+ problems, \d+ repairs, 0 not fixed$/m);
   assert.equal(repair.stderr, '');
 

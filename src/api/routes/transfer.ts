@@ -83,6 +83,7 @@ async function pull(request: ApiRequest): Promise<void> {
         ...(platform && { platform }),
         concurrency: PULL_CONCURRENCY,
         onProgress: pullProgress((m) => stream.write(m), target, PULL_CONCURRENCY),
+        onWarning: (message) => stream.write({ status: `Warning: ${message}` }),
         signal: request.signal,
       });
       updated ||= result.updated;

@@ -80,6 +80,7 @@ export function registerPull(program: Command, context: CliContext): void {
             verifyDiffIds: flags.verify ?? false,
             concurrency: parseConcurrency(flags.concurrency),
             onProgress: progressRenderer(mode),
+            onWarning: (message) => process.stderr.write(`shale: warning: ${message}\n`),
           });
           updated ||= result.updated;
           process.stdout.write(`${result.id}\n`);

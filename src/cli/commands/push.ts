@@ -1,5 +1,6 @@
 /** `shale push SRC [DEST]`: a stored image to a registry. */
 import type { Command } from 'commander';
+import { parseByteSize, ShaleError } from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
 import { progressMode, progressRenderer, reportStatus } from '../progress.ts';
 import {
@@ -13,6 +14,7 @@ import {
 
 interface PushFlags extends RegistryFlags, ProgressFlags {
   concurrency?: string;
+  chunkSize?: string;
 }
 
 export function registerPush(program: Command, context: CliContext): void {
@@ -21,17 +23,23 @@ export function registerPush(program: Command, context: CliContext): void {
     .description('push an image to a registry (blobs it has are skipped, known ones mounted)')
     .argument('<src>', 'local image: reference or ID')
     .argument('[dest]', 'where to push (default: SRC, which must then name a registry)')
-    .option('--concurrency <n>', 'blobs uploading at once', '3');
+    .option('--concurrency <n>', 'blobs uploading at once', '3')
+    .option(
+      '--chunk-size <size>',
+      'blobs larger than this go up in resumable chunks of this size (e.g. 16MiB; 0: never; default 32MiB)',
+    );
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string | undefined, flags: PushFlags) => {
       const { RegistryClient } = await import('../../registry/index.ts');
       const { pushImage } = await import('../../registry/index.ts');
       const { parseNormalizedNamed } = await import('../../core/index.ts');
+      const chunkSize = flags.chunkSize === undefined ? undefined : parseChunkSize(flags.chunkSize);
       const host = parseNormalizedNamed(dest ?? src).domain;
       const client = new RegistryClient(clientOptions(flags, host));
       try {
         const result = await pushImage(await context.store(), client, src, dest ?? src, {
           concurrency: parseConcurrency(flags.concurrency),
+          ...(chunkSize !== undefined && { chunkSize }),
           onProgress: progressRenderer(progressMode(flags)),
         });
         process.stdout.write(`${result.reference}@${result.digest}\n`);
@@ -41,4 +49,16 @@ export function registerPush(program: Command, context: CliContext): void {
       }
     },
   );
+}
+
+/** `--chunk-size`: 0 (every blob in one request) or at least 1 MiB. */
+function parseChunkSize(text: string): number {
+  const bytes = parseByteSize(text, '--chunk-size');
+  if (bytes !== 0 && bytes < 1 << 20) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `--chunk-size must be 0 (no chunks) or at least 1MiB, not ${text}`,
+    );
+  }
+  return bytes;
 }

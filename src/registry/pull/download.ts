@@ -5,7 +5,8 @@
  * blob spends one RetryBudget (attempts and a deadline the registry cannot reset); an answer that
  * ends early is resumed, a 200 to a Range request restarts the partial from zero once, and an
  * answer that contradicts the request is an error (blob-answer.ts). Nothing becomes visible in
- * the store here; the caller commits.
+ * the store here; the caller commits. After another endpoint failed for the blob, the partial
+ * starts over (`startOver`): nothing a failed endpoint sent is kept.
  */
 import { DiffIdSink, type DiffIdResult } from '../../archive/diffid.ts';
 import { ShaleError, isShaleError } from '../../core/errors.ts';
@@ -20,6 +21,8 @@ import { bodyStart, type BlobRequest } from './blob-answer.ts';
 export interface DownloadOptions {
   /** Compute the DiffID of the decompressed bytes too (layers). */
   diffId?: boolean;
+  /** Drop what the partial holds and download from zero. */
+  startOver?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -50,13 +53,18 @@ export async function downloadBlob(
   options: DownloadOptions = {},
 ): Promise<Downloaded | undefined> {
   const { digest, size } = descriptor;
-  let sink = options.diffId
-    ? new DiffIdSink({ signal: options.signal, countContent: true })
-    : undefined;
+  const newSink = () =>
+    options.diffId ? new DiffIdSink({ signal: options.signal, countContent: true }) : undefined;
+  let sink = newSink();
   const partial = await store.content.openPartial(
     { digest, size },
     { signal: options.signal, onBytes: (chunk) => sink?.write(chunk) },
   );
+  if (options.startOver && partial.offset > 0) {
+    await partial.restart();
+    sink?.destroy();
+    sink = newSink();
+  }
   if (partial.offset === 0 && (await store.content.has(digest))) {
     sink?.destroy();
     await partial.discard(); // the empty file this open created
@@ -74,6 +82,7 @@ export async function downloadBlob(
       status: 'downloading',
       current: partial.offset,
       total: size,
+      endpoint: repo.displayName,
     });
   };
   const budget = repo.budget(options.signal);
@@ -89,9 +98,7 @@ export async function downloadBlob(
           await partial.restart(); // the registry sent the whole blob instead of the range
           reported = -Infinity;
           sink?.destroy();
-          sink = options.diffId
-            ? new DiffIdSink({ signal: options.signal, countContent: true })
-            : undefined;
+          sink = newSink();
         }
         report();
         await partial.append(countBytes(answer.body, (n) => ((fetched += n), report())));

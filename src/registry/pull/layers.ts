@@ -7,7 +7,8 @@
  * even when the manifest lists it twice. Unknown DiffIDs (schema1) are
  * learned from the bytes as they arrive; known ones (from a config) are by default left for the
  * first read that decompresses the layer to check (blob-index.ts), or checked in flight too when
- * asked (`verifyDiffIds`).
+ * asked (`verifyDiffIds`). Each blob comes from the first of the pull's endpoints that serves it
+ * verified (endpoints.ts); the origin is recorded as its source, the endpoint as what served it.
  */
 import type { Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
@@ -16,6 +17,7 @@ import { runPool } from '../pool.ts';
 import type { ProgressListener } from '../progress.ts';
 import type { RemoteRepository } from '../repository.ts';
 import { downloadBlob, type Downloaded } from './download.ts';
+import type { PullEndpoints } from './endpoints.ts';
 
 export interface LayerWanted {
   digest: Digest;
@@ -43,7 +45,7 @@ export interface FetchOptions {
 /** Every layer present or downloaded, verified and stored through `write`, in order. */
 export async function fetchLayers(
   write: ImageWrite,
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   wanted: readonly LayerWanted[],
   options: FetchOptions,
 ): Promise<LayerSource[]> {
@@ -64,20 +66,32 @@ export async function fetchLayers(
     options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'waiting' });
   const fetchOne = async (i: number): Promise<void> => {
     const layer = missing[i]!;
-    const size = layer.size ?? (await repo.blobSize(layer.digest, options.signal));
     const hashDiffId = layer.diffId === undefined || options.verifyDiffIds === true;
-    const downloaded = await downloadBlob(
-      store,
-      repo,
-      { digest: layer.digest, size },
-      { ...options, diffId: hashDiffId },
+    const { value: downloaded, endpoint } = await endpoints.first(
+      `blob ${layer.digest}`,
+      async (repo, afterFailure) => {
+        const size = layer.size ?? (await repo.blobSize(layer.digest, options.signal));
+        return downloadBlob(
+          store,
+          repo,
+          { digest: layer.digest, size },
+          { ...options, diffId: hashDiffId, startOver: afterFailure },
+        );
+      },
+      options.signal,
     );
     if (!downloaded) {
       if (await usePresent(layer)) return; // another process stored it while this one waited
       throw new ShaleError('ERR_NOT_FOUND', `blob ${layer.digest} vanished from the store`);
     }
-    byDigest.set(layer.digest, await storeDownloaded(write, repo, layer, downloaded));
-    options.onProgress?.({ type: 'layer', digest: layer.digest, status: 'downloaded' });
+    const origin = endpoints.origin;
+    byDigest.set(layer.digest, await storeDownloaded(write, origin, endpoint, layer, downloaded));
+    options.onProgress?.({
+      type: 'layer',
+      digest: layer.digest,
+      status: 'downloaded',
+      endpoint: endpoint.displayName,
+    });
   };
   await runPool(missing.length, options.concurrency ?? 3, fetchOne);
   return wanted.map((w) => byDigest.get(w.digest)!);
@@ -85,28 +99,31 @@ export async function fetchLayers(
 
 /**
  * Move a verified download into the store with what is known of it: the DiffID learned from its
- * bytes (checked against the config's), or else the config's claim, and where it came from.
+ * bytes (checked against the config's), or else the config's claim, the repository it belongs to
+ * and the endpoint (that repository or a mirror of it) that served it.
  */
 async function storeDownloaded(
   write: ImageWrite,
-  repo: RemoteRepository,
+  origin: RemoteRepository,
+  endpoint: RemoteRepository,
   layer: LayerWanted,
   downloaded: Downloaded,
 ): Promise<LayerSource> {
   const { store } = write;
-  const sources = [repo.sourceName];
+  const sources = [origin.sourceName];
+  const servedBy = endpoint.displayName;
   try {
     const learned = downloaded.diffId;
     if (learned) checkDiffId(layer, learned.diffId);
     const stored = await downloaded.partial.commit();
     await write.noteBlob(layer.digest, stored.existed);
     if (!learned) {
-      await store.layers.claimDiffId(layer.digest, layer.diffId!, sources);
+      await store.layers.claimDiffId(layer.digest, layer.diffId!, sources, servedBy);
       return { blob: layer.digest, diffId: layer.diffId! };
     }
     const { diffId, compression, size: uncompressedSize, contentSize } = learned;
     const info = { diffId, compression, uncompressedSize, contentSize };
-    await store.layers.recordBlobInfo(layer.digest, { ...info, sources });
+    await store.layers.recordBlobInfo(layer.digest, { ...info, sources, servedBy });
     return { blob: layer.digest, diffId, info };
   } finally {
     await downloaded.partial.close();

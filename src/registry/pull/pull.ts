@@ -6,7 +6,8 @@
  * visible (commit.ts), all under a lease. A failure leaves the store as it was; partial downloads
  * stay in the ingest area for the next attempt. Schema1 images get their config from the
  * manifest's v1 history (spec §4.4), with DiffIDs learned from the layers, and their legacy IDs
- * recorded (legacy-ids.ts).
+ * recorded (legacy-ids.ts). Everything is read through the repository's mirrors before its origin
+ * (endpoints.ts), each read verified where it is served.
  */
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
@@ -22,8 +23,8 @@ import {
 import { writeImages, type ImageRecord, type ImageWrite, type Store } from '../../store/index.ts';
 import type { RegistryClient } from '../client.ts';
 import type { ProgressListener } from '../progress.ts';
-import { RemoteRepository } from '../repository.ts';
 import { commitPull, type PulledImage } from './commit.ts';
+import { PullEndpoints } from './endpoints.ts';
 import { hashAs } from './hash-as.ts';
 import { fetchLayers } from './layers.ts';
 import { recordSchema1LegacyIds } from './legacy-ids.ts';
@@ -44,6 +45,8 @@ export interface PullOptions {
    */
   verifyDiffIds?: boolean;
   onProgress?: ProgressListener;
+  /** A mirror skipped, and why (default: none reported). */
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -64,10 +67,10 @@ export async function pullImage(
   options: PullOptions = {},
 ): Promise<PullResult> {
   const ref = typeof reference === 'string' ? parseDockerRef(reference) : reference;
-  const repo = new RemoteRepository(client, ref, ['pull']);
+  const endpoints = new PullEndpoints(client, ref, options.onWarning ?? (() => undefined));
   options.onProgress?.({ type: 'resolving', reference: ref.toString() });
   const resolved = await resolveManifest(
-    repo,
+    endpoints,
     ref.digest ?? ref.tag ?? 'latest',
     options.platform ?? hostPlatform(),
   );
@@ -81,7 +84,7 @@ export async function pullImage(
       resolved.kind === 'schema2'
         ? (await store.images.get(resolved.manifest.config.digest)) !== undefined
         : undefined;
-    const record = await fetchAndCommit(write, repo, resolved, references, options);
+    const record = await fetchAndCommit(write, endpoints, resolved, references, options);
     // As Docker reports it: the digest the reference named (an index's), and whether the
     // reference now names another image or manifest than before.
     const sameManifest =
@@ -115,12 +118,12 @@ const MAX_ATTEMPTS = 3;
  */
 async function fetchAndCommit(
   write: ImageWrite,
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   resolved: ResolvedManifest | ResolvedSchema1,
   references: NamedReference[],
   options: PullOptions,
 ): Promise<ImageRecord> {
-  const fetch = await planFetch(write, repo, resolved, options);
+  const fetch = await planFetch(write, endpoints, resolved, options);
   for (let attempt = 1; ; attempt++) {
     try {
       const image = await fetch();
@@ -139,32 +142,37 @@ type Fetched = Omit<PulledImage, 'references'>;
  */
 async function planFetch(
   write: ImageWrite,
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   resolved: ResolvedManifest | ResolvedSchema1,
   options: PullOptions,
 ): Promise<() => Promise<Fetched>> {
-  if (resolved.kind !== 'schema2') return () => fetchSchema1(write, repo, resolved, options);
-  const config = await checkedConfig(write, repo, resolved, options);
-  return () => fetchSchema2(write, repo, resolved, config, options);
+  if (resolved.kind !== 'schema2') return () => fetchSchema1(write, endpoints, resolved, options);
+  const config = await checkedConfig(write, endpoints, resolved, options);
+  return () => fetchSchema2(write, endpoints, resolved, config, options);
 }
 
 /** The manifest and config checked against each other and the limits (limits.ts). */
 async function checkedConfig(
   write: ImageWrite,
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   resolved: ResolvedManifest,
   options: PullOptions,
 ): Promise<ParsedImageConfig> {
-  const where = `${repo.displayName}@${resolved.digest}`;
+  const where = `${endpoints.origin.displayName}@${resolved.digest}`;
   checkManifest(resolved.manifest, where);
-  const config = await fetchConfig(write.store, repo, resolved.manifest.config, options.signal);
+  const config = await fetchConfig(
+    write.store,
+    endpoints,
+    resolved.manifest.config,
+    options.signal,
+  );
   checkConfig(config.config, resolved.manifest, where);
   return config;
 }
 
 async function fetchSchema2(
   write: ImageWrite,
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   resolved: ResolvedManifest,
   config: ParsedImageConfig,
   options: PullOptions,
@@ -176,7 +184,7 @@ async function fetchSchema2(
     size: d.size,
     diffId: diffIds[i],
   }));
-  const layers = await fetchLayers(write, repo, wanted, options);
+  const layers = await fetchLayers(write, endpoints, wanted, options);
   const { named, index } = resolved;
   return {
     configBytes: config.bytes,
@@ -198,18 +206,18 @@ async function fetchSchema2(
  */
 async function fetchSchema1(
   write: ImageWrite,
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   resolved: ResolvedSchema1,
   options: PullOptions,
 ): Promise<Fetched> {
   const { manifest } = resolved.parsed;
   const blobSums = schema1LayersToFetch(manifest).map(asDigest);
-  checkLayerCount(blobSums.length, `${repo.displayName}@${resolved.digest}`);
+  checkLayerCount(blobSums.length, `${endpoints.origin.displayName}@${resolved.digest}`);
   const reused = await reusableSchema1Layers(write.store, manifest);
   for (const digest of blobSums.slice(0, reused.length))
     options.onProgress?.({ type: 'layer', digest, status: 'exists' });
   const wanted = blobSums.slice(reused.length).map((digest) => ({ digest }));
-  const layers = [...reused, ...(await fetchLayers(write, repo, wanted, options))];
+  const layers = [...reused, ...(await fetchLayers(write, endpoints, wanted, options))];
   const diffIds = layers.map((l) => l.diffId);
   const configBytes = schema1ImageConfig(manifest, diffIds);
   const legacyIds = async (image: Digest): Promise<void> => {
@@ -221,19 +229,33 @@ async function fetchSchema1(
 /** The config blob, small enough to hold: from the store when present, else downloaded whole. */
 async function fetchConfig(
   store: Store,
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   descriptor: ManifestDescriptor,
   signal?: AbortSignal,
 ): Promise<ParsedImageConfig> {
-  const bytes = (await store.content.has(descriptor.digest))
-    ? await store.content.read(descriptor.digest, MAX_CONFIG_BYTES)
-    : await repo.readBlob(descriptor.digest, descriptor.size, signal);
+  if (await store.content.has(descriptor.digest)) {
+    const stored = await store.content.read(descriptor.digest, MAX_CONFIG_BYTES);
+    return parseImageConfig(checkConfigBytes(stored, descriptor, 'the store'));
+  }
+  const { value } = await endpoints.first(
+    `config ${descriptor.digest}`,
+    async (endpoint) => {
+      const read = await endpoint.readBlob(descriptor.digest, descriptor.size, signal);
+      return checkConfigBytes(read, descriptor, endpoint.displayName);
+    },
+    signal,
+  );
+  return parseImageConfig(value);
+}
+
+/** `bytes`, when they are the config `descriptor` names. */
+function checkConfigBytes(bytes: Buffer, descriptor: ManifestDescriptor, from: string): Buffer {
   const actual = hashAs(descriptor.digest, bytes);
   if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
     throw new ShaleError(
       'ERR_DIGEST_MISMATCH',
-      `config from ${repo.displayName} hashes to ${actual} (${bytes.length} bytes), expected ${descriptor.digest} (${descriptor.size} bytes)`,
+      `config from ${from} hashes to ${actual} (${bytes.length} bytes), expected ${descriptor.digest} (${descriptor.size} bytes)`,
     );
   }
-  return parseImageConfig(bytes);
+  return bytes;
 }

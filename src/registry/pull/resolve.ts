@@ -2,7 +2,9 @@
  * Resolving what to pull: a tag through HEAD (`Docker-Content-Digest`) then the manifest by
  * digest, verified against that digest with the digest's own algorithm (for signed schema1, the
  * digest of the signed payload); an index or manifest list narrowed to one platform (an entry
- * that is itself an index is refused as such).
+ * that is itself an index is refused as such). Each read goes to the pull's endpoints in order
+ * (endpoints.ts): a mirror may answer the tag, and a manifest that does not verify is asked of
+ * the next endpoint.
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -25,6 +27,7 @@ import {
 } from '../../legacy/index.ts';
 import { isImageManifest, isIndex, isSchema1 } from '../../core/media-types.ts';
 import type { RemoteRepository } from '../repository.ts';
+import type { PullEndpoints } from './endpoints.ts';
 import { hashAs } from './hash-as.ts';
 
 export interface ResolvedManifest {
@@ -48,13 +51,16 @@ export interface ResolvedSchema1 {
   parsed: ParsedSchema1;
 }
 
-/** A manifest by digest, checked against that digest (a schema1 one is checked later). */
+/** A manifest by digest, checked against that digest (a schema1 one: its signed payload's). */
 export async function fetchVerified(
   repo: RemoteRepository,
   digest: Digest,
 ): Promise<{ bytes: Buffer; mediaType: string }> {
   const got = await repo.getManifest(digest);
-  if (isSchema1(got.mediaType)) return got; // its digest covers the signed payload: checked later
+  if (isSchema1(got.mediaType)) {
+    verifySchema1Digest(parseSchema1Manifest(got.bytes), digest);
+    return got;
+  }
   const actual = hashAs(digest, got.bytes);
   if (actual !== digest) {
     throw new ShaleError(
@@ -67,21 +73,24 @@ export async function fetchVerified(
 
 /** The image manifest that `reference` (a tag or a digest) names for `platform`. */
 export async function resolveManifest(
-  repo: RemoteRepository,
+  endpoints: PullEndpoints,
   reference: string,
   platform: Platform,
 ): Promise<ResolvedManifest | ResolvedSchema1> {
+  const repo = endpoints.origin;
+  const manifestOf = async (d: Digest) =>
+    (await endpoints.first(`manifest ${d}`, (r) => fetchVerified(r, d))).value;
   const named = reference.includes(':')
     ? (reference as Digest)
-    : await repo.headManifest(reference);
-  let { bytes, mediaType } = await fetchVerified(repo, named);
+    : (await endpoints.first(`tag ${reference}`, (r) => r.headManifest(reference))).value;
+  let { bytes, mediaType } = await manifestOf(named);
   let digest = named;
   let index: ResolvedManifest['index'];
   if (isIndex(mediaType)) {
     index = { mediaType, bytes };
     const parsed = parseImageIndex(bytes, `index ${named}`);
     digest = pickPlatform(parsed, platform, `${repo.displayName}:${reference}`);
-    ({ bytes, mediaType } = await fetchVerified(repo, digest));
+    ({ bytes, mediaType } = await manifestOf(digest));
   }
   if (isSchema1(mediaType)) return resolveSchema1(repo, reference, bytes, digest, named);
   if (!isImageManifest(mediaType)) {

@@ -1,7 +1,8 @@
 /**
  * `push`: a stored image to a registry, with the manifest (or index) plan.ts picks. Each blob
  * (layers, then the config) is skipped when the registry has it, mounted from another repository
- * of the same registry when the store knows it came from there, and uploaded otherwise; then each
+ * of the same registry when the store knows it came from there, and uploaded otherwise (a large one
+ * in resumable chunks, chunked-upload.ts); then each
  * manifest goes up (an index's by digest, then the index under the tag), and the digest the
  * registry reports must be the one sent; the top one is recorded as the `name@digest` reference,
  * as Docker records a RepoDigest. Every blob sent is verified by the registry against its digest;
@@ -23,12 +24,21 @@ import type { RegistryClient } from '../client.ts';
 import { runPool } from '../pool.ts';
 import type { ProgressListener, TransferEvent } from '../progress.ts';
 import { RemoteRepository } from '../repository.ts';
+import { uploadInChunks } from './chunked-upload.ts';
 import { planPush } from './plan.ts';
 import type { Publishable } from './publishable.ts';
+
+/** Blobs larger than this go up in resumable chunks of this size, unless a push says otherwise. */
+export const DEFAULT_CHUNK_SIZE = 32 << 20;
 
 export interface PushOptions {
   /** Blobs uploading at once (default 3). */
   concurrency?: number;
+  /**
+   * Blobs larger than this many bytes go up in chunks of this size, resumable across runs
+   * (default DEFAULT_CHUNK_SIZE); smaller ones in one request. 0: every blob in one request.
+   */
+  chunkSize?: number;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -130,6 +140,7 @@ async function pushBlob(
     options.onProgress?.({ type: 'layer', digest, ...event, ...(diffId && { diffId }) });
   await store.content.requireStored(digest); // before the registry is asked anything about it
   if (await repo.hasBlob(digest, options.signal)) {
+    await store.uploads.delete(digest, repo.displayName); // a push killed after its last PUT
     progress({ status: 'exists' });
     return;
   }
@@ -144,18 +155,27 @@ async function pushBlob(
   // so a damaged blob is refused there at no cost to a sound push; when the upload fails, the
   // stored blob is hashed here, and damage found (the blob then goes to quarantine) is the error
   // to report, not how the registry or the transport words the failed request.
-  await repo
-    .uploadBlob(
-      digest,
-      size,
-      () => createReadStream(store.content.blobPath(digest), { highWaterMark: 1 << 20 }),
-      (current) => progress({ status: 'pushing', current, total: size }),
-      options.signal,
-    )
-    .catch(async (err: unknown) => {
-      if (!options.signal?.aborted) await store.content.verifyWhole(digest);
-      throw err;
+  const onProgress = (current: number) => progress({ status: 'pushing', current, total: size });
+  // The whole blob, or bytes `start`…`end - 1` of it.
+  const open = (start?: number, end?: number) =>
+    createReadStream(store.content.blobPath(digest), {
+      highWaterMark: 1 << 20,
+      ...(start !== undefined && end !== undefined && { start, end: end - 1 }),
     });
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const upload =
+    chunkSize > 0 && size > chunkSize
+      ? uploadInChunks(
+          repo,
+          store.uploads,
+          { digest, size, open },
+          { ...options, chunkSize, onProgress },
+        )
+      : repo.uploadBlob(digest, size, open, onProgress, options.signal);
+  await upload.catch(async (err: unknown) => {
+    if (!options.signal?.aborted) await store.content.verifyWhole(digest);
+    throw err;
+  });
   progress({ status: 'done' });
 }
 

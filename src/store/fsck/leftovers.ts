@@ -1,7 +1,8 @@
 /**
  * What interrupted writes leave behind, with the bytes it takes: ingest temp files and partial
  * downloads (`shale/ingest/`), scratch directories whose owner died, legacy staging directories,
- * and atomic-write temp files (`*.tmp`) anywhere in the metadata or the root. Work in progress is
+ * push sessions older than a registry keeps an upload (`shale/uploads/`), and atomic-write temp
+ * files (`*.tmp`) anywhere in the metadata or the root. Work in progress is
  * not a leftover: a scratch or a partial download whose owner is alive. Each leftover says whether
  * it is abandoned (its owner is dead, or it has not changed for `ABANDONED_AFTER_MS`): those are
  * what `fsck --repair` removes. Snapshot trees are not searched (their files are the images' own);
@@ -18,6 +19,11 @@ import type { ProblemList } from './problems.ts';
 
 /** A temp file untouched for this long has no writer left (an atomic write takes milliseconds). */
 export const ABANDONED_AFTER_MS = 60_000;
+/**
+ * How long a registry keeps an unfinished upload (Distribution purges them after a week by
+ * default): a push session remembered longer than that cannot be resumed.
+ */
+export const UPLOAD_KEPT_MS = 7 * 24 * 3600_000;
 
 const TEMP_FILE = /\.tmp$/;
 const SCRATCH = /^scratch-/;
@@ -79,6 +85,23 @@ async function ingestLeftovers(store: Store): Promise<Leftover[]> {
   return found;
 }
 
+/** Remembered push sessions no registry keeps any more. */
+async function staleUploadSessions(dir: string): Promise<Leftover[]> {
+  const found: Leftover[] = [];
+  for (const name of await sortedNames(dir)) {
+    const file = path.join(dir, name);
+    const stats = await lstat(file).catch(() => undefined);
+    if (stats && !TEMP_FILE.test(name) && Date.now() - stats.mtimeMs >= UPLOAD_KEPT_MS)
+      found.push({
+        file,
+        why: 'push session older than a registry keeps one',
+        bytes: await diskUsage(file),
+        abandoned: true,
+      });
+  }
+  return found;
+}
+
 /** Every leftover in the store, in a stable order. */
 export async function findLeftovers(store: Store): Promise<Leftover[]> {
   const { layout } = store;
@@ -91,6 +114,7 @@ export async function findLeftovers(store: Store): Promise<Leftover[]> {
       found.push(
         await leftover(path.join(layout.root, name), 'temp file of an interrupted store creation'),
       );
+  found.push(...(await staleUploadSessions(layout.uploadsDir)));
   for (const file of await store.checkouts.orphanTreeRecords())
     found.push(await leftover(file, 'tree record no checkout names', false));
   const handledElsewhere = new Set([

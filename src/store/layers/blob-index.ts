@@ -47,6 +47,8 @@ const blobInfoSchema = z.object({
   unverified: z.optional(z.literal(true)),
   /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */
   sources: z.optional(z.array(z.string())),
+  /** The endpoint (`host/name`: a source, or a mirror of one) that last served the blob's bytes. */
+  servedBy: z.optional(z.string()),
 });
 export type BlobInfo = z.infer<typeof blobInfoSchema> & { compression: Compression };
 
@@ -154,7 +156,12 @@ export class LayerBlobIndex {
    * without decompressing it: a pull defers that work to the first read. A plain tar's claim is
    * checked at once (its DiffID is its own digest).
    */
-  async claimDiffId(blob: Digest, diffId: Digest, sources: readonly string[]): Promise<BlobInfo> {
+  async claimDiffId(
+    blob: Digest,
+    diffId: Digest,
+    sources: readonly string[],
+    servedBy?: string,
+  ): Promise<BlobInfo> {
     const known = await this.blobInfo(blob);
     const facts = known ? undefined : await storedBlobFacts(this.content.blobPath(blob));
     let info: BlobInfo;
@@ -166,7 +173,11 @@ export class LayerBlobIndex {
       const { compression, uncompressedEstimate } = facts;
       info = { diffId, compression, uncompressedSize: uncompressedEstimate, unverified: true };
     }
-    await this.recordBlobInfo(blob, { ...info, sources: [...sources] });
+    await this.recordBlobInfo(blob, {
+      ...info,
+      sources: [...sources],
+      ...(servedBy !== undefined && { servedBy }),
+    });
     return info;
   }
 
