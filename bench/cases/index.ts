@@ -8,6 +8,7 @@ import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
 import { fsckCase, fsckQuickCase } from './fsck.ts';
 import { diffidCase, tarsumCase } from './hashing.ts';
 import { migrateCase } from './migrate.ts';
+import { mirrorPullCase } from './mirror.ts';
 import { loadOciCase } from './oci-archive.ts';
 import { PER_ENTRY_CASES } from './per-entry.ts';
 import { pullCase, pullToDiskCase, pushCase } from './registry.ts';
@@ -30,6 +31,7 @@ const CASES: Record<string, MakeCase> = {
   pull: pullCase,
   'pull-disk': pullToDiskCase,
   'pull-unpack': pullUnpackCase,
+  'mirror-pull': mirrorPullCase,
   push: pushCase,
   save: saveCase,
   load: loadCase,
@@ -45,7 +47,7 @@ export const CASE_NAMES = Object.keys(CASES);
 export function servicesFor(names: readonly string[]) {
   const any = (...wanted: string[]) => names.some((n) => wanted.includes(n));
   return {
-    registry: any('pull', 'pull-disk', 'pull-unpack', 'push', 'serve-pull'),
+    registry: any('pull', 'pull-disk', 'pull-unpack', 'mirror-pull', 'push', 'serve-pull'),
     docker: any('pull-unpack', 'save', 'load', 'serve-pull', 'serve-images'),
     podman: any('pull-unpack'),
   };

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { readTar, type TarDialect, type TarEntry } from '../../src/archive/tar/index.ts';
+import { checksum } from '../../src/archive/tar/block.ts';
 import { tarsum } from '../../src/archive/tarsum/index.ts';
 import { tarBytes } from '../../support/tar-bytes.ts';
 import {
@@ -164,4 +165,28 @@ test('readTar: a body is readable once, and not after the next entry was request
     })(),
     /before the next entry is requested/,
   );
+});
+
+test('header checksum: four bytes at a time gives the byte-by-byte sums, unsigned and signed, wherever the block starts', () => {
+  const reference = (block: Uint8Array, signed: boolean) => {
+    let sum = 8 * 0x20;
+    for (let i = 0; i < 512; i++) {
+      if (i >= 148 && i < 156) continue;
+      sum += signed ? (block[i]! << 24) >> 24 : block[i]!;
+    }
+    return sum;
+  };
+  const property = fc.property(
+    fc.uint8Array({ minLength: 512, maxLength: 512 }),
+    fc.nat({ max: 7 }),
+    fc.constantFrom(0x00, 0x7f, 0x80, 0xff, -1),
+    (bytes, offset, fill) => {
+      const memory = new Uint8Array(520);
+      const block = memory.subarray(offset, offset + 512);
+      block.set(fill === -1 ? bytes : new Uint8Array(512).fill(fill));
+      for (const signed of [false, true])
+        assert.equal(checksum(block, signed), reference(block, signed));
+    },
+  );
+  fc.assert(property, { numRuns: 3000 });
 });

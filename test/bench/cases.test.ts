@@ -5,8 +5,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { caseHead, freshStoreSide } from '../../bench/cases/common.ts';
 import { CASE_NAMES, servicesFor } from '../../bench/cases/index.ts';
+import { mirrorPullCase } from '../../bench/cases/mirror.ts';
 import { loadOciCase } from '../../bench/cases/oci-archive.ts';
 import type { BenchImage } from '../../bench/lib/image.ts';
+import type { Services } from '../../bench/lib/services.ts';
 import { isMissing } from '../../bench/lib/side.ts';
 
 /** Never created: the cases only name paths under it. */
@@ -68,4 +70,32 @@ test('load-oci: shale loads the oci-archive, skopeo copies it to an OCI layout',
     `oci-archive:${image.ociArchive}`,
     `oci:${path.join(WORK, 'load-oci-layout')}:tiny`,
   ]);
+});
+
+test('mirror-pull: shale pulls through the mirror its registries.conf names, the peer from the origin', () => {
+  assert.ok(CASE_NAMES.includes('mirror-pull'));
+  assert.equal(servicesFor(['mirror-pull']).registry, true);
+  const none = { missing: { registry: 'docker-registry not installed' } } as unknown as Services;
+  assert.deepEqual(mirrorPullCase(image, none), {
+    name: 'mirror-pull',
+    fixture: 'tiny',
+    skipped: 'docker-registry not installed',
+  });
+  const fixture = { oci: { config: 'sha256:c' }, layers: [{ blobDigest: 'sha256:l' }] };
+  const remote = { ...image, fixture, remoteRef: '127.0.0.1:5000/bench/tiny:tiny' } as BenchImage;
+  const services = { registry: { host: '127.0.0.1:5000', storageDir: '/r' }, missing: {} };
+  const c = mirrorPullCase(remote, services as unknown as Services);
+  assert.ok(!('skipped' in c));
+  assert.deepEqual(c.inputs, ['/r']);
+  const dir = path.join(WORK, 'mirror');
+  const pull = (conf: string, store: string) => [
+    ...['node', 'cli.js', '--registries-conf', path.join(dir, conf)],
+    ...['--root', path.join(dir, store), 'pull', '-q', remote.remoteRef],
+  ];
+  assert.deepEqual(c.shale.commands(), [pull('registries.conf', 'store')]);
+  assert.equal(c.peers.length, 1);
+  const peer = c.peers[0]!;
+  assert.ok(!isMissing(peer));
+  assert.deepEqual(peer.commands(), [pull('no-mirrors.conf', 'direct-store')]);
+  assert.ok(c.setup && c.teardown && c.shale.finish && peer.finish);
 });

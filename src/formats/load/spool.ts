@@ -144,8 +144,10 @@ async function spoolFile(
 ): Promise<SpooledFile> {
   const promised = promisedDigest(name);
   try {
+    // (the archive is read through the thread pool ahead of this thread; its writes need not be)
     const { digest, size } = await ingestBlob(target, body, promised && { digest: promised }, {
       signal,
+      writeOnThisThread: true,
     });
     return { digest, size, path: target.blobPath(digest) };
   } catch (err) {

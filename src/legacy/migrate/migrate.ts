@@ -177,8 +177,14 @@ class Migration {
   private write(image: GraphImage, parent: Promise<Done> | undefined): Promise<Done> {
     const { store, options } = this;
     return writeImages(store, async (write) => {
+      // (a parent that cannot be read is one that was not migrated: that failure is the one to tell)
       const parentImage =
-        image.parent === undefined ? undefined : await this.graph.image(image.parent);
+        image.parent === undefined
+          ? undefined
+          : await this.graph.image(image.parent).catch(async (err: unknown) => {
+              await parent;
+              throw err;
+            });
       const blob = await ingestLayerTar(store, image, parentImage, this.warn, options.signal);
       await write.noteBlob(blob.digest, blob.existed);
       this.beginNext(image.id);

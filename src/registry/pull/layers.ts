@@ -100,7 +100,7 @@ export async function fetchLayers(
 /**
  * Move a verified download into the store with what is known of it: the DiffID learned from its
  * bytes (checked against the config's), or else the config's claim, the repository it belongs to
- * and the endpoint (that repository or a mirror of it) that served it.
+ * and, when a mirror of that repository served it, the mirror.
  */
 async function storeDownloaded(
   write: ImageWrite,
@@ -111,7 +111,7 @@ async function storeDownloaded(
 ): Promise<LayerSource> {
   const { store } = write;
   const sources = [origin.sourceName];
-  const servedBy = endpoint.displayName;
+  const servedBy = endpoint.displayName === origin.displayName ? undefined : endpoint.displayName;
   try {
     const learned = downloaded.diffId;
     if (learned) checkDiffId(layer, learned.diffId);
@@ -123,7 +123,11 @@ async function storeDownloaded(
     }
     const { diffId, compression, size: uncompressedSize, contentSize } = learned;
     const info = { diffId, compression, uncompressedSize, contentSize };
-    await store.layers.recordBlobInfo(layer.digest, { ...info, sources, servedBy });
+    await store.layers.recordBlobInfo(layer.digest, {
+      ...info,
+      sources,
+      ...(servedBy !== undefined && { servedBy }),
+    });
     return { blob: layer.digest, diffId, info };
   } finally {
     await downloaded.partial.close();

@@ -47,7 +47,7 @@ const blobInfoSchema = z.object({
   unverified: z.optional(z.literal(true)),
   /** Repositories (`host/name`) the blob was pulled from: candidates for cross-repository mounts. */
   sources: z.optional(z.array(z.string())),
-  /** The endpoint (`host/name`: a source, or a mirror of one) that last served the blob's bytes. */
+  /** The mirror (`host/name`) of a source that served the blob's bytes, when one did. */
   servedBy: z.optional(z.string()),
 });
 export type BlobInfo = z.infer<typeof blobInfoSchema> & { compression: Compression };
