@@ -1,7 +1,7 @@
 // Preload (`node --import <this file>`) that makes one write short: the first write or writev of
 // at least SHALE_TEST_SHORT_WRITE_MIN bytes (default 64 KiB) really writes only half of what it
 // was asked and says so in its result, as a full disk or a signal can make the kernel do. It wraps
-// fs.write/fs.writev and the FileHandle write/writev of fs/promises, then syncs the ESM exports so
+// fs.write/fs.writev/fs.writeSync and the FileHandle write/writev of fs/promises, then syncs the ESM exports so
 // `import { write } from 'node:fs'` sees the wrapper. Each injection is appended as a line to
 // SHALE_TEST_SHORT_WRITE_LOG, so a test can prove it happened.
 import { appendFileSync } from 'node:fs';
@@ -75,6 +75,15 @@ fs.writev = function writev(fd, buffers, position, callback) {
   if (!kept) return fsWritev.apply(this, arguments);
   const answer = (err, bytesWritten) => callback(err, bytesWritten, buffers);
   return fsWritev.call(this, fd, firstBytes(buffers, kept), position, answer);
+};
+
+const fsWriteSync = fs.writeSync;
+fs.writeSync = function writeSync(fd, buffer, offset, length, ...rest) {
+  // The form (fd, buffer, offset, length[, position]) that writes on the caller's thread use.
+  const full = ArrayBuffer.isView(buffer) && typeof length === 'number';
+  const kept = full && shortLength(length);
+  if (!kept) return fsWriteSync.apply(this, arguments);
+  return fsWriteSync.call(this, fd, buffer, offset, kept, ...rest);
 };
 
 syncBuiltinESMExports();
