@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { openReadStream } from '../../archive/open-read-stream.ts';
+import { withReadStream } from '../../archive/open-read-stream.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { Store } from '../../store/index.ts';
 import { loadOciLayout } from '../oci-layout/index.ts';
@@ -32,5 +32,5 @@ export async function loadImages(
     throw new ShaleError('ERR_NOT_FOUND', `cannot load ${input}: no such file or directory`);
   }
   if (info.isDirectory()) return loadOciLayout(store, input, options);
-  return loadArchive(store, await openReadStream(input), options);
+  return withReadStream(input, (archive) => loadArchive(store, archive, options));
 }

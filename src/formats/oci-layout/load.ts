@@ -6,8 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { DecompressOptions } from '../../archive/compression/index.ts';
-import { openReadStream } from '../../archive/open-read-stream.ts';
+import { withReadStream } from '../../archive/open-read-stream.ts';
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
@@ -68,16 +69,14 @@ class DirectoryBlobs implements BlobSource {
       await this.write.noteBlob(digest, true); // keep it out of a concurrent prune
       return;
     }
-    let source;
-    try {
-      source = await openReadStream(this.blobPath(digest));
-    } catch (err) {
+    const ingest = (source: Readable) =>
+      content.ingest(source, { digest, size }, { signal: this.signal });
+    const stored = await withReadStream(this.blobPath(digest), ingest).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new ShaleError('ERR_NOT_FOUND', `the layout has no blob ${digest}`);
       }
       throw err;
-    }
-    const stored = await content.ingest(source, { digest, size }, { signal: this.signal });
+    });
     await this.write.noteBlob(digest, stored.existed);
   }
 }
