@@ -4,7 +4,7 @@
  * longer ring of items, each either a chunk (its length: its bytes are in the next memory slot)
  * or the end of a batch (no memory). The thread fills the next slot once the reader released it,
  * then publishes it; the reader takes items in order (freeing their place in the item ring at
- * once) and releases a chunk's memory when its consumer is done with it. Every wait is bounded:
+ * once) and releases the memory of the chunks taken once their consumer is done with them. Every wait is bounded:
  * the thread's looks again each second and gives up once the reader stopped; the reader's
  * also returns at a message (reassemble.ts races it with the thread's messages).
  */
@@ -114,8 +114,6 @@ export class ChunkRingWriter extends RingSide {
 export class ChunkRingReader extends RingSide {
   private taken = 0;
   private chunksTaken = 0;
-  /** Chunks taken and not released, by their number, oldest first. */
-  private readonly held: number[] = [];
   private waiting: Promise<void> | undefined;
 
   /** The next item: a chunk (its memory held until released), BATCH_END, or undefined if none is published yet. */
@@ -124,14 +122,12 @@ export class ChunkRingReader extends RingSide {
     const value = this.words[FIRST_ITEM + (this.taken % ITEMS)]!;
     this.count(TAKEN, ++this.taken);
     if (value === BATCH_END) return BATCH_END;
-    this.held.push(this.chunksTaken);
     return this.slots[this.chunksTaken++ % SLOTS]!.subarray(0, value);
   }
 
-  /** The consumer is done with the oldest chunk it holds of this ring. */
+  /** The consumer is done with every chunk taken so far: their memory may be filled again. */
   release(): void {
-    this.held.shift();
-    this.count(RELEASED, this.held[0] ?? this.chunksTaken);
+    this.count(RELEASED, this.chunksTaken);
   }
 
   /** Resolves once more is published (or within a second); one wait at a time. */

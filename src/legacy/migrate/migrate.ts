@@ -82,6 +82,8 @@ async function registerImageLayer(
 class Migration {
   /** Each image's migration, begun in order or (its layer) a little ahead, by legacy ID. */
   private readonly tasks = new Map<string, Promise<Done>>();
+  /** The image migrated after each, by legacy ID. */
+  private readonly after = new Map<string, string>();
   readonly result: MigrationResult = { images: [], failed: [], references: [] };
 
   constructor(
@@ -91,7 +93,9 @@ class Migration {
     /** Image IDs a Docker 1.10 migration of the graph gave, by legacy ID. */
     private readonly dockerIds: ReadonlyMap<string, Digest>,
     private readonly plan: MigrationOrder,
-  ) {}
+  ) {
+    for (let i = 1; i < plan.order.length; i++) this.after.set(plan.order[i - 1]!, plan.order[i]!);
+  }
 
   private warn = (message: string): void => this.options.onWarning?.(message);
 
@@ -124,7 +128,7 @@ class Migration {
 
   /** Begin the migration of the image after `id` (its layer is made while `id` is registered). */
   private beginNext(id: string): void {
-    const next = this.plan.order[this.plan.order.indexOf(id) + 1];
+    const next = this.after.get(id);
     if (next !== undefined) void this.task(next);
   }
 
