@@ -82,8 +82,13 @@ async function registerImageLayer(
 class Migration {
   /** Each image's migration, begun in order or (its layer) a little ahead, by legacy ID. */
   private readonly tasks = new Map<string, Promise<Done>>();
-  /** The image migrated after each, by legacy ID. */
-  private readonly after = new Map<string, string>();
+  /** Each image's place in the order, by legacy ID. */
+  private readonly place = new Map<string, number>();
+  /**
+   * Each image's turn, resolved once `run` has reported it: an image begun ahead registers only
+   * after the one before it is reported, so it stops (rolled back) with a run that stops there.
+   */
+  private readonly turns: { reported: Promise<void>; report: () => void }[];
   readonly result: MigrationResult = { images: [], failed: [], references: [] };
 
   constructor(
@@ -94,24 +99,40 @@ class Migration {
     private readonly dockerIds: ReadonlyMap<string, Digest>,
     private readonly plan: MigrationOrder,
   ) {
-    for (let i = 1; i < plan.order.length; i++) this.after.set(plan.order[i - 1]!, plan.order[i]!);
+    plan.order.forEach((id, i) => this.place.set(id, i));
+    this.turns = plan.order.map(() => {
+      let report!: () => void;
+      const reported = new Promise<void>((resolve) => (report = resolve));
+      return { reported, report };
+    });
   }
 
   private warn = (message: string): void => this.options.onWarning?.(message);
 
-  /** Migrate every image, parents first, and report each in that order. */
+  /**
+   * Migrate every image, parents first, and report each in that order; settles once nothing it
+   * began is still under way.
+   */
   async run(): Promise<void> {
-    for (const id of this.plan.order) {
-      this.options.signal?.throwIfAborted();
-      try {
-        const { migrated, resumed } = await this.task(id);
-        const entry = { legacyId: id, imageId: migrated.id, resumed };
-        this.result.images.push(entry);
-        this.options.onImage?.(entry);
-      } catch (err) {
-        if (this.options.signal?.aborted) throw err;
-        this.result.failed.push({ legacyId: id, reason: (err as Error).message });
+    const { order } = this.plan;
+    try {
+      for (const [i, id] of order.entries()) {
+        this.options.signal?.throwIfAborted();
+        try {
+          const { migrated, resumed } = await this.task(id);
+          const entry = { legacyId: id, imageId: migrated.id, resumed };
+          this.result.images.push(entry);
+          this.options.onImage?.(entry);
+        } catch (err) {
+          if (this.options.signal?.aborted) throw err;
+          this.result.failed.push({ legacyId: id, reason: (err as Error).message });
+        } finally {
+          this.turns[i]!.report();
+        }
       }
+    } finally {
+      for (const turn of this.turns) turn.report(); // (an image begun ahead sees the run stopped)
+      await Promise.allSettled(this.tasks.values());
     }
   }
 
@@ -128,8 +149,13 @@ class Migration {
 
   /** Begin the migration of the image after `id` (its layer is made while `id` is registered). */
   private beginNext(id: string): void {
-    const next = this.after.get(id);
+    const next = this.plan.order[this.place.get(id)! + 1];
     if (next !== undefined) void this.task(next);
+  }
+
+  /** Resolves once the image before `id` in the order is reported. */
+  private async turnOf(id: string): Promise<void> {
+    await this.turns[this.place.get(id)! - 1]?.reported;
   }
 
   private async migrate(id: string): Promise<Done> {
@@ -192,6 +218,7 @@ class Migration {
       const blob = await ingestLayerTar(store, image, parentImage, this.warn, options.signal);
       await write.noteBlob(blob.digest, blob.existed);
       this.beginNext(image.id);
+      await this.turnOf(image.id);
       const before = await parent;
       options.signal?.throwIfAborted(); // (begun ahead, it is stopped with the images before it)
       const layer = await registerImageLayer(write, blob, before?.chainId, options.signal);
