@@ -68,12 +68,12 @@ await build({
   banner: { js: "const shaleModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-// The threads of tar-split reassembly (src/archive/tar-split/thread-script.ts), beside the bundle.
-for (const name of ['assembler-thread']) {
+// The archive layer's thread scripts (src/archive/thread-script.ts), beside the bundle.
+for (const script of ['tar-split/assembler-thread', 'apply/writer-thread']) {
   await build({
     ...common,
-    entryPoints: [`dist/archive/tar-split/${name}.js`],
-    outfile: `dist/cli/tar-split-${name}.cjs`,
+    entryPoints: [`dist/archive/${script}.js`],
+    outfile: `dist/cli/${path.basename(script)}.cjs`,
     format: 'cjs',
     define: { 'import.meta.url': 'shaleModuleUrl' },
     banner: { js: "const shaleModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

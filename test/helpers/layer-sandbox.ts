@@ -115,9 +115,20 @@ export interface HostileResult {
 }
 
 /**
- * Apply `layers` in order to a fresh sandbox (`prepare` may seed the root first). The last layer
- * must fail with `code` when given, all others must succeed. Always asserts that nothing outside
- * the root changed; then runs `check` on the sandbox and cleans up.
+ * How the suites apply a layer: as a layer of a few files is applied by default (its small files
+ * written on the applier's thread when it settles), and through the write-behind threads with
+ * batches of two files (some written on a thread, a partial batch on the applier's).
+ */
+export const WRITE_MODES: { name: string; options: ApplyOptions }[] = [
+  { name: 'default', options: {} },
+  { name: 'writer threads', options: { writerThreads: 2, filesPerBatch: 2 } },
+];
+
+/**
+ * Apply `layers` in order to a fresh sandbox (`prepare` may seed the root first), once in each of
+ * WRITE_MODES unless `options` picks writer threads itself. The last layer must fail with `code`
+ * when given, all others must succeed. Always asserts that nothing outside the root changed;
+ * then runs `check` on the sandbox and cleans up.
  */
 export async function hostile(
   layers: (Entry[] | Buffer)[],
@@ -127,6 +138,23 @@ export async function hostile(
     /** Compare link counts too (off where the root's own name for a shared inode goes away). */
     nlink?: boolean;
   } = {},
+): Promise<void> {
+  const modes =
+    options.writerThreads === undefined ? WRITE_MODES : [{ name: 'given', options: {} }];
+  for (const mode of modes) {
+    try {
+      await hostileOnce(layers, expect, { ...mode.options, ...options });
+    } catch (err) {
+      if (err instanceof Error) err.message = `[${mode.name}] ${err.message}`;
+      throw err;
+    }
+  }
+}
+
+async function hostileOnce(
+  layers: (Entry[] | Buffer)[],
+  expect: { code?: ErrorCode; check?: (r: HostileResult) => void | Promise<void> },
+  options: ApplyOptions & { prepare?: (sb: Sandbox) => void; nlink?: boolean },
 ): Promise<void> {
   const sb = makeSandbox();
   try {

@@ -4,7 +4,11 @@
  *
  * Most entries are applied synchronously: `apply` returns a promise only for work that has to wait
  * (a body not yet read in full, xattrs, AUFS sources, device nodes, copy-ups), and undefined when
- * the entry is done, so that a small file costs its system calls and no promise.
+ * the entry is done, so that a small file costs its system calls and no promise. A small file
+ * whose name is known to be free (new in this layer, in a directory this apply made or where
+ * nothing has that name) is handed to write-behind.ts, created on a writer thread while the next
+ * entries are read; the applier settles those writes before anything that could see or disturb
+ * them (see WriteBehind).
  */
 import {
   closeSync,
@@ -37,11 +41,13 @@ import {
   type DirStamp,
   type MetadataTarget,
 } from './metadata.ts';
+import type { BatchResult } from './file-batch.ts';
 import { copyUp, makeNode, removeAll, type NodeKind } from './nodes.ts';
 import { PlnkStash } from './plnk.ts';
 import { ScopeResolver } from './resolve.ts';
 import type { ApplyOptions, ApplyWarning } from './types.ts';
 import { AUFS_PLNK, classifyWhiteout } from './whiteout.ts';
+import { DEFAULT_WRITER_THREADS, FILES_PER_BATCH, WriteBehind } from './write-behind.ts';
 
 const SUPPORTED_TYPES = new Set<string>([
   TypeFlag.regular,
@@ -73,14 +79,30 @@ export class Applier {
   readonly plnk = new PlnkStash();
   /** Directory paths resolved in this layer; forgotten whenever a directory or symlink goes. */
   private readonly resolver: ScopeResolver;
+  /**
+   * Real paths of the directories this apply made (and the root, if it was empty): every name in
+   * one that exists was made by this apply, so one not in `unpacked` is free.
+   */
+  private readonly freshDirs = new Set<ByteString>();
+  /** Small files being created on writer threads. */
+  private readonly writes: WriteBehind;
 
   constructor(
     root: string,
     readonly options: ApplyOptions,
   ) {
     this.root = Buffer.from(root);
-    this.resolver = new ScopeResolver(this.root);
+    this.resolver = new ScopeResolver(this.root, (real) => {
+      if (this.writes.has(real.join('/'))) this.writes.settle();
+    });
     this.sameOwner = options.sameOwner ?? this.isRoot;
+    this.writes = new WriteBehind({
+      threads: options.writerThreads ?? DEFAULT_WRITER_THREADS,
+      filesPerBatch: options.filesPerBatch ?? FILES_PER_BATCH,
+      sameOwner: this.sameOwner,
+      onWritten: (result) => this.written(result),
+    });
+    if (readdirSync(this.root).length === 0) this.freshDirs.add('');
   }
 
   warn(code: ApplyWarning['code'], segs: readonly ByteString[], message: string): void {
@@ -121,6 +143,7 @@ export class Applier {
         throw new ShaleError('ERR_BAD_TAR', `a ${typeName(header)} entry names the layer root`);
       }
       this.dirStamps.push({ segs: [], ...entryTimes(header) });
+      this.writes.settle();
       return this.applyMeta([], header, 'dir');
     }
 
@@ -134,17 +157,30 @@ export class Applier {
     const name = segs[segs.length - 1]!;
     const real = [...parent, name];
     const full = joinPath(this.root, real);
-    this.unpacked.add(real.join('/'));
+    const key = real.join('/');
+    const seen = this.unpacked.has(key);
+    this.unpacked.add(key);
+    if (this.writes.has(key)) this.writes.settle();
 
     switch (header.typeflag) {
       case TypeFlag.directory:
-        this.replace(real, true, () => mkdirSync(full, { mode: 0o700 }));
+        // A directory kept may be getting files: they are written before its mode can change.
+        if (this.replace(real, true, () => mkdirSync(full, { mode: 0o700 }))) this.writes.settle();
+        else this.freshDirs.add(key);
         this.dirStamps.push({ segs: real, ...entryTimes(header) });
         return this.applyMeta(real, header, 'dir');
       case TypeFlag.regular:
       case TypeFlag.regularOld:
-      case TypeFlag.contiguous:
-        return this.writeFile(real, header, entry.bufferedBody() ?? entry.body);
+      case TypeFlag.contiguous: {
+        const body = entry.bufferedBody();
+        const free = !seen && (this.freshDirs.has(parent.join('/')) || lstatOrNull(full) === null);
+        if (body !== undefined && free && header.xattrs.size === 0) {
+          checkSize(header, body.length);
+          this.writes.add(full, key, header, body);
+          return undefined;
+        }
+        return this.writeFile(real, header, body ?? entry.body);
+      }
       case TypeFlag.symlink:
         if (header.linkname === '') {
           throw new ShaleError('ERR_BAD_TAR', `symlink ${display(header.name)} has no target`);
@@ -152,6 +188,7 @@ export class Applier {
         this.replace(real, false, () => symlinkSync(byteStringToBuffer(header.linkname), full));
         return this.applyMeta(real, header, 'symlink', this.created(full));
       case TypeFlag.hardLink:
+        this.writes.settle(); // its target may be a file not written yet
         if (lstatOrNull(full) !== null) this.remove(real);
         return this.hardLink(real, header);
       case TypeFlag.fifo:
@@ -170,29 +207,33 @@ export class Applier {
   /** The real parent directory of the entry at `segs`, created (0755) where missing. */
   private resolveParent(segs: readonly ByteString[]): readonly ByteString[] {
     return this.resolver.resolveDir(segs.slice(0, -1), true, (real) => {
-      this.unpacked.add(real.join('/'));
+      const key = real.join('/');
+      this.unpacked.add(key);
+      this.freshDirs.add(key);
     })!;
   }
 
   /**
    * Run `make`, which creates the entry at `real` exclusively. When something is already there it is
    * removed and `make` runs again, unless it is a directory and `keepDir` is set (a directory entry
-   * over a directory only updates its metadata). Creating first and looking only on EEXIST saves
-   * an lstat per entry, most of which land on empty paths.
+   * over a directory only updates its metadata): then the result is true. Creating first and
+   * looking only on EEXIST saves an lstat per entry, most of which land on empty paths.
    */
-  private replace(real: readonly ByteString[], keepDir: boolean, make: () => void): void {
+  private replace(real: readonly ByteString[], keepDir: boolean, make: () => void): boolean {
     try {
       make();
-      return;
+      return false;
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err;
     }
-    if (keepDir && lstatSync(joinPath(this.root, real)).isDirectory()) return;
+    if (keepDir && lstatSync(joinPath(this.root, real)).isDirectory()) return true;
     this.remove(real);
     make();
+    return false;
   }
 
   private remove(real: readonly ByteString[]): void {
+    this.writes.settle(); // what goes may hold, or lead to, a file not written yet
     const removed = removeAll(joinPath(this.root, real));
     // Only directories and symlinks can lie on a resolved path.
     if (removed?.isDirectory() || removed?.isSymbolicLink()) {
@@ -288,7 +329,15 @@ export class Applier {
     await applyMetadata(this, real, header, 'file', target);
   }
 
+  /** A batch of files written behind: their inodes are ours. */
+  private written(result: BatchResult): void {
+    for (const inode of result.inodes) this.ours.add(inode);
+    for (const warning of result.warnings) this.options.onWarning?.(warning);
+  }
+
+  /** After the last entry or a failure: nothing is left being written, no AUFS source kept. */
   async cleanup(): Promise<void> {
+    this.writes.close();
     await this.plnk.cleanup();
   }
 
@@ -355,6 +404,7 @@ export class Applier {
   }
 
   finish(): void {
+    this.writes.settle();
     restampDirectories(this.root, this.dirStamps, this.unsureStamps);
   }
 }

@@ -4,23 +4,13 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ShaleError, isShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/errors.ts';
 import { ContentSizeCounter } from '../content-size.ts';
 import { TypeFlag, readTar } from '../tar/index.ts';
 import { Applier } from './applier.ts';
 import { display } from './clean.ts';
-import { errno } from './fs-path.ts';
+import { entryError } from './entry-error.ts';
 import type { ApplyOptions, ApplyResult } from './types.ts';
-
-const BAD_TAR_ERRNOS = new Set([
-  'ENOTDIR',
-  'EEXIST',
-  'ELOOP',
-  'EISDIR',
-  'ENOTEMPTY',
-  'EXDEV',
-  'ENAMETOOLONG',
-]);
 
 /**
  * Apply the uncompressed layer `tar` to the directory `root`. Returns Docker's layer size (the sum
@@ -63,12 +53,7 @@ export async function applyLayer(
         const pending = applier.apply(entry);
         if (pending !== undefined) await pending;
       } catch (err) {
-        if (isShaleError(err) || !BAD_TAR_ERRNOS.has(errno(err) ?? '')) throw err;
-        throw new ShaleError(
-          'ERR_BAD_TAR',
-          `cannot apply entry ${display(entry.header.name)}: ${(err as Error).message}`,
-          { cause: err },
-        );
+        throw entryError(err, entry.header.name);
       }
     }
     applier.finish();

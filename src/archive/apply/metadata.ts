@@ -19,9 +19,15 @@ import { errno, joinPath, lstatOrNull } from './fs-path.ts';
 import type { ApplyWarning } from './types.ts';
 import { setXattrs } from './xattr.ts';
 
+/** What of an entry's header goes on disk as metadata. */
+export type EntryMetadata = Pick<
+  TarHeader,
+  'uid' | 'gid' | 'mode' | 'mtime' | 'mtimeNsec' | 'atime' | 'xattrs'
+>;
+
 /** Times for utimes: Node turns negative *numbers* into "now", so times before 1970 go as Dates. */
 type Time = number | Date;
-export function entryTimes(header: TarHeader): { atime: Time; mtime: Time } {
+export function entryTimes(header: EntryMetadata): { atime: Time; mtime: Time } {
   const asTime = (seconds: number): Time =>
     seconds < 0 ? new Date(Math.round(seconds * 1000)) : seconds;
   const mtime = header.mtime + (header.mtimeNsec ?? 0) / 1e9;
@@ -36,7 +42,6 @@ export interface DirStamp {
 }
 
 export interface MetadataContext {
-  root: Buffer;
   sameOwner: boolean;
   warn(code: ApplyWarning['code'], segs: readonly ByteString[], message: string): void;
 }
@@ -54,7 +59,7 @@ const PERMISSION_BITS = 0o7777;
 export function applyMetadata(
   ctx: MetadataContext,
   real: ByteString[],
-  header: TarHeader,
+  header: EntryMetadata,
   kind: 'dir' | 'file' | 'symlink',
   target: MetadataTarget,
 ): Promise<void> | undefined {
@@ -78,7 +83,7 @@ export function applyMetadata(
 function setOwner(
   ctx: MetadataContext,
   real: ByteString[],
-  header: TarHeader,
+  header: EntryMetadata,
   { path, fd, created }: MetadataTarget,
 ): void {
   if (!ctx.sameOwner) return;
@@ -93,7 +98,7 @@ function setOwner(
 }
 
 function setModeAndTimes(
-  header: TarHeader,
+  header: EntryMetadata,
   kind: 'dir' | 'file' | 'symlink',
   { path, fd, created }: MetadataTarget,
 ): void {

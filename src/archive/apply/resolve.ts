@@ -41,7 +41,11 @@ function segmentsOf(dir: RealDir): ByteString[] {
 export class ScopeResolver {
   private known: Known = { real: null, segs: [], hops: 0, below: new Map() };
 
-  constructor(private readonly root: Buffer) {}
+  /** `beforeLookup`: told of each real path before the file system is asked what it is. */
+  constructor(
+    private readonly root: Buffer,
+    private readonly beforeLookup: (real: readonly ByteString[]) => void = () => {},
+  ) {}
 
   /** Drop everything remembered: a directory or symlink under the root was removed. */
   forget(): void {
@@ -91,13 +95,15 @@ export class ScopeResolver {
         continue;
       }
       resolved = { up: resolved, name: part };
-      const p = joinPath(this.root, segmentsOf(resolved));
+      const real = segmentsOf(resolved);
+      this.beforeLookup(real);
+      const p = joinPath(this.root, real);
       const st = lstatOrNull(p);
       if (st === null) {
         if (!create) return null;
         mkdirSync(p, { mode: 0o755 });
         chmodSync(p, 0o755);
-        onCreate?.(segmentsOf(resolved));
+        onCreate?.(real);
         continue;
       }
       if (st.isDirectory()) continue;

@@ -29,6 +29,14 @@ export interface ApplyOptions {
   sameOwner?: boolean;
   onWarning?: (warning: ApplyWarning) => void;
   signal?: AbortSignal;
+  /**
+   * Threads that create small files while the next entries are read (default: one per core
+   * beyond the first, at most 2; 0: every file on the calling thread). They start only once a
+   * layer has filled a batch.
+   */
+  writerThreads?: number;
+  /** Small files handed over together (default 256; tests use fewer). */
+  filesPerBatch?: number;
 }
 
 export interface ApplyBlobOptions extends ApplyOptions {

@@ -16,7 +16,7 @@ import { BATCH_END, ChunkRingReader, newChunkRing } from './chunk-ring.ts';
 import { News } from './news.ts';
 import type { FromAssembler, ToAssembler } from './reassembly-messages.ts';
 import type { RecordBatch } from './record-batch.ts';
-import { startThread } from './thread-script.ts';
+import { startThread } from '../thread-script.ts';
 
 const THREADS = 2;
 const BATCHES_AHEAD = 3;
@@ -33,7 +33,7 @@ class AssemblerThread {
   private readonly news = new News();
 
   constructor(root: string) {
-    this.worker = idle.pop() ?? startThread('assembler-thread');
+    this.worker = idle.pop() ?? startThread(new URL('./assembler-thread', import.meta.url));
     this.worker.ref();
     this.worker.on('message', this.onMessage).on('error', this.onStop).on('exit', this.onStop);
     this.post({ type: 'start', root, ring: this.ring });
