@@ -114,6 +114,7 @@ test('formats/ holds archive formats only: one folder per format, and what loadi
   assert.deepEqual(loose, []);
   const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
   assert.deepEqual(folders.sort(), [
+    'copy',
     'docker-archive',
     'docker-legacy',
     'load',

@@ -3,6 +3,7 @@ import type { BenchImage } from '../lib/image.ts';
 import type { Services } from '../lib/services.ts';
 import type { BenchCase, SkippedCase } from '../lib/side.ts';
 import { checkoutCase, checkoutDiffCase } from './checkout.ts';
+import { copyCase } from './copy.ts';
 import { applyDeepCase } from './apply-deep.ts';
 import { loadCase, pullUnpackCase, saveCase } from './docker.ts';
 import { fsckCase, fsckQuickCase } from './fsck.ts';
@@ -33,6 +34,7 @@ const CASES: Record<string, MakeCase> = {
   'pull-unpack': pullUnpackCase,
   'mirror-pull': mirrorPullCase,
   push: pushCase,
+  copy: copyCase,
   save: saveCase,
   load: loadCase,
   'load-oci': loadOciCase,
@@ -47,7 +49,7 @@ export const CASE_NAMES = Object.keys(CASES);
 export function servicesFor(names: readonly string[]) {
   const any = (...wanted: string[]) => names.some((n) => wanted.includes(n));
   return {
-    registry: any('pull', 'pull-disk', 'pull-unpack', 'mirror-pull', 'push', 'serve-pull'),
+    registry: any('pull', 'pull-disk', 'pull-unpack', 'mirror-pull', 'push', 'copy', 'serve-pull'),
     docker: any('pull-unpack', 'save', 'load', 'serve-pull', 'serve-images'),
     podman: any('pull-unpack'),
   };

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { toShaleError, type StoreFailureContext } from '../core/index.ts';
 import { storeFailureContext } from '../store/index.ts';
 import { resolveStoreRoot } from '../store/index.ts';
+import { registerCopy } from './commands/copy.ts';
 import { registerDiffid } from './commands/diffid.ts';
 import { registerFsck } from './commands/fsck.ts';
 import { registerHistory } from './commands/history.ts';
@@ -51,6 +52,7 @@ function buildProgram(): Command {
   registerPush(program, context);
   registerLogin(program);
   registerReferrers(program);
+  registerCopy(program);
   registerImages(program, context);
   registerInspect(program, context);
   registerHistory(program, context);

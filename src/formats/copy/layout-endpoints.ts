@@ -1,0 +1,205 @@
+/**
+ * An OCI image layout directory as either end of a copy, named as skopeo names it: `oci:DIR:REF`
+ * is the `index.json` entry whose `org.opencontainers.image.ref.name` is REF, `oci:DIR` the only
+ * entry. As a sink, each blob is written to a temporary file in the layout, synced, and renamed
+ * into `blobs/<alg>/<hex>` only when its stream ended verified; the index entry is written last,
+ * by an atomic replace of `index.json`, once every blob it reaches is in place.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { openReadStream } from '../../archive/open-read-stream.ts';
+import { parseDigest, type Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import { parseImageIndex, type ManifestDescriptor } from '../../core/manifest.ts';
+import { Annotations, MediaTypes } from '../../core/media-types.ts';
+import { OCI_LAYOUT_MARKER } from '../save/sink.ts';
+import { MAX_MANIFEST_BYTES } from './registry-endpoints.ts';
+import type { Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
+
+function layoutName(dir: string, ref: string | undefined): string {
+  return ref === undefined ? `oci:${dir}` : `oci:${dir}:${ref}`;
+}
+
+function blobPath(dir: string, digest: Digest): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return path.join(dir, 'blobs', algorithm, hex);
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** The entries of the layout's `index.json`; none when `missingIsEmpty` and it has none yet. */
+async function readEntries(dir: string, missingIsEmpty: boolean): Promise<ManifestDescriptor[]> {
+  const file = path.join(dir, 'index.json');
+  try {
+    if ((await stat(file)).size > MAX_MANIFEST_BYTES) {
+      throw new ShaleError('ERR_LIMIT', `${file} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    }
+    return parseImageIndex(await readFile(file), file).manifests;
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+    if (missingIsEmpty) return [];
+    throw new ShaleError('ERR_NOT_FOUND', `${dir} is not an OCI image layout (no index.json)`);
+  }
+}
+
+const refNameOf = (entry: ManifestDescriptor) => entry.annotations?.[Annotations.refName];
+
+export class LayoutSource implements ImageSource {
+  readonly name: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly ref?: string,
+  ) {
+    this.name = layoutName(dir, ref);
+  }
+
+  async resolve(): Promise<ResolvedManifest> {
+    const entries = await readEntries(this.dir, false);
+    const { ref } = this;
+    const matches = ref === undefined ? entries : entries.filter((e) => refNameOf(e) === ref);
+    if (matches.length !== 1) {
+      const names = entries.map((e) => refNameOf(e) ?? e.digest).join(', ') || 'none';
+      throw new ShaleError(
+        matches.length === 0 ? 'ERR_NOT_FOUND' : 'ERR_INVALID_ARGUMENT',
+        ref === undefined
+          ? `${this.name} lists ${entries.length} images; name one as oci:${this.dir}:REF (names: ${names})`
+          : `${this.name}: the layout ${matches.length === 0 ? 'has no' : 'has several'} images named ${ref} (names: ${names})`,
+      );
+    }
+    const entry = matches[0]!;
+    const bytes = await this.readManifest(entry);
+    return { mediaType: entry.mediaType, bytes, digest: entry.digest };
+  }
+
+  async readManifest(descriptor: Descriptor): Promise<Buffer> {
+    if (descriptor.size > MAX_MANIFEST_BYTES) {
+      throw new ShaleError(
+        'ERR_LIMIT',
+        `${this.name} lists manifest ${descriptor.digest} of ${descriptor.size} bytes; at most ${MAX_MANIFEST_BYTES} are read`,
+      );
+    }
+    const file = blobPath(this.dir, descriptor.digest);
+    const size = await stat(file).then(
+      (s) => s.size,
+      (err: unknown) => {
+        if (isMissing(err)) throw this.#missing(descriptor.digest);
+        throw err;
+      },
+    );
+    if (size !== descriptor.size) {
+      throw new ShaleError(
+        'ERR_SIZE_MISMATCH',
+        `${this.name}: manifest ${descriptor.digest} is ${size} bytes, its descriptor says ${descriptor.size}`,
+      );
+    }
+    return readFile(file);
+  }
+
+  async openBlob(descriptor: Descriptor): Promise<Readable> {
+    return openReadStream(blobPath(this.dir, descriptor.digest)).catch((err: unknown) => {
+      if (isMissing(err)) throw this.#missing(descriptor.digest);
+      throw err;
+    });
+  }
+
+  #missing(digest: Digest): ShaleError {
+    return new ShaleError('ERR_NOT_FOUND', `${this.name}: the layout has no blob ${digest}`);
+  }
+}
+
+/** Makes `dir` a layout unless it is one: created, or empty, given the `oci-layout` marker. */
+async function prepareLayout(dir: string): Promise<void> {
+  const marker = path.join(dir, 'oci-layout');
+  const existing = await readFile(marker).catch((err: unknown) => {
+    if (isMissing(err)) return undefined;
+    throw err;
+  });
+  if (existing !== undefined) return;
+  await mkdir(dir, { recursive: true });
+  if ((await readdir(dir)).length > 0) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `${dir} is neither an OCI image layout nor empty; copy into a new or empty directory, or a layout`,
+    );
+  }
+  await writeFile(marker, OCI_LAYOUT_MARKER, { flag: 'wx', mode: 0o644 });
+}
+
+export class LayoutSink implements ImageSink {
+  readonly name: string;
+  /** The layout made ready on the first write (a copy that fails before writing makes no DIR). */
+  #prepared: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly ref?: string,
+  ) {
+    this.name = layoutName(dir, ref);
+  }
+
+  async hasBlob(descriptor: Descriptor): Promise<boolean> {
+    const found = await stat(blobPath(this.dir, descriptor.digest)).catch((err: unknown) => {
+      if (isMissing(err)) return undefined;
+      throw err;
+    });
+    return found?.isFile() === true && found.size === descriptor.size;
+  }
+
+  mountBlob(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  writeBlob(descriptor: Descriptor, openBytes: () => Readable): Promise<void> {
+    return this.#place(blobPath(this.dir, descriptor.digest), openBytes);
+  }
+
+  /** Write a temporary file in the layout from `openBytes`, sync it, rename it to `target`. */
+  async #place(target: string, openBytes: () => Readable): Promise<void> {
+    await (this.#prepared ??= prepareLayout(this.dir));
+    const temp = path.join(this.dir, `.shale-copy-${randomUUID()}`);
+    try {
+      // `flush`: the file is synced before it is closed, so the rename publishes whole bytes.
+      await pipeline(
+        openBytes(),
+        createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true }),
+      );
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async putManifest(descriptor: Descriptor, bytes: Buffer, top: boolean): Promise<void> {
+    if (!(await this.hasBlob(descriptor))) {
+      await this.writeBlob(descriptor, () => Readable.from([bytes]));
+    }
+    if (top) await this.#name(descriptor);
+  }
+
+  /** The index entry for the image: replaces the one of the same name (or the same unnamed digest). */
+  async #name(descriptor: Descriptor): Promise<void> {
+    const { mediaType, digest, size } = descriptor;
+    const { ref } = this;
+    const kept = (await readEntries(this.dir, true)).filter((e) =>
+      ref === undefined ? refNameOf(e) !== undefined || e.digest !== digest : refNameOf(e) !== ref,
+    );
+    const entry = {
+      mediaType,
+      digest,
+      size,
+      ...(ref !== undefined && { annotations: { [Annotations.refName]: ref } }),
+    };
+    const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [...kept, entry] };
+    const bytes = Buffer.from(JSON.stringify(index));
+    await this.#place(path.join(this.dir, 'index.json'), () => Readable.from([bytes]));
+  }
+}
