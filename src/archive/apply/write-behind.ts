@@ -8,7 +8,8 @@
  * hard link, the end of the layer. Waiting blocks the applier's thread on a shared counter, so
  * that no promise is made per batch and nothing it began can go on after it returns. A layer that
  * never fills a batch starts no thread: its files are written on the applier's own thread when it
- * settles, while the threads (if any are busy) write theirs.
+ * settles, while the threads (if any are busy) write theirs; nor does one run from a bundle that
+ * left the thread script out: it writes every file on its own thread.
  */
 import { availableParallelism } from 'node:os';
 import {
@@ -17,7 +18,7 @@ import {
   type MessagePort,
   type Worker,
 } from 'node:worker_threads';
-import { ShaleError } from '../../core/errors.ts';
+import { ShaleError, isShaleError } from '../../core/errors.ts';
 import type { ByteString, TarHeader } from '../tar/index.ts';
 import { startThread } from '../thread-script.ts';
 import { entryError } from './entry-error.ts';
@@ -44,10 +45,16 @@ export const DEFAULT_WRITER_THREADS = Math.min(2, availableParallelism() - 1);
 /** Started on first use, shared by every apply in the process, never keeping it alive. */
 const threads: (Worker | undefined)[] = [];
 
-function writerThread(index: number): Worker {
+/** Writer thread `index`; undefined when its script is missing (a bundle that left it out). */
+function writerThread(index: number): Worker | undefined {
   let thread = threads[index];
   if (thread === undefined) {
-    thread = startThread(new URL('./writer-thread', import.meta.url));
+    try {
+      thread = startThread(new URL('./writer-thread', import.meta.url));
+    } catch (err) {
+      if (isShaleError(err, 'ERR_NOT_FOUND')) return undefined;
+      throw err;
+    }
     thread.unref();
     thread.on('error', () => (threads[index] = undefined));
     threads[index] = thread;
@@ -154,10 +161,12 @@ export class WriteBehind {
     if (this.options.threads === 0) return this.writeHere();
     while (this.inFlight.length >= this.options.threads * BATCHES_AHEAD) this.receiveOldest();
     const index = this.nextSession++ % this.options.threads;
-    const session = (this.sessions[index] ??= new WriterSession(
-      writerThread(index),
-      this.options.sameOwner,
-    ));
+    if (this.sessions[index] === undefined) {
+      const thread = writerThread(index);
+      if (thread === undefined) return this.writeHere(); // no script: all on this thread
+      this.sessions[index] = new WriterSession(thread, this.options.sameOwner);
+    }
+    const session = this.sessions[index];
     const batch = this.batch.take();
     session.send(batch);
     this.inFlight.push({ session, names: batch.names, entries: this.takeEntries() });
