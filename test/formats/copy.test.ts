@@ -73,8 +73,8 @@ async function blobCount(transportRef: string): Promise<number> {
   return manifest.layers.length + 1;
 }
 
-/** Blob uploads the registry's log shows since `mark`: upload POSTs not answered as a mount (201). */
-function uploadsSince(registry: TestRegistry, mark: number): number {
+/** Requests the registry's log shows completed since `mark`: `uri` (a pattern) answered `status`. */
+function completedSince(registry: TestRegistry, mark: number, uri: RegExp, status: number): number {
   const text = fs.readFileSync(registry.logFile).subarray(mark).toString('utf8');
   return text
     .split('\n')
@@ -82,22 +82,21 @@ function uploadsSince(registry: TestRegistry, mark: number): number {
       (line) =>
         line.includes('msg="response completed"') &&
         /\bhttp\.request\.method=POST\b/.test(line) &&
-        /\bhttp\.request\.uri="\/v2\/[^"]*\/blobs\/uploads\//.test(line) &&
-        /\bhttp\.response\.status=202\b/.test(line),
+        uri.test(line) &&
+        new RegExp(`\\bhttp\\.response\\.status=${status}\\b`).test(line),
     ).length;
 }
 
-function mountsSince(registry: TestRegistry, mark: number): number {
-  const text = fs.readFileSync(registry.logFile).subarray(mark).toString('utf8');
-  return text
-    .split('\n')
-    .filter(
-      (line) =>
-        line.includes('msg="response completed"') &&
-        /\bhttp\.request\.uri="\/v2\/[^"]*\/blobs\/uploads\/\?mount=/.test(line) &&
-        /\bhttp\.response\.status=201\b/.test(line),
-    ).length;
-}
+/** Blob upload sessions opened (202) since `mark`, and blobs mounted (a `?mount=` POST, 201). */
+const uploadsSince = (registry: TestRegistry, mark: number) =>
+  completedSince(registry, mark, /\bhttp\.request\.uri="\/v2\/[^"]*\/blobs\/uploads\//, 202);
+const mountsSince = (registry: TestRegistry, mark: number) =>
+  completedSince(
+    registry,
+    mark,
+    /\bhttp\.request\.uri="\/v2\/[^"]*\/blobs\/uploads\/\?mount=/,
+    201,
+  );
 
 const logMark = (registry: TestRegistry) => fs.statSync(registry.logFile).size;
 

@@ -173,7 +173,8 @@ export class Applier {
       case TypeFlag.regularOld:
       case TypeFlag.contiguous: {
         const body = entry.bufferedBody();
-        const free = !seen && (this.freshDirs.has(parent.join('/')) || lstatOrNull(full) === null);
+        const parentKey = key.slice(0, Math.max(0, key.length - name.length - 1));
+        const free = !seen && (this.freshDirs.has(parentKey) || lstatOrNull(full) === null);
         if (body !== undefined && free && header.xattrs.size === 0) {
           checkSize(header, body.length);
           this.writes.add(full, key, header, body);
