@@ -6,18 +6,18 @@
  * the tests do — the `.ts` file through tsx.
  */
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { ShaleError } from '../core/errors.ts';
 
-export function startThread(script: URL): Worker {
+export function startThread(script: URL, resourceLimits?: ResourceLimits): Worker {
   const built = ['.js', '.cjs']
     .map((ext) => new URL(`${script.href}${ext}`))
     .find((url) => existsSync(url));
-  if (built) return new Worker(built);
+  if (built) return new Worker(built, { ...(resourceLimits && { resourceLimits }) });
   const source = new URL(`${script.href}.ts`);
   if (existsSync(source)) {
     const load = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); })`;
-    return new Worker(load, { eval: true });
+    return new Worker(load, { eval: true, ...(resourceLimits && { resourceLimits }) });
   }
   const name = script.pathname.slice(script.pathname.lastIndexOf('/') + 1);
   throw new ShaleError('ERR_NOT_FOUND', `the worker script ${name} is missing`);

@@ -31,6 +31,13 @@ const onStrayFailure = (err: unknown) => {
   program.exports.reportStrayFailure(err);
   process.exit(program.exports.EXIT_FAILURE);
 };
+// A reader that went away (`shale images | head -1`) ends the command quietly, with the status of
+// a process killed by SIGPIPE, as docker and the GNU tools end: it is not the command's failure.
+const EXIT_BROKEN_PIPE = 128 + 13;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+  onStrayFailure(err);
+});
 process.on('uncaughtException', onStrayFailure);
 process.on('unhandledRejection', onStrayFailure);
 process.exitCode = await program.exports.runCli(args);

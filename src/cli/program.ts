@@ -52,7 +52,7 @@ function buildProgram(): Command {
   registerPush(program, context);
   registerLogin(program);
   registerReferrers(program);
-  registerCopy(program);
+  registerCopy(program, context);
   registerImages(program, context);
   registerInspect(program, context);
   registerHistory(program, context);

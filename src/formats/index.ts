@@ -1,4 +1,4 @@
-/** @module shale/formats — archive formats in and out of the store: docker-archive (1.10+ and legacy), OCI layouts, oci-archive; `copy` between registries and OCI layouts. */
+/** @module shale/formats — archive formats in and out of the store: docker-archive (1.10+ and legacy), OCI layouts, oci-archive; `copy` between registries, OCI layouts and archives. */
 export * from './oci-layout/index.ts';
 export * from './docker-archive/index.ts';
 export * from './docker-legacy/index.ts';

@@ -15,6 +15,7 @@ export {
 export { RegistryClient, type RegistryClientOptions, type RegistryRequest } from './client.ts';
 export { pullImage, type PullOptions, type PullResult } from './pull/pull.ts';
 export { pushImage, type PushOptions, type PushResult } from './push/push.ts';
+export { planPush, type PushPlan } from './push/plan.ts';
 export { RemoteRepository } from './repository.ts';
 export { listTags, type ListTagsOptions } from './tags.ts';
 export { Refetcher } from './refetch.ts';
@@ -23,6 +24,7 @@ export type { TransferEvent, LayerStatus, ProgressListener } from './progress.ts
 export { inspectRemoteImage, type RemoteImage, type RemotePlatform } from './distribution.ts';
 export {
   listReferrers,
+  referrersOf,
   referrersTag,
   type ListReferrersOptions,
   type ReferrerDescriptor,
@@ -30,7 +32,11 @@ export {
 } from './referrers.ts';
 export {
   attachArtifact,
+  checkArtifact,
+  putArtifact,
+  referrerDescriptor,
   type Artifact,
   type ArtifactBlob,
   type AttachResult,
+  type CheckedArtifact,
 } from './push/attach.ts';

@@ -174,20 +174,18 @@ async function referrersFromApi(
 }
 
 /**
- * The artifacts that refer to what `ref` names (its digest, else its tag, else `latest`; a tag
- * naming an index means the index): the referrers API, else the referrers tag schema.
+ * The artifacts that refer to `subject` in `repo`: the referrers API, else the referrers tag
+ * schema. `hasApi: false` (a registry already found without the API) goes to the tag schema at once.
  */
-export async function listReferrers(
-  client: RegistryClient,
-  ref: NamedReference,
-  options: ListReferrersOptions = {},
+export async function referrersOf(
+  repo: RemoteRepository,
+  subject: Digest,
+  options: ListReferrersOptions & { hasApi?: boolean } = {},
 ): Promise<Referrers> {
-  const repo = new RemoteRepository(client, ref, ['pull']);
-  const named = await repo.headManifest(ref.digest ?? ref.tag ?? 'latest', options.signal);
-  const subject = (ref.digest as Digest | undefined) ?? named;
   const wanted = (d: ReferrerDescriptor) =>
     options.artifactType === undefined || d.artifactType === options.artifactType;
-  const fromApi = await referrersFromApi(repo, subject, options);
+  const fromApi =
+    options.hasApi === false ? undefined : await referrersFromApi(repo, subject, options);
   if (fromApi !== undefined) return { subject, source: 'api', referrers: fromApi.filter(wanted) };
   const tagged = await readReferrersTag(repo, subject, options.signal);
   const all = tagged?.manifests ?? [];
@@ -198,4 +196,18 @@ export async function listReferrers(
       `${subject} in ${repo.displayName} has more than ${maxReferrers} referrers; refusing the list`,
     );
   return { subject, source: 'tag-schema', referrers: all.filter(wanted) };
+}
+
+/**
+ * The artifacts that refer to what `ref` names (its digest, else its tag, else `latest`; a tag
+ * naming an index means the index): the referrers API, else the referrers tag schema.
+ */
+export async function listReferrers(
+  client: RegistryClient,
+  ref: NamedReference,
+  options: ListReferrersOptions = {},
+): Promise<Referrers> {
+  const repo = new RemoteRepository(client, ref, ['pull']);
+  const named = await repo.headManifest(ref.digest ?? ref.tag ?? 'latest', options.signal);
+  return referrersOf(repo, (ref.digest as Digest | undefined) ?? named, options);
 }

@@ -1,12 +1,14 @@
 // `shale copy` from the built CLI against real Distribution registries and skopeo: registry to
 // registry prints DEST@DIGEST (the source's digest, as skopeo reads it at the destination) and
-// never creates the store root; `--platform` copies one manifest of an index; an OCI layout
-// round trip; bad endpoints and a source whose blob is damaged end with one `shale:` line, exit 1,
-// and nothing under the destination tag.
+// never creates the store root; `--platform` copies one manifest of an index, `--all` (the
+// default) the whole index; an OCI layout round trip; attached artifacts are carried and counted
+// unless `--no-with-referrers`; `store:REF` reads a pulled image from the store (and the store
+// is refused as a destination); `--all` with `--platform` is wrong usage; bad endpoints and a
+// source whose blob is damaged end with one `shale:` line, exit 1, and nothing under the
+// destination tag.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,9 +18,13 @@ import {
   startHostileRegistry,
   type HostileRegistry,
 } from '../helpers/hostile-registry.ts';
+import { parseNormalizedNamed } from '../../src/core/index.ts';
+import { attachArtifact, RegistryClient } from '../../src/registry/index.ts';
+import { artifact, OCI_MANIFEST, sha256, SIG_TYPE } from '../helpers/artifact.ts';
 import { publish } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShaleAsync } from '../helpers/shale.ts';
+import { rawDigest } from '../helpers/skopeo-inspect.ts';
 import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 const run = promisify(execFile);
@@ -46,13 +52,6 @@ after(async () => {
   await Promise.all([origin?.stop(), target?.stop(), hostile?.stop()]);
   fs.rmSync(work, { recursive: true, force: true });
 });
-
-async function rawDigest(transportRef: string): Promise<string> {
-  const { stdout } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', transportRef], {
-    encoding: 'buffer',
-  });
-  return `sha256:${createHash('sha256').update(stdout).digest('hex')}`;
-}
 
 /** `shale --root <never made> copy ARGS` (the server in this process keeps answering). */
 function copy(...args: string[]) {
@@ -123,6 +122,14 @@ test('registry to registry: DEST@DIGEST with the source digest, no store touched
   assert.equal(whole.stdout, `${target.host}/cli/all:v1@${index}\n`);
   assert.equal(whole.stderr, '');
   assert.equal(await rawDigest(`docker://${target.host}/cli/all@${oci}`), oci);
+  const all = await copy(
+    '-q',
+    '--all',
+    `docker://${origin.host}/cli/app:both`,
+    `docker://${target.host}/cli/every:v1`,
+  );
+  assert.equal(all.status, 0, all.stderr);
+  assert.equal(all.stdout, `${target.host}/cli/every:v1@${index}\n`);
   assert.equal(fs.existsSync(root), false);
 
   // Into an OCI layout and back to the registry.
@@ -136,10 +143,95 @@ test('registry to registry: DEST@DIGEST with the source digest, no store touched
   assert.equal(await rawDigest(`docker://${target.host}/cli/back:v1`), oci);
 });
 
-test('bad endpoints and a damaged source blob: one shale: line, exit 1, nothing under the tag', async () => {
+test('attached artifacts are carried and counted; --no-with-referrers leaves them', async () => {
+  const ref = `${origin.host}/cli/signed:v1`;
+  await publish(layout, 'small', ref, 'oci');
+  const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], {
+    encoding: 'buffer',
+  });
+  const image = { mediaType: OCI_MANIFEST, digest: sha256(raw.stdout), size: raw.stdout.length };
+  const sig = artifact(image, SIG_TYPE, '{"cli":true}', '2024-08-01T00:00:00Z');
+  const client = new RegistryClient();
+  try {
+    await attachArtifact(client, parseNormalizedNamed(`${origin.host}/cli/signed`), sig);
+  } finally {
+    await client.close();
+  }
+  const referrers = async (at: string) => {
+    const r = await runShaleAsync(['referrers', '--json', at]);
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { digest: string }[]).map((d) => d.digest);
+  };
+
+  const carried = await copy(`docker://${ref}`, `docker://${target.host}/cli/signed:v1`);
+  assert.equal(carried.status, 0, carried.stderr);
+  assert.match(
+    carried.stderr,
+    new RegExp(`^Copied manifest ${image.digest} and 1 referring artifact \\(blobs: `, 'm'),
+  );
+  assert.deepEqual(await referrers(`${target.host}/cli/signed:v1`), [sig.digest]);
+  assert.equal(await rawDigest(`docker://${target.host}/cli/signed@${sig.digest}`), sig.digest);
+
+  const alone = await copy(
+    '--no-with-referrers',
+    `docker://${ref}`,
+    `docker://${target.host}/cli/alone:v1`,
+  );
+  assert.equal(alone.status, 0, alone.stderr);
+  assert.match(alone.stderr, new RegExp(`^Copied manifest ${image.digest} \\(blobs: `, 'm'));
+  assert.deepEqual(await referrers(`${target.host}/cli/alone:v1`), []);
+});
+
+test('store:REF copies a pulled image out of the store with its digest; the store is no destination', async () => {
+  const source = `${origin.host}/cli/stored:v1`;
+  await publish(layout, 'small', source, 'oci');
+  const storeRoot = path.join(work, 'store');
+  const pulled = await runShaleAsync(['--root', storeRoot, 'pull', '-q', source]);
+  assert.equal(pulled.status, 0, pulled.stderr);
+  const expected = await rawDigest(`docker://${source}`);
+  const archive = path.join(work, 'stored.tar');
+  const r = await runShaleAsync([
+    '--root',
+    storeRoot,
+    'copy',
+    '-q',
+    `store:${source}`,
+    `oci-archive:${archive}:v1`,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `oci-archive:${archive}:v1@${expected}\n`);
+  assert.equal(await rawDigest(`oci-archive:${archive}:v1`), expected);
+
+  const into = await runShaleAsync([
+    '--root',
+    storeRoot,
+    'copy',
+    `oci-archive:${archive}:v1`,
+    'store:x:1',
+  ]);
+  assert.equal(into.status, 1);
+  assert.match(
+    into.stderr,
+    /^shale: copy does not write into the store yet: use shale pull or shale load/,
+  );
+  assert.equal(into.stderr.split('\n').length, 2, into.stderr);
+});
+
+test('bad endpoints, --all with --platform, and a damaged source blob: one shale: line, nothing under the tag', async () => {
+  const both = await copy(
+    '--all',
+    '--platform',
+    'linux/amd64',
+    `docker://${origin.host}/cli/app:oci`,
+    `docker://${target.host}/x/y:z`,
+  );
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /^shale: option '--platform .*' cannot be used with option '--all'/);
+  assert.equal(both.stderr.split('\n').length, 2, both.stderr);
+
   const bare = await copy('alpine', `docker://${target.host}/x/y:z`);
   assert.equal(bare.status, 1);
-  assert.match(bare.stderr, /^shale: "alpine" is not docker:\/\/REFERENCE or oci:DIR\[:REF\]/);
+  assert.match(bare.stderr, /^shale: "alpine" is not docker:\/\/REFERENCE(,| or) oci:DIR\[:REF\]/);
   assert.equal(bare.stderr.split('\n').length, 2, bare.stderr);
 
   const missing = await copy(

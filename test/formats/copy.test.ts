@@ -22,6 +22,7 @@ import {
 } from '../helpers/hostile-registry.ts';
 import { publish } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { rawDigest, skopeoRaw } from '../helpers/skopeo-inspect.ts';
 import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 const run = promisify(execFile);
@@ -52,18 +53,6 @@ after(async () => {
 });
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-/** The manifest bytes skopeo reads for `transportRef` (`docker://…` or `oci:…`). */
-async function skopeoRaw(transportRef: string): Promise<Buffer> {
-  const { stdout } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', transportRef], {
-    encoding: 'buffer',
-  });
-  return stdout;
-}
-
-async function rawDigest(transportRef: string): Promise<string> {
-  return sha256(await skopeoRaw(transportRef));
-}
 
 /** The blobs (config and layers) of the image manifest skopeo reads for `transportRef`. */
 async function blobCount(transportRef: string): Promise<number> {

@@ -13,8 +13,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { parseNormalizedNamed, type Digest } from '../../src/core/index.ts';
-import { attachArtifact, RegistryClient, type Artifact } from '../../src/registry/index.ts';
+import { parseNormalizedNamed } from '../../src/core/index.ts';
+import { attachArtifact, RegistryClient } from '../../src/registry/index.ts';
+import {
+  artifact,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  SBOM_TYPE,
+  sha256,
+  SIG_TYPE,
+} from '../helpers/artifact.ts';
 import { smallImage, startHostileRegistry } from '../helpers/hostile-registry.ts';
 import { publish } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -22,12 +30,6 @@ import { runShale, runShaleAsync } from '../helpers/shale.ts';
 import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 const run = promisify(execFile);
-
-const SIG_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
-const SBOM_TYPE = 'application/spdx+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const EMPTY = Buffer.from('{}');
 
 let registry: TestRegistry;
 let client: RegistryClient;
@@ -48,9 +50,6 @@ after(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-const sha256 = (bytes: Buffer) =>
-  `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
-
 async function skopeoRaw(reference: string): Promise<Buffer> {
   const { stdout } = await run(
     'skopeo',
@@ -58,33 +57,6 @@ async function skopeoRaw(reference: string): Promise<Buffer> {
     { encoding: 'buffer' },
   );
   return stdout;
-}
-
-/** An artifact manifest (empty config, one payload layer) with `subject`, and its blobs. */
-function artifact(
-  subject: { mediaType: string; digest: string; size: number },
-  artifactType: string,
-  payload: string,
-  created: string,
-): Artifact & { digest: Digest } {
-  const body = Buffer.from(payload);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      artifactType,
-      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256(EMPTY), size: 2 },
-      layers: [{ mediaType: artifactType, digest: sha256(body), size: body.length }],
-      subject,
-      annotations: { 'org.opencontainers.image.created': created },
-    }),
-  );
-  const blob = (bytes: Buffer) => ({
-    digest: sha256(bytes),
-    size: bytes.length,
-    open: () => Readable.from([bytes]),
-  });
-  return { manifest, digest: sha256(manifest), blobs: [blob(EMPTY), blob(body)] };
 }
 
 /** The subject descriptor of what `reference` names, read by skopeo. */

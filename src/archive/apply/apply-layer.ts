@@ -34,7 +34,10 @@ export async function applyLayer(
   let entries = 0;
   options.signal?.throwIfAborted();
   try {
-    for await (const entry of readTar(tar, { dialect: options.dialect ?? 'go1.4' })) {
+    for await (const entry of readTar(tar, {
+      dialect: options.dialect ?? 'go1.4',
+      rawHeaders: false,
+    })) {
       options.signal?.throwIfAborted();
       if (entry.header.typeflag === TypeFlag.paxGlobal) continue;
       entries++;

@@ -42,6 +42,13 @@ const THREAD_SILENCE_MS = 60_000;
 /** Writer threads for a machine: one per core beyond the applier's, at most two. */
 export const DEFAULT_WRITER_THREADS = Math.min(2, availableParallelism() - 1);
 
+/**
+ * A writer allocates one result per batch; the batches themselves arrive as transferred buffers.
+ * A small young generation keeps the thread's resident memory small (V8's default lets each
+ * thread's new space grow to 16 MiB per semi-space before collecting).
+ */
+const WRITER_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 /** Started on first use, shared by every apply in the process, never keeping it alive. */
 const threads: (Worker | undefined)[] = [];
 
@@ -50,7 +57,7 @@ function writerThread(index: number): Worker | undefined {
   let thread = threads[index];
   if (thread === undefined) {
     try {
-      thread = startThread(new URL('./writer-thread', import.meta.url));
+      thread = startThread(new URL('./writer-thread', import.meta.url), WRITER_LIMITS);
     } catch (err) {
       if (isShaleError(err, 'ERR_NOT_FOUND')) return undefined;
       throw err;

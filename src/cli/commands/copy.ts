@@ -1,9 +1,11 @@
 /**
- * `shale copy SRC DEST`: an image from one endpoint to another (`docker://REF`, `oci:DIR[:REF]`),
- * blob by blob without the store; prints `DEST@DIGEST` as push does.
+ * `shale copy SRC DEST`: an image from one endpoint to another (`docker://REF`, `oci:DIR[:REF]`,
+ * the archives, or from `store:REF`), blob by blob without staging in the store, with the
+ * artifacts attached to it unless `--no-with-referrers`; prints `DEST@DIGEST` as push does.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { RegistryClientOptions } from '../../registry/index.ts';
+import type { CliContext } from '../context.ts';
 import { progressMode, progressRenderer, reportStatus } from '../progress.ts';
 import {
   clientOptions,
@@ -16,6 +18,7 @@ import {
 
 interface CopyFlags extends RegistryFlags, ProgressFlags {
   platform?: string;
+  withReferrers?: boolean;
   concurrency?: string;
 }
 
@@ -29,15 +32,34 @@ function optionsForHosts(flags: RegistryFlags, hosts: readonly string[]): Regist
   };
 }
 
-export function registerCopy(program: Command): void {
+const ENDPOINTS =
+  'docker://REFERENCE, oci:DIR[:REF], oci-archive:PATH[:REF] or docker-archive:PATH[:REF]';
+
+export function registerCopy(program: Command, context: CliContext): void {
   const command = program
     .command('copy')
     .description(
-      'copy an image between registries and OCI layouts, digests kept (blobs the destination has are skipped, mounted within one registry)',
+      'copy an image between registries, OCI layouts and archives, digests kept (blobs the destination has are skipped, mounted within one registry)',
     )
-    .argument('<src>', 'docker://REFERENCE or oci:DIR[:REF]')
-    .argument('<dest>', 'docker://REFERENCE or oci:DIR[:REF]')
-    .option('--platform <os/arch[/variant]>', "only this platform's manifest of an index")
+    .argument('<src>', `${ENDPOINTS}, or store:REF (an image in the store, as push takes it)`)
+    .argument('<dest>', ENDPOINTS)
+    .addOption(
+      new Option(
+        '--all',
+        'every platform of an index: the whole index, digests kept (the default)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--platform <os/arch[/variant]>',
+        "only this platform's manifest of an index",
+      ).conflicts('all'),
+    )
+    .option(
+      '--with-referrers',
+      'carry the artifacts (signatures, SBOMs) that refer to the copied manifests (the default)',
+    )
+    .option('--no-with-referrers', 'copy the image without its referring artifacts')
     .option('--concurrency <n>', 'blobs in flight at once', '3');
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string, flags: CopyFlags) => {
@@ -45,15 +67,19 @@ export function registerCopy(program: Command): void {
       const { RegistryClient } = await import('../../registry/index.ts');
       const { copyImage, endpointRegistry, parseCopyEndpoint } =
         await import('../../formats/index.ts');
-      const hosts = [src, dest].flatMap((e) => endpointRegistry(parseCopyEndpoint(e)) ?? []);
+      const [from, to] = [parseCopyEndpoint(src), parseCopyEndpoint(dest)];
+      const hosts = [from, to].flatMap((e) => endpointRegistry(e) ?? []);
+      const store = from.transport === 'store' ? await context.store() : undefined;
       const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
       const mode = progressMode(flags);
       const client = new RegistryClient(optionsForHosts(flags, hosts));
       try {
         const result = await copyImage(src, dest, {
           client,
+          ...(store && { store }),
           concurrency: parseConcurrency(flags.concurrency),
           ...(platform && { platform }),
+          withReferrers: flags.withReferrers !== false,
           onProgress: progressRenderer(mode),
         });
         process.stdout.write(`${result.destination}@${result.digest}\n`);

@@ -1,38 +1,62 @@
 /**
  * The endpoints `copy` takes, written as skopeo writes them: `docker://HOST/REPO[:TAG|@DIGEST]`
- * (Docker's reference grammar: `docker://alpine` is docker.io/library/alpine:latest) and
- * `oci:DIR[:REF]` (DIR up to the first `:`). `copyImage` opens both and transfers.
+ * (Docker's reference grammar: `docker://alpine` is docker.io/library/alpine:latest),
+ * `oci:DIR[:REF]`, `oci-archive:PATH[:REF]` and `docker-archive:PATH[:REF]` (DIR or PATH up to
+ * the first `:`), and as a source the store, `store:REF` (a reference or image ID). `copyImage` opens both and transfers; an archive it writes appears only when
+ * complete, and a failed copy leaves none.
  */
 import { ShaleError } from '../../core/errors.ts';
+import { isIndex, MediaTypes } from '../../core/media-types.ts';
 import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
 import type { RegistryClient } from '../../registry/index.ts';
+import type { Store } from '../../store/index.ts';
+import { ArchiveOutput } from './archive-output.ts';
 import { transferImage, type TransferOptions, type TransferResult } from './copy.ts';
+import { DockerArchiveSink } from './docker-archive-sink.ts';
+import { DockerArchiveSource } from './docker-archive-source.ts';
 import { LayoutSink, LayoutSource } from './layout-endpoints.ts';
+import { OciArchiveSink, OciArchiveSource } from './oci-archive-endpoints.ts';
 import { RegistrySink, RegistrySource } from './registry-endpoints.ts';
 import type { ImageSink, ImageSource } from './seam.ts';
+import { StoreSource } from './store-source.ts';
+
+/** The transports that name a path and, after its first `:`, an image in it. */
+const PATH_TRANSPORTS = ['oci', 'oci-archive', 'docker-archive'] as const;
+type PathTransport = (typeof PATH_TRANSPORTS)[number];
 
 export type CopyEndpoint =
   | { transport: 'docker'; reference: NamedReference }
-  | { transport: 'oci'; dir: string; ref?: string };
+  | { transport: PathTransport; path: string; ref?: string }
+  | { transport: 'store'; reference: string };
+
+const USAGE =
+  'docker://REFERENCE, oci:DIR[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REF] or store:REF';
 
 export function parseCopyEndpoint(text: string): CopyEndpoint {
   if (text.startsWith('docker://')) {
     return { transport: 'docker', reference: parseDockerRef(text.slice('docker://'.length)) };
   }
-  if (text.startsWith('oci:')) {
-    const rest = text.slice('oci:'.length);
-    const colon = rest.indexOf(':');
-    const dir = colon < 0 ? rest : rest.slice(0, colon);
-    const ref = colon < 0 ? undefined : rest.slice(colon + 1);
-    if (dir === '' || ref === '') {
-      throw new ShaleError('ERR_INVALID_ARGUMENT', `${text} is not oci:DIR or oci:DIR:REF`);
-    }
-    return { transport: 'oci', dir, ...(ref !== undefined && { ref }) };
+  if (text.startsWith('store:')) {
+    const reference = text.slice('store:'.length);
+    if (reference === '') throw new ShaleError('ERR_INVALID_ARGUMENT', `${text} is not store:REF`);
+    return { transport: 'store', reference };
   }
-  throw new ShaleError(
-    'ERR_INVALID_ARGUMENT',
-    `${JSON.stringify(text)} is not docker://REFERENCE or oci:DIR[:REF] (copy reads and writes only these so far)`,
-  );
+  const transport = PATH_TRANSPORTS.find((t) => text.startsWith(`${t}:`));
+  if (transport === undefined) {
+    throw new ShaleError('ERR_INVALID_ARGUMENT', `${JSON.stringify(text)} is not ${USAGE}`);
+  }
+  const rest = text.slice(transport.length + 1);
+  const colon = rest.indexOf(':');
+  const path = colon < 0 ? rest : rest.slice(0, colon);
+  const ref = colon < 0 ? undefined : rest.slice(colon + 1);
+  if (path === '' || ref === '') {
+    const what = transport === 'oci' ? 'DIR' : 'PATH';
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `${text} is not ${transport}:${what} or ${transport}:${what}:REF`,
+    );
+  }
+  return { transport, path, ...(ref !== undefined && { ref }) };
 }
 
 /** The registry host an endpoint talks to, if any (for the client's TLS and insecure settings). */
@@ -43,6 +67,8 @@ export function endpointRegistry(endpoint: CopyEndpoint): string | undefined {
 export interface CopyOptions extends TransferOptions {
   /** The client for `docker://` endpoints. */
   client?: RegistryClient;
+  /** The store a `store:` source reads. */
+  store?: Store;
 }
 
 function needClient(client: RegistryClient | undefined): RegistryClient {
@@ -52,16 +78,71 @@ function needClient(client: RegistryClient | undefined): RegistryClient {
   return client;
 }
 
-function openSource(endpoint: CopyEndpoint, client?: RegistryClient): ImageSource {
-  return endpoint.transport === 'docker'
-    ? new RegistrySource(needClient(client), endpoint.reference)
-    : new LayoutSource(endpoint.dir, endpoint.ref);
+function openSource(endpoint: CopyEndpoint, options: CopyOptions): ImageSource {
+  switch (endpoint.transport) {
+    case 'docker':
+      return new RegistrySource(needClient(options.client), endpoint.reference);
+    case 'store':
+      if (options.store === undefined)
+        throw new ShaleError('ERR_INVALID_ARGUMENT', 'a copy from the store needs the store');
+      return new StoreSource(options.store, endpoint.reference);
+    case 'oci':
+      return new LayoutSource(endpoint.path, endpoint.ref);
+    case 'oci-archive':
+      return new OciArchiveSource(endpoint.path, endpoint.ref);
+    case 'docker-archive':
+      return new DockerArchiveSource(endpoint.path, endpoint.ref);
+  }
 }
 
-function openSink(endpoint: CopyEndpoint, client?: RegistryClient): ImageSink {
-  return endpoint.transport === 'docker'
-    ? new RegistrySink(needClient(client), endpoint.reference)
-    : new LayoutSink(endpoint.dir, endpoint.ref);
+/** The tag a docker-archive is written with (`RepoTags`): a name, not a digest or `@N`. */
+function archiveTag(ref: string | undefined): NamedReference | undefined {
+  if (ref === undefined) return undefined;
+  const reference = ref.startsWith('@') ? undefined : parseDockerRef(ref);
+  if (reference === undefined || reference.digest !== undefined) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `docker-archive:PATH:${ref}: a docker-archive is written with a tag (NAME[:TAG]), not a digest or index`,
+    );
+  }
+  return reference;
+}
+
+/** The sink, and the archive file it writes (discarded when the copy fails). */
+async function openSink(
+  endpoint: CopyEndpoint,
+  client?: RegistryClient,
+): Promise<{ sink: ImageSink; output?: ArchiveOutput }> {
+  switch (endpoint.transport) {
+    case 'docker':
+      return { sink: new RegistrySink(needClient(client), endpoint.reference) };
+    case 'store':
+      throw new ShaleError(
+        'ERR_UNSUPPORTED',
+        `copy does not write into the store yet: use shale pull or shale load (store:${endpoint.reference})`,
+      );
+    case 'oci':
+      return { sink: new LayoutSink(endpoint.path, endpoint.ref) };
+    case 'oci-archive': {
+      const output = await ArchiveOutput.check(endpoint.path);
+      return { sink: new OciArchiveSink(output, endpoint.ref), output };
+    }
+    case 'docker-archive': {
+      const tag = archiveTag(endpoint.ref);
+      const output = await ArchiveOutput.check(endpoint.path);
+      return { sink: new DockerArchiveSink(output, tag), output };
+    }
+  }
+}
+
+/** A docker-archive holds one image: an index source needs a platform, asked for before copying. */
+async function needPlatform(source: ImageSource, sink: ImageSink, signal?: AbortSignal) {
+  const { mediaType } = await source.resolve(signal);
+  if (!isIndex(mediaType)) return;
+  throw new ShaleError(
+    'ERR_INVALID_ARGUMENT',
+    `${source.name} is an index of several platforms and ${sink.name} holds one image: choose it with --platform OS/ARCH[/VARIANT]`,
+  );
 }
 
 /** Copy the image `source` names to `destination` (endpoints as parseCopyEndpoint reads them). */
@@ -70,7 +151,25 @@ export async function copyImage(
   destination: string,
   options: CopyOptions = {},
 ): Promise<TransferResult> {
-  const from = openSource(parseCopyEndpoint(source), options.client);
-  const to = openSink(parseCopyEndpoint(destination), options.client);
-  return transferImage(from, to, options);
+  const from = openSource(parseCopyEndpoint(source), options);
+  const { sink, output } = await openSink(parseCopyEndpoint(destination), options.client);
+  let result: TransferResult;
+  try {
+    if (sink instanceof DockerArchiveSink && options.platform === undefined) {
+      await needPlatform(from, sink, options.signal);
+    }
+    result = await transferImage(from, sink, options);
+  } catch (err) {
+    await output?.discard();
+    throw err;
+  }
+  const written = sink instanceof DockerArchiveSink ? sink.writtenManifest : undefined;
+  if (written === undefined) return result;
+  return {
+    ...result,
+    digest: written.digest,
+    size: written.size,
+    mediaType: MediaTypes.dockerManifest,
+    summary: `${result.summary}, as a docker-archive: its layers are uncompressed, so its manifest is ${written.digest}; the config ${written.config} (the image ID) is the source's`,
+  };
 }

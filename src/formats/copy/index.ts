@@ -1,6 +1,8 @@
 /**
- * `copy`: an image between a registry (`docker://`) and an OCI layout (`oci:DIR[:REF]`), in any
- * direction, through the ImageSource/ImageSink seam — streamed, verified, digests kept.
+ * `copy`: an image between a registry (`docker://`), an OCI layout (`oci:DIR[:REF]`) and the
+ * archives (`oci-archive:`, `docker-archive:`), in any direction, or out of the store
+ * (`store:REF`), through the ImageSource/ImageSink seam — streamed, verified, digests kept, with
+ * the artifacts that refer to the image.
  */
 export {
   copyImage,
@@ -12,4 +14,7 @@ export {
 export { transferImage, type TransferOptions, type TransferResult } from './copy.ts';
 export { LayoutSink, LayoutSource } from './layout-endpoints.ts';
 export { RegistrySink, RegistrySource } from './registry-endpoints.ts';
+export { DockerArchiveSource } from './docker-archive-source.ts';
+export { OciArchiveSource } from './oci-archive-endpoints.ts';
+export { StoreSource } from './store-source.ts';
 export type { ImageSink, ImageSource, ResolvedManifest } from './seam.ts';

@@ -3,7 +3,8 @@
  * is the `index.json` entry whose `org.opencontainers.image.ref.name` is REF, `oci:DIR` the only
  * entry. As a sink, each blob is written to a temporary file in the layout, synced, and renamed
  * into `blobs/<alg>/<hex>` only when its stream ended verified; the index entry is written last,
- * by an atomic replace of `index.json`, once every blob it reaches is in place.
+ * by an atomic replace of `index.json`, once every blob it reaches is in place. Referrers are
+ * read from and written to `index.json` entries as oras keeps them (referrers-layout.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -17,8 +18,15 @@ import { ShaleError } from '../../core/errors.ts';
 import { parseImageIndex, type ManifestDescriptor } from '../../core/manifest.ts';
 import { Annotations, MediaTypes } from '../../core/media-types.ts';
 import { OCI_LAYOUT_MARKER } from '../save/sink.ts';
+import { layoutReferrerEntry, LayoutReferrers } from './referrers-layout.ts';
 import { MAX_MANIFEST_BYTES } from './registry-endpoints.ts';
-import type { Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
+import type {
+  Descriptor,
+  ImageSink,
+  ImageSource,
+  ReferrerDescriptor,
+  ResolvedManifest,
+} from './seam.ts';
 
 function layoutName(dir: string, ref: string | undefined): string {
   return ref === undefined ? `oci:${dir}` : `oci:${dir}:${ref}`;
@@ -50,8 +58,35 @@ async function readEntries(dir: string, missingIsEmpty: boolean): Promise<Manife
 
 const refNameOf = (entry: ManifestDescriptor) => entry.annotations?.[Annotations.refName];
 
+/**
+ * The entry of a layout's index named `ref`, or its only entry when `ref` is undefined; `name`
+ * is how messages call the layout, `refForm` how to name one image of it (`oci:DIR:REF`).
+ */
+export function selectLayoutEntry(
+  entries: readonly ManifestDescriptor[],
+  ref: string | undefined,
+  name: string,
+  refForm: string,
+): ManifestDescriptor {
+  const matches = ref === undefined ? entries : entries.filter((e) => refNameOf(e) === ref);
+  if (matches.length !== 1) {
+    const names = entries.map((e) => refNameOf(e) ?? e.digest).join(', ') || 'none';
+    throw new ShaleError(
+      matches.length === 0 ? 'ERR_NOT_FOUND' : 'ERR_INVALID_ARGUMENT',
+      ref === undefined
+        ? `${name} lists ${entries.length} images; name one as ${refForm} (names: ${names})`
+        : `${name}: the layout ${matches.length === 0 ? 'has no' : 'has several'} images named ${ref} (names: ${names})`,
+    );
+  }
+  return matches[0]!;
+}
+
 export class LayoutSource implements ImageSource {
   readonly name: string;
+  readonly #referrers = new LayoutReferrers(
+    () => readEntries(this.dir, false),
+    (entry) => this.readManifest(entry),
+  );
 
   constructor(
     private readonly dir: string,
@@ -62,18 +97,7 @@ export class LayoutSource implements ImageSource {
 
   async resolve(): Promise<ResolvedManifest> {
     const entries = await readEntries(this.dir, false);
-    const { ref } = this;
-    const matches = ref === undefined ? entries : entries.filter((e) => refNameOf(e) === ref);
-    if (matches.length !== 1) {
-      const names = entries.map((e) => refNameOf(e) ?? e.digest).join(', ') || 'none';
-      throw new ShaleError(
-        matches.length === 0 ? 'ERR_NOT_FOUND' : 'ERR_INVALID_ARGUMENT',
-        ref === undefined
-          ? `${this.name} lists ${entries.length} images; name one as oci:${this.dir}:REF (names: ${names})`
-          : `${this.name}: the layout ${matches.length === 0 ? 'has no' : 'has several'} images named ${ref} (names: ${names})`,
-      );
-    }
-    const entry = matches[0]!;
+    const entry = selectLayoutEntry(entries, this.ref, this.name, `oci:${this.dir}:REF`);
     const bytes = await this.readManifest(entry);
     return { mediaType: entry.mediaType, bytes, digest: entry.digest };
   }
@@ -107,6 +131,10 @@ export class LayoutSource implements ImageSource {
       if (isMissing(err)) throw this.#missing(descriptor.digest);
       throw err;
     });
+  }
+
+  listReferrers(subject: Digest): Promise<ReferrerDescriptor[]> {
+    return this.#referrers.of(subject);
   }
 
   #missing(digest: Digest): ShaleError {
@@ -185,6 +213,14 @@ export class LayoutSink implements ImageSink {
     if (top) await this.#name(descriptor);
   }
 
+  /** The artifact manifest, and an unnamed index entry for it unless the layout lists one. */
+  async putReferrer(descriptor: ReferrerDescriptor, bytes: Buffer): Promise<void> {
+    await this.putManifest(descriptor, bytes, false);
+    const entries = await readEntries(this.dir, true);
+    if (entries.some((e) => e.digest === descriptor.digest && refNameOf(e) === undefined)) return;
+    await this.#writeIndex([...entries, layoutReferrerEntry(descriptor)]);
+  }
+
   /** The index entry for the image: replaces the one of the same name (or the same unnamed digest). */
   async #name(descriptor: Descriptor): Promise<void> {
     const { mediaType, digest, size } = descriptor;
@@ -198,7 +234,12 @@ export class LayoutSink implements ImageSink {
       size,
       ...(ref !== undefined && { annotations: { [Annotations.refName]: ref } }),
     };
-    const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [...kept, entry] };
+    await this.#writeIndex([...kept, entry]);
+  }
+
+  /** `index.json` with `manifests`, replaced atomically. */
+  async #writeIndex(manifests: readonly ManifestDescriptor[]): Promise<void> {
+    const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests };
     const bytes = Buffer.from(JSON.stringify(index));
     await this.#place(path.join(this.dir, 'index.json'), () => Readable.from([bytes]));
   }

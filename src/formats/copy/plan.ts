@@ -58,15 +58,15 @@ export async function planCopy(
       }
       const chosen = await fetchChild(source, entry, signal);
       const summary = `manifest ${entry.digest} for ${formatPlatform(platform)} of index ${digest}`;
-      return { top: chosen, children: [], blobs: blobsOf([chosen]), summary };
+      return { top: chosen, children: [], blobs: blobsOf([chosen.bytes]), summary };
     }
     const children: FetchedManifest[] = [];
     for (const entry of entries) children.push(await fetchChild(source, entry, signal));
     const summary = `index ${digest} with all ${children.length} of its manifests`;
-    return { top, children, blobs: blobsOf(children), summary };
+    return { top, children, blobs: blobsOf(children.map((c) => c.bytes)), summary };
   }
   checkImageManifest(mediaType, `${source.name} (manifest ${digest})`);
-  return { top, children: [], blobs: blobsOf([top]), summary: `manifest ${digest}` };
+  return { top, children: [], blobs: blobsOf([top.bytes]), summary: `manifest ${digest}` };
 }
 
 function checkImageManifest(mediaType: string, what: string): void {
@@ -89,10 +89,10 @@ async function fetchChild(
   return { descriptor: { mediaType, digest, size }, bytes };
 }
 
-/** The configs and layers of `manifests`, each digest once. */
-function blobsOf(manifests: readonly FetchedManifest[]): Descriptor[] {
+/** The configs and layers of the image manifests `manifests`, each digest once. */
+export function blobsOf(manifests: readonly Buffer[]): Descriptor[] {
   const blobs = new Map<Digest, Descriptor>();
-  for (const { bytes } of manifests) {
+  for (const bytes of manifests) {
     const manifest = parseImageManifest(bytes);
     for (const { mediaType, digest, size } of [manifest.config, ...manifest.layers])
       if (!blobs.has(digest)) blobs.set(digest, { mediaType, digest, size });

@@ -3,13 +3,22 @@
  * manifest its tag or digest names, manifests by digest and blob streams (each GET one retry
  * budget's work); as a sink, blob checks, cross-repository mounts within one registry, uploads in
  * one request (the registry checks the digest before the blob exists there) and manifest puts
- * whose reported digest must be the one sent.
+ * whose reported digest must be the one sent. Referrers are listed and recorded as `referrers`
+ * and `attachArtifact` do (the API, else the tag schema; a source without the API is asked once).
  */
 import type { Readable } from 'node:stream';
-import { asDigest } from '../../core/digest.ts';
+import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { NamedReference } from '../../core/reference.ts';
-import { DEFAULT_JSON_LIMIT, RemoteRepository, type RegistryClient } from '../../registry/index.ts';
+import {
+  checkArtifact,
+  DEFAULT_JSON_LIMIT,
+  putArtifact,
+  referrersOf,
+  RemoteRepository,
+  type ReferrerDescriptor,
+  type RegistryClient,
+} from '../../registry/index.ts';
 import { bodyStart } from '../../registry/pull/blob-answer.ts';
 import type { Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
 
@@ -24,6 +33,8 @@ function nameIn(ref: NamedReference): string {
 export class RegistrySource implements ImageSource {
   readonly name: string;
   readonly #repo: RemoteRepository;
+  /** Set once the registry answered that it has no referrers API: later lists use tags at once. */
+  #noReferrersApi = false;
 
   constructor(
     client: RegistryClient,
@@ -59,6 +70,13 @@ export class RegistrySource implements ImageSource {
       throw err;
     }
     return answer.body;
+  }
+
+  async listReferrers(subject: Digest, signal?: AbortSignal): Promise<ReferrerDescriptor[]> {
+    const hasApi = !this.#noReferrersApi;
+    const found = await referrersOf(this.#repo, subject, { hasApi, ...(signal && { signal }) });
+    this.#noReferrersApi = found.source === 'tag-schema';
+    return found.referrers;
   }
 }
 
@@ -119,5 +137,13 @@ export class RegistrySink implements ImageSink {
         `${this.#repo.displayName} stored manifest ${digest} as ${stored}`,
       );
     }
+  }
+
+  async putReferrer(
+    descriptor: ReferrerDescriptor,
+    bytes: Buffer,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await putArtifact(this.#repo, checkArtifact(bytes, descriptor.digest), signal);
   }
 }

@@ -7,9 +7,10 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../core/digest.ts';
 import type { NamedReference } from '../../core/reference.ts';
+import type { ReferrerDescriptor } from '../../registry/index.ts';
 import type { Descriptor } from '../../store/index.ts';
 
-export type { Descriptor };
+export type { Descriptor, ReferrerDescriptor };
 
 /** The manifest (or index) a source's reference names, as it was served. */
 export interface ResolvedManifest {
@@ -30,6 +31,8 @@ export interface ImageSource {
   readManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<Buffer>;
   /** A blob's bytes from the start, unverified. */
   openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable>;
+  /** The artifacts whose `subject` is `subject`, as listed (absent: the source holds none). */
+  listReferrers?(subject: Digest, signal?: AbortSignal): Promise<ReferrerDescriptor[]>;
 }
 
 export interface ImageSink {
@@ -53,4 +56,9 @@ export interface ImageSink {
     top: boolean,
     signal?: AbortSignal,
   ): Promise<void>;
+  /**
+   * Put an artifact manifest whose bytes were verified and whose blobs are in place, by digest,
+   * and list it as a referrer of its subject (absent: the destination cannot hold referrers).
+   */
+  putReferrer?(descriptor: ReferrerDescriptor, bytes: Buffer, signal?: AbortSignal): Promise<void>;
 }

@@ -181,7 +181,7 @@ export async function spoolArchive(
   const { stream } = await autoDecompress(source, options.limits);
   let count = 0;
   try {
-    for await (const { header, body } of readTar(stream)) {
+    for await (const { header, body } of readTar(stream, { rawHeaders: false })) {
       options.signal?.throwIfAborted();
       if (++count > MAX_ARCHIVE_ENTRIES) {
         throw new ShaleError(

@@ -17,6 +17,7 @@ import { selectImages, type SaveItem } from './select.ts';
 import { DirectorySink, TarSink } from './sink.ts';
 
 export { selectImages, type SaveItem } from './select.ts';
+export { checkArchiveDestination, PendingArchiveFile } from './archive-file.ts';
 
 export const SAVE_FORMATS = ['docker', 'docker-legacy', 'oci', 'oci-dir'] as const;
 export type SaveFormat = (typeof SAVE_FORMATS)[number];

@@ -49,7 +49,7 @@ export interface AttachResult {
 }
 
 /** The descriptor of an artifact manifest in a referrers list (distribution-spec v1.1). */
-function referrerDescriptor(
+export function referrerDescriptor(
   digest: Digest,
   size: number,
   manifest: ReturnType<typeof parseImageManifest>,
@@ -105,14 +105,17 @@ async function recordInTagSchema(
   await repo.putManifest(referrersTag(subject), MediaTypes.ociIndex, bytes, signal);
 }
 
-/** Pushes `artifact` into the repository `ref` names and records it as a referrer of its subject. */
-export async function attachArtifact(
-  client: RegistryClient,
-  ref: NamedReference,
-  artifact: Artifact,
-  signal?: AbortSignal,
-): Promise<AttachResult> {
-  const manifest = parseImageManifest(artifact.manifest);
+/** An artifact manifest checked: an OCI image manifest with a subject, hashing to its digest. */
+export interface CheckedArtifact {
+  bytes: Buffer;
+  digest: Digest;
+  subject: Digest;
+  manifest: ReturnType<typeof parseImageManifest>;
+}
+
+/** Checks `bytes` as an artifact manifest (of `digest`, default the sha256 of the bytes). */
+export function checkArtifact(bytes: Buffer, digest?: Digest): CheckedArtifact {
+  const manifest = parseImageManifest(bytes);
   if (manifest.mediaType !== MediaTypes.ociManifest)
     throw new ShaleError(
       'ERR_INVALID_ARGUMENT',
@@ -121,27 +124,44 @@ export async function attachArtifact(
   if (manifest.subject === undefined)
     throw new ShaleError('ERR_INVALID_ARGUMENT', 'the artifact manifest has no subject');
   const subject = asReferrerDescriptor(manifest.subject, 'the artifact manifest: subject').digest;
-  const digest =
-    artifact.digest ??
-    digestOf('sha256', createHash('sha256').update(artifact.manifest).digest('hex'));
-  if (hashAs(digest, artifact.manifest) !== digest)
-    throw new ShaleError('ERR_DIGEST_MISMATCH', `the artifact manifest does not hash to ${digest}`);
+  const named = digest ?? digestOf('sha256', createHash('sha256').update(bytes).digest('hex'));
+  if (hashAs(named, bytes) !== named)
+    throw new ShaleError('ERR_DIGEST_MISMATCH', `the artifact manifest does not hash to ${named}`);
+  return { bytes, digest: named, subject, manifest };
+}
 
-  const repo = new RemoteRepository(client, ref, ['pull', 'push']);
-  await sendBlobs(repo, [manifest.config, ...manifest.layers], artifact.blobs, signal);
-  const answer = await repo.putManifestAnswer(
-    digest,
-    MediaTypes.ociManifest,
-    artifact.manifest,
-    signal,
-  );
+/**
+ * Puts a checked artifact manifest, whose blobs `repo` already has, by digest, and records it as
+ * a referrer of its subject (the registry's own API, else the referrers tag schema).
+ */
+export async function putArtifact(
+  repo: RemoteRepository,
+  artifact: CheckedArtifact,
+  signal?: AbortSignal,
+): Promise<AttachResult> {
+  const { bytes, digest, subject, manifest } = artifact;
+  const answer = await repo.putManifestAnswer(digest, MediaTypes.ociManifest, bytes, signal);
   if (answer.digest !== digest)
     throw new ShaleError(
       'ERR_DIGEST_MISMATCH',
       `${repo.displayName} stored the artifact manifest ${digest} as ${answer.digest}`,
     );
-  const descriptor = referrerDescriptor(digest, artifact.manifest.length, manifest);
+  const descriptor = referrerDescriptor(digest, bytes.length, manifest);
   if (answer.ociSubject !== undefined) return { digest, subject, descriptor, recordedBy: 'api' };
   await recordInTagSchema(repo, subject, descriptor, signal);
   return { digest, subject, descriptor, recordedBy: 'tag-schema' };
+}
+
+/** Pushes `artifact` into the repository `ref` names and records it as a referrer of its subject. */
+export async function attachArtifact(
+  client: RegistryClient,
+  ref: NamedReference,
+  artifact: Artifact,
+  signal?: AbortSignal,
+): Promise<AttachResult> {
+  const checked = checkArtifact(artifact.manifest, artifact.digest);
+  const repo = new RemoteRepository(client, ref, ['pull', 'push']);
+  const { config, layers } = checked.manifest;
+  await sendBlobs(repo, [config, ...layers], artifact.blobs, signal);
+  return putArtifact(repo, checked, signal);
 }
