@@ -1,15 +1,18 @@
 /**
  * Fetching again a blob the store lost (`fsck --repair`): from each repository that should hold
- * it, in turn, until one serves it. Layers and configs come as blobs (the pull's resumable,
- * verified download, then committed); manifests by digest, checked against it as they are stored.
- * One client per registry host, made by the caller with that host's auth and TLS options.
+ * it, in turn, until one serves it — each through its mirrors first, as a pull reads it
+ * (pull/endpoints.ts: a mirror that fails or serves other bytes is skipped with a warning).
+ * Layers and configs come as blobs (the pull's resumable, verified download, then committed);
+ * manifests by digest, checked against it as they are stored. One client per registry host, made
+ * by the caller with that host's auth, TLS and mirror options.
  */
 import { ShaleError } from '../core/errors.ts';
 import { parseNormalizedNamed } from '../core/reference.ts';
 import type { Store, WantedBlob } from '../store/index.ts';
 import type { RegistryClient } from './client.ts';
 import { downloadBlob } from './pull/download.ts';
-import { RemoteRepository } from './repository.ts';
+import { PullEndpoints } from './pull/endpoints.ts';
+import type { RemoteRepository } from './repository.ts';
 
 export class Refetcher {
   private readonly clients = new Map<string, RegistryClient>();
@@ -17,6 +20,8 @@ export class Refetcher {
   constructor(
     private readonly store: Store,
     private readonly clientFor: (host: string) => RegistryClient,
+    /** A mirror skipped, and why (default: none reported). */
+    private readonly onWarning: (message: string) => void = () => undefined,
   ) {}
 
   /** Store `want` from the first of its sources that serves it; resolves to that source. */
@@ -24,7 +29,11 @@ export class Refetcher {
     const failures: string[] = [];
     for (const source of want.sources) {
       try {
-        await this.fetchFrom(this.repository(source), want, signal);
+        await this.endpoints(source).first(
+          `blob ${want.digest}`,
+          (repo, afterFailure) => this.fetchFrom(repo, want, afterFailure, signal),
+          signal,
+        );
         return source;
       } catch (err) {
         signal?.throwIfAborted();
@@ -34,19 +43,22 @@ export class Refetcher {
     throw new ShaleError('ERR_NOT_FOUND', failures.join('; '));
   };
 
-  private repository(source: string): RemoteRepository {
+  /** The repository `source` names, behind its mirrors. */
+  private endpoints(source: string): PullEndpoints {
     const named = parseNormalizedNamed(source);
     let client = this.clients.get(named.domain);
     if (!client) {
       client = this.clientFor(named.domain);
       this.clients.set(named.domain, client);
     }
-    return new RemoteRepository(client, named, ['pull']);
+    return new PullEndpoints(client, named, this.onWarning);
   }
 
+  /** `afterFailure`: an endpoint before this one failed, so a partial it left starts over. */
   private async fetchFrom(
     repo: RemoteRepository,
     want: WantedBlob,
+    afterFailure: boolean,
     signal?: AbortSignal,
   ): Promise<void> {
     const { digest } = want;
@@ -56,7 +68,12 @@ export class Refetcher {
       return;
     }
     const size = want.size ?? (await repo.blobSize(digest, signal));
-    const downloaded = await downloadBlob(this.store, repo, { digest, size }, { signal });
+    const downloaded = await downloadBlob(
+      this.store,
+      repo,
+      { digest, size },
+      { signal, startOver: afterFailure },
+    );
     if (!downloaded) return; // another process stored it meanwhile
     try {
       await downloaded.partial.commit();

@@ -18,3 +18,4 @@ export type { Descriptor } from './images/manifest.ts';
 export * from './fsck/index.ts';
 export { storeFailureContext } from './disk-errors.ts';
 export { fileStamp } from './file-stamp.ts';
+export { acquireLock, LOCK_WAIT_MS, type HeldLock, type LockOptions } from './lock.ts';

@@ -2,8 +2,9 @@
 // registry keeps every digest (a single manifest, a two-platform index whole and one platform of
 // it), within one registry the blobs are mounted (the registry's own log shows no upload), a
 // destination that has every blob receives none, registry → OCI layout → registry round-trips
-// (skopeo reads the layout), and a source serving a blob whose bytes do not match its digest ends
-// the copy with ERR_DIGEST_MISMATCH and nothing named at the destination.
+// (skopeo reads the layout), copies into one layout at once (in this process and another) keep
+// every name, and a source serving a blob whose bytes do not match its digest ends the copy with
+// ERR_DIGEST_MISMATCH and nothing named at the destination.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -23,6 +24,7 @@ import {
 import { publish } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { rawDigest, skopeoRaw } from '../helpers/skopeo-inspect.ts';
+import { runShaleAsync } from '../helpers/shale.ts';
 import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 const run = promisify(execFile);
@@ -212,6 +214,27 @@ test('registry → OCI layout → registry: skopeo reads the layout, digests sur
   assert.equal(await rawDigest(`docker://${target.host}/trip/back:v1`), index);
   for (const child of children)
     assert.equal(await rawDigest(`docker://${target.host}/trip/back@${child}`), child);
+});
+
+test('copies into one layout at the same moment keep every name: index.json changes one at a time', async () => {
+  const source = `oci:${layout}:small`;
+  const dir = path.join(work, 'shared-layout');
+  const names = Array.from({ length: 8 }, (_, i) => `name-${i}`);
+  // In one process, and in another at the same time (the lock is a file, not a mutex).
+  const other = runShaleAsync(['copy', '-q', source, `oci:${dir}:other`]);
+  const copies = await Promise.all(names.map((n) => copyImage(source, `oci:${dir}:${n}`)));
+  assert.equal((await other).status, 0, (await other).stderr);
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const listed = index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']);
+  assert.deepEqual(listed.sort(), [...names, 'other'].sort());
+  for (const m of index.manifests) assert.equal(m.digest, copies[0]!.digest);
+  assert.deepEqual(
+    fs.readdirSync(dir).sort(),
+    ['blobs', 'index.json', 'oci-layout'],
+    'no lock or temporary file is left',
+  );
 });
 
 test('a source blob whose bytes do not match its digest: ERR_DIGEST_MISMATCH, nothing named at the destination', async () => {

@@ -4,7 +4,8 @@
 // (the store records the origin as each blob's source, the mirror as what served it, and the JSON
 // progress says so); a mirror that is down, or (through a fault proxy) serves a corrupted blob,
 // is skipped with a warning and the origin serves; with the origin down the mirror serves what it
-// cached; Docker's daemon.json `registry-mirrors` stand in for Docker Hub.
+// cached, and `fsck --repair` fetches a lost blob through it; Docker's daemon.json
+// `registry-mirrors` stand in for Docker Hub.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -188,11 +189,24 @@ test("Docker's registry-mirrors serve Docker Hub references", async () => {
     assert.equal(endpoint, `${mirror.host}/library/app`);
 });
 
-test('with the origin down, the mirror serves what it cached', async () => {
+test('with the origin down, the mirror serves what it cached; fsck --repair fetches a lost blob through it', async () => {
   await origin.stop();
   const run = await pull(`${origin.host}/${REPO}:v1`, { conf: conf(mirror.host) });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), direct.id);
   assert.equal(run.events.find((e) => e.type === 'done')!.digest, direct.digest);
+  await assertStoredBlobsIntact(run.root);
+
+  // A layer blob lost from the store: its recorded source is the origin, which is down.
+  const lost = layerDigests()[0]!;
+  fs.rmSync((await openStore(run.root)).content.blobPath(lost));
+  const confFile = path.join(work, 'conf-repair');
+  fs.writeFileSync(confFile, conf(mirror.host));
+  const repair = await runShaleAsync(
+    ['--root', run.root, '--registries-conf', confFile, 'fsck', '--repair'],
+    { env: { XDG_CONFIG_HOME: path.join(work, 'no-config') } },
+  );
+  assert.equal(repair.status, 0, repair.stderr);
+  assert.match(repair.stdout + repair.stderr, /0 not fixed/);
   await assertStoredBlobsIntact(run.root);
 });

@@ -61,6 +61,7 @@ export function registerFsck(program: Command, _context: CliContext): void {
     const refetcher = new Refetcher(
       store,
       (host) => new RegistryClient(clientOptions(flags, host)),
+      (message) => process.stderr.write(`shale: warning: ${message}\n`),
     );
     try {
       const report = await repairStore(store, {

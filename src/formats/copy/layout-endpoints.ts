@@ -17,6 +17,7 @@ import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { parseImageIndex, type ManifestDescriptor } from '../../core/manifest.ts';
 import { Annotations, MediaTypes } from '../../core/media-types.ts';
+import { acquireLock, LOCK_WAIT_MS } from '../../store/index.ts';
 import { OCI_LAYOUT_MARKER } from '../save/sink.ts';
 import { layoutReferrerEntry, LayoutReferrers } from './referrers-layout.ts';
 import { MAX_MANIFEST_BYTES } from './registry-endpoints.ts';
@@ -142,22 +143,48 @@ export class LayoutSource implements ImageSource {
   }
 }
 
+/** What a copy keeps in a layout while it writes: its temporary files and its lock. */
+const OWN_PREFIX = '.shale-copy-';
+const LAYOUT_LOCK = `${OWN_PREFIX}lock`;
+
+/**
+ * Run `change` holding the layout's lock (the store's lock file, in the layout): copies into one
+ * layout, from any process, make it a layout and rewrite `index.json` one at a time, so none
+ * loses another's entry. A lock left by a killed copy is taken over.
+ */
+async function withLayoutLock<T>(dir: string, change: () => Promise<T>): Promise<T> {
+  const lock = await acquireLock(path.join(dir, LAYOUT_LOCK), { waitMs: LOCK_WAIT_MS });
+  try {
+    return await change();
+  } finally {
+    await lock.release();
+  }
+}
+
 /** Makes `dir` a layout unless it is one: created, or empty, given the `oci-layout` marker. */
 async function prepareLayout(dir: string): Promise<void> {
   const marker = path.join(dir, 'oci-layout');
-  const existing = await readFile(marker).catch((err: unknown) => {
-    if (isMissing(err)) return undefined;
-    throw err;
-  });
-  if (existing !== undefined) return;
-  await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).length > 0) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `${dir} is neither an OCI image layout nor empty; copy into a new or empty directory, or a layout`,
+  const isLayout = () =>
+    readFile(marker).then(
+      () => true,
+      (err: unknown) => {
+        if (isMissing(err)) return false;
+        throw err;
+      },
     );
-  }
-  await writeFile(marker, OCI_LAYOUT_MARKER, { flag: 'wx', mode: 0o644 });
+  if (await isLayout()) return;
+  await mkdir(dir, { recursive: true });
+  await withLayoutLock(dir, async () => {
+    if (await isLayout()) return;
+    const others = (await readdir(dir)).filter((name) => !name.startsWith(OWN_PREFIX));
+    if (others.length > 0) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `${dir} is neither an OCI image layout nor empty; copy into a new or empty directory, or a layout`,
+      );
+    }
+    await writeFile(marker, OCI_LAYOUT_MARKER, { flag: 'wx', mode: 0o644 });
+  });
 }
 
 export class LayoutSink implements ImageSink {
@@ -191,7 +218,7 @@ export class LayoutSink implements ImageSink {
   /** Write a temporary file in the layout from `openBytes`, sync it, rename it to `target`. */
   async #place(target: string, openBytes: () => Readable): Promise<void> {
     await (this.#prepared ??= prepareLayout(this.dir));
-    const temp = path.join(this.dir, `.shale-copy-${randomUUID()}`);
+    const temp = path.join(this.dir, `${OWN_PREFIX}${randomUUID()}`);
     try {
       // `flush`: the file is synced before it is closed, so the rename publishes whole bytes.
       await pipeline(
@@ -216,31 +243,47 @@ export class LayoutSink implements ImageSink {
   /** The artifact manifest, and an unnamed index entry for it unless the layout lists one. */
   async putReferrer(descriptor: ReferrerDescriptor, bytes: Buffer): Promise<void> {
     await this.putManifest(descriptor, bytes, false);
-    const entries = await readEntries(this.dir, true);
-    if (entries.some((e) => e.digest === descriptor.digest && refNameOf(e) === undefined)) return;
-    await this.#writeIndex([...entries, layoutReferrerEntry(descriptor)]);
+    await this.#changeIndex((entries) =>
+      entries.some((e) => e.digest === descriptor.digest && refNameOf(e) === undefined)
+        ? undefined
+        : [...entries, layoutReferrerEntry(descriptor)],
+    );
   }
 
   /** The index entry for the image: replaces the one of the same name (or the same unnamed digest). */
   async #name(descriptor: Descriptor): Promise<void> {
     const { mediaType, digest, size } = descriptor;
     const { ref } = this;
-    const kept = (await readEntries(this.dir, true)).filter((e) =>
-      ref === undefined ? refNameOf(e) !== undefined || e.digest !== digest : refNameOf(e) !== ref,
-    );
     const entry = {
       mediaType,
       digest,
       size,
       ...(ref !== undefined && { annotations: { [Annotations.refName]: ref } }),
     };
-    await this.#writeIndex([...kept, entry]);
+    await this.#changeIndex((entries) => [
+      ...entries.filter((e) =>
+        ref === undefined
+          ? refNameOf(e) !== undefined || e.digest !== digest
+          : refNameOf(e) !== ref,
+      ),
+      entry,
+    ]);
   }
 
-  /** `index.json` with `manifests`, replaced atomically. */
-  async #writeIndex(manifests: readonly ManifestDescriptor[]): Promise<void> {
-    const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests };
-    const bytes = Buffer.from(JSON.stringify(index));
-    await this.#place(path.join(this.dir, 'index.json'), () => Readable.from([bytes]));
+  /**
+   * Replace `index.json`, atomically, with what `change` makes of its entries (undefined: leave
+   * it), under the layout's lock.
+   */
+  async #changeIndex(
+    change: (entries: ManifestDescriptor[]) => ManifestDescriptor[] | undefined,
+  ): Promise<void> {
+    await (this.#prepared ??= prepareLayout(this.dir));
+    await withLayoutLock(this.dir, async () => {
+      const manifests = change(await readEntries(this.dir, true));
+      if (manifests === undefined) return;
+      const index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests };
+      const bytes = Buffer.from(JSON.stringify(index));
+      await this.#place(path.join(this.dir, 'index.json'), () => Readable.from([bytes]));
+    });
   }
 }
