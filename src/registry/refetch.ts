@@ -16,6 +16,8 @@ import type { RemoteRepository } from './repository.ts';
 
 export class Refetcher {
   private readonly clients = new Map<string, RegistryClient>();
+  /** Each source's endpoints, kept so that a mirror found unreachable is not asked again. */
+  private readonly sources = new Map<string, PullEndpoints>();
 
   constructor(
     private readonly store: Store,
@@ -45,13 +47,17 @@ export class Refetcher {
 
   /** The repository `source` names, behind its mirrors. */
   private endpoints(source: string): PullEndpoints {
+    let endpoints = this.sources.get(source);
+    if (endpoints) return endpoints;
     const named = parseNormalizedNamed(source);
     let client = this.clients.get(named.domain);
     if (!client) {
       client = this.clientFor(named.domain);
       this.clients.set(named.domain, client);
     }
-    return new PullEndpoints(client, named, this.onWarning);
+    endpoints = new PullEndpoints(client, named, this.onWarning);
+    this.sources.set(source, endpoints);
+    return endpoints;
   }
 
   /** `afterFailure`: an endpoint before this one failed, so a partial it left starts over. */

@@ -9,6 +9,7 @@
  * listed at the destination as a referrer of its subject.
  */
 import type { Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
 import type { Platform } from '../../core/manifest.ts';
 import type { ProgressListener } from '../../registry/index.ts';
 import { runPool } from '../../registry/pool.ts';
@@ -58,6 +59,12 @@ export async function transferImage(
 ): Promise<TransferResult> {
   const { signal } = options;
   const plan = await planCopy(source, options.platform, signal);
+  if (sink.holdsOneImage && plan.children.length > 0) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `${source.name} is an index of several platforms and ${sink.name} holds one image: choose it with --platform OS/ARCH[/VARIANT]`,
+    );
+  }
   const putReferrer = options.withReferrers === false ? undefined : sink.putReferrer?.bind(sink);
   const subjects = [plan.top, ...plan.children].map((m) => m.descriptor.digest);
   const carried = putReferrer

@@ -57,6 +57,7 @@ export interface WrittenManifest {
 
 export class DockerArchiveSink implements ImageSink {
   readonly name: string;
+  readonly holdsOneImage = true;
   /** The config's bytes, once written (small: the manifest that names it is checked against it). */
   readonly #configs = new Map<Digest, Buffer>();
   /** Each layer blob written, by its digest: the uncompressed tar it was written as. */

@@ -6,7 +6,7 @@
  * complete, and a failed copy leaves none.
  */
 import { ShaleError } from '../../core/errors.ts';
-import { isIndex, MediaTypes } from '../../core/media-types.ts';
+import { MediaTypes } from '../../core/media-types.ts';
 import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
 import type { RegistryClient } from '../../registry/index.ts';
 import type { Store } from '../../store/index.ts';
@@ -135,16 +135,6 @@ async function openSink(
   }
 }
 
-/** A docker-archive holds one image: an index source needs a platform, asked for before copying. */
-async function needPlatform(source: ImageSource, sink: ImageSink, signal?: AbortSignal) {
-  const { mediaType } = await source.resolve(signal);
-  if (!isIndex(mediaType)) return;
-  throw new ShaleError(
-    'ERR_INVALID_ARGUMENT',
-    `${source.name} is an index of several platforms and ${sink.name} holds one image: choose it with --platform OS/ARCH[/VARIANT]`,
-  );
-}
-
 /** Copy the image `source` names to `destination` (endpoints as parseCopyEndpoint reads them). */
 export async function copyImage(
   source: string,
@@ -155,9 +145,6 @@ export async function copyImage(
   const { sink, output } = await openSink(parseCopyEndpoint(destination), options.client);
   let result: TransferResult;
   try {
-    if (sink instanceof DockerArchiveSink && options.platform === undefined) {
-      await needPlatform(from, sink, options.signal);
-    }
     result = await transferImage(from, sink, options);
   } catch (err) {
     await output?.discard();

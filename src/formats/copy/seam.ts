@@ -38,6 +38,8 @@ export interface ImageSource {
 export interface ImageSink {
   /** How the output names the destination (`host/repo:tag`, `oci:DIR:REF`). */
   readonly name: string;
+  /** It holds one image manifest, not an index (a docker-archive): an index source is refused. */
+  readonly holdsOneImage?: boolean;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
   /** Link the blob from `source`'s repository when both are on one registry; true when it did. */
   mountBlob(descriptor: Descriptor, source: ImageSource, signal?: AbortSignal): Promise<boolean>;
