@@ -16,6 +16,8 @@ export { RegistryClient, type RegistryClientOptions, type RegistryRequest } from
 export { pullImage, type PullOptions, type PullResult } from './pull/pull.ts';
 export { pushImage, type PushOptions, type PushResult } from './push/push.ts';
 export { planPush, type PushPlan } from './push/plan.ts';
+export { pickPlatform } from './pull/resolve.ts';
+export { MAX_CONFIG_BYTES, checkConfig, checkManifest } from './pull/limits.ts';
 export { RemoteRepository } from './repository.ts';
 export { listTags, type ListTagsOptions } from './tags.ts';
 export { Refetcher } from './refetch.ts';

@@ -1,8 +1,9 @@
 /**
  * Removing images and collecting garbage. Nothing is reference-counted on disk (counts could
  * drift when a process dies); instead what is live is recomputed from the images and references:
- * the images' config and manifest blobs, their layer chains and every blob of those layers, and
- * the manifest or index each reference names. Everything else is
+ * the images' config and manifest blobs, their layer chains and every blob of those layers, the
+ * manifest or index each reference names, and what a named index holds (index-content.ts).
+ * Everything else is
  * garbage, except what a running writer may still use: every blob and layer record written or
  * touched since the oldest live lease began (see leases.ts). Collection, image removal and the
  * moment a writer makes an image visible (commit-image.ts) are serialized by the gc lock; an
@@ -13,7 +14,9 @@ import { rm, stat } from 'node:fs/promises';
 import type { Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import type { ImageConfig } from '../core/image-config.ts';
+import { isIndex } from '../core/media-types.ts';
 import { parseDockerRef } from '../core/reference.ts';
+import { storedIndexContent } from './index-content.ts';
 import { resolveImage } from './resolve.ts';
 import type { LayerRecord } from './layers/index.ts';
 import type { Additions } from './additions.ts';
@@ -67,6 +70,8 @@ async function liveSets(
     if (excluding.has(target.image)) continue;
     if (target.descriptor) blobs.add(target.descriptor.digest);
     if (target.manifest) blobs.add(target.manifest.digest);
+    if (target.descriptor && isIndex(target.descriptor.mediaType))
+      for (const blob of await storedIndexContent(store, target.descriptor.digest)) blobs.add(blob);
   }
   return { layers, blobs };
 }

@@ -2,8 +2,8 @@
 // registry prints DEST@DIGEST (the source's digest, as skopeo reads it at the destination) and
 // never creates the store root; `--platform` copies one manifest of an index, `--all` (the
 // default) the whole index; an OCI layout round trip; attached artifacts are carried and counted
-// unless `--no-with-referrers`; `store:REF` reads a pulled image from the store (and the store
-// is refused as a destination); `--all` with `--platform` is wrong usage; bad endpoints and a
+// unless `--no-with-referrers`; `store:REF` reads a pulled image from the store, and writes it
+// into another; `--all` with `--platform` is wrong usage; bad endpoints and a
 // source whose blob is damaged end with one `shale:` line, exit 1, and nothing under the
 // destination tag.
 import { after, before, test } from 'node:test';
@@ -182,7 +182,7 @@ test('attached artifacts are carried and counted; --no-with-referrers leaves the
   assert.deepEqual(await referrers(`${target.host}/cli/alone:v1`), []);
 });
 
-test('store:REF copies a pulled image out of the store with its digest; the store is no destination', async () => {
+test('store:REF copies a pulled image out of the store with its digest, and back into another store', async () => {
   const source = `${origin.host}/cli/stored:v1`;
   await publish(layout, 'small', source, 'oci');
   const storeRoot = path.join(work, 'store');
@@ -202,19 +202,26 @@ test('store:REF copies a pulled image out of the store with its digest; the stor
   assert.equal(r.stdout, `oci-archive:${archive}:v1@${expected}\n`);
   assert.equal(await rawDigest(`oci-archive:${archive}:v1`), expected);
 
+  // And into another store from the archive: the same image, named with the same digest.
+  const otherRoot = path.join(work, 'other-store');
   const into = await runShaleAsync([
     '--root',
-    storeRoot,
+    otherRoot,
     'copy',
+    '-q',
     `oci-archive:${archive}:v1`,
     'store:x:1',
   ]);
-  assert.equal(into.status, 1);
-  assert.match(
-    into.stderr,
-    /^shale: copy does not write into the store yet: use shale pull or shale load/,
+  assert.equal(into.status, 0, into.stderr);
+  assert.equal(into.stdout, `store:docker.io/library/x:1@${expected}\n`);
+  const ids = await Promise.all(
+    [
+      ['--root', storeRoot, 'images', '-q', '--no-trunc', source],
+      ['--root', otherRoot, 'images', '-q', '--no-trunc', 'x:1'],
+    ].map(async (args) => (await runShaleAsync(args)).stdout),
   );
-  assert.equal(into.stderr.split('\n').length, 2, into.stderr);
+  assert.equal(ids[1], ids[0]);
+  assert.match(ids[0]!, /^sha256:[0-9a-f]{64}\n$/);
 });
 
 test('bad endpoints, --all with --platform, and a damaged source blob: one shale: line, nothing under the tag', async () => {

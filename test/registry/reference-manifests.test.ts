@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildEdgeImage } from '../helpers/edge-image.ts';
+import { entryOf, putIndex } from '../helpers/multi-platform.ts';
 import { publish, remoteDigest } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShale } from '../helpers/shale.ts';
@@ -93,32 +94,10 @@ async function publishIndex(repo: string): Promise<{ index: string; amd: string;
   const host = registry.host;
   await publish(edge, 'edge', `${host}/${repo}:amd`, 'oci');
   await publish(path.join(small, 'oci'), 'small', `${host}/${repo}:arm`, 'oci');
-  const entry = async (tag: string, architecture: string) => {
-    const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
-      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
-    });
-    const bytes = Buffer.from(await res.arrayBuffer());
-    return {
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: res.headers.get('docker-content-digest')!,
-      size: bytes.length,
-      platform: { os: 'linux', architecture },
-    };
-  };
-  const amd = await entry('amd', 'amd64');
-  const arm = await entry('arm', 'arm64');
-  const body = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [amd, arm],
-  });
-  const put = await fetch(`http://${host}/v2/${repo}/manifests/both`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
-    body,
-  });
-  assert.equal(put.status, 201);
-  return { index: put.headers.get('docker-content-digest')!, amd: amd.digest, arm: arm.digest };
+  const amd = await entryOf(host, repo, 'amd', 'amd64');
+  const arm = await entryOf(host, repo, 'arm', 'arm64');
+  const index = await putIndex(host, repo, 'both', [amd, arm]);
+  return { index, amd: amd.digest, arm: arm.digest };
 }
 
 test('a two-platform index pulled for one platform: RepoDigests has the index digest, name@<index digest> unpacks, push says what it sent', async () => {

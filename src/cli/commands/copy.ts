@@ -1,7 +1,7 @@
 /**
  * `shale copy SRC DEST`: an image from one endpoint to another (`docker://REF`, `oci:DIR[:REF]`,
- * the archives, or from `store:REF`), blob by blob without staging in the store, with the
- * artifacts attached to it unless `--no-with-referrers`; prints `DEST@DIGEST` as push does.
+ * the archives, `store:REF`), blob by blob without staging it anywhere, with the artifacts
+ * attached to it unless `--no-with-referrers`; prints `DEST@DIGEST` as push does.
  */
 import { Option, type Command } from 'commander';
 import type { RegistryClientOptions } from '../../registry/index.ts';
@@ -33,16 +33,16 @@ function optionsForHosts(flags: RegistryFlags, hosts: readonly string[]): Regist
 }
 
 const ENDPOINTS =
-  'docker://REFERENCE, oci:DIR[:REF], oci-archive:PATH[:REF] or docker-archive:PATH[:REF]';
+  'docker://REFERENCE, oci:DIR[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REF]';
 
 export function registerCopy(program: Command, context: CliContext): void {
   const command = program
     .command('copy')
     .description(
-      'copy an image between registries, OCI layouts and archives, digests kept (blobs the destination has are skipped, mounted within one registry)',
+      'copy an image between registries, OCI layouts, archives and the store, digests kept (blobs the destination has are skipped, mounted within one registry)',
     )
-    .argument('<src>', `${ENDPOINTS}, or store:REF (an image in the store, as push takes it)`)
-    .argument('<dest>', ENDPOINTS)
+    .argument('<src>', `${ENDPOINTS} or store:REF (an image in the store, as push takes it)`)
+    .argument('<dest>', `${ENDPOINTS} or store:NAME[:TAG] (made an image, as pull makes one)`)
     .addOption(
       new Option(
         '--all',
@@ -69,7 +69,8 @@ export function registerCopy(program: Command, context: CliContext): void {
         await import('../../formats/index.ts');
       const [from, to] = [parseCopyEndpoint(src), parseCopyEndpoint(dest)];
       const hosts = [from, to].flatMap((e) => endpointRegistry(e) ?? []);
-      const store = from.transport === 'store' ? await context.store() : undefined;
+      const usesStore = from.transport === 'store' || to.transport === 'store';
+      const store = usesStore ? await context.store() : undefined;
       const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
       const mode = progressMode(flags);
       const client = new RegistryClient(optionsForHosts(flags, hosts));

@@ -1,7 +1,7 @@
 /**
- * `shale pull REF [--all-tags] [--platform OS/ARCH[/VARIANT]] [--unpack] [--verify]`: images
- * from a registry. Stdout gets each pulled image's ID; stderr the progress, ending as docker's
- * does with `Digest: …` per image and one `Status: …` line.
+ * `shale pull REF [--all-tags] [--platform OS/ARCH[/VARIANT]] [--all-platforms] [--unpack]
+ * [--verify]`: images from a registry. Stdout gets each pulled image's ID; stderr the progress,
+ * ending as docker's does with `Digest: …` per image and one `Status: …` line.
  */
 import type { Command } from 'commander';
 import { ShaleError } from '../../core/index.ts';
@@ -21,6 +21,7 @@ import {
 interface PullFlags extends RegistryFlags, ProgressFlags {
   allTags?: boolean;
   platform?: string;
+  allPlatforms?: boolean;
   unpack?: boolean;
   verify?: boolean;
   concurrency?: string;
@@ -54,6 +55,10 @@ export function registerPull(program: Command, context: CliContext): void {
       '--platform <os/arch[/variant]>',
       "platform to pick from an index (default: this machine's)",
     )
+    .option(
+      '--all-platforms',
+      "of an index, store every platform's manifest and blobs too, so that push sends the whole index",
+    )
     .option('--unpack', 'also materialise the layer snapshots (checking every DiffID)')
     .option(
       '--verify',
@@ -76,6 +81,7 @@ export function registerPull(program: Command, context: CliContext): void {
         for (const target of await targets(ref, flags.allTags ?? false, client)) {
           const result = await pullImage(store, client, target, {
             ...(flags.platform !== undefined && { platform: parsePlatform(flags.platform) }),
+            allPlatforms: flags.allPlatforms ?? false,
             unpack: flags.unpack ?? false,
             verifyDiffIds: flags.verify ?? false,
             concurrency: parseConcurrency(flags.concurrency),

@@ -2,8 +2,9 @@
  * The endpoints `copy` takes, written as skopeo writes them: `docker://HOST/REPO[:TAG|@DIGEST]`
  * (Docker's reference grammar: `docker://alpine` is docker.io/library/alpine:latest),
  * `oci:DIR[:REF]`, `oci-archive:PATH[:REF]` and `docker-archive:PATH[:REF]` (DIR or PATH up to
- * the first `:`), and as a source the store, `store:REF` (a reference or image ID). `copyImage` opens both and transfers; an archive it writes appears only when
- * complete, and a failed copy leaves none.
+ * the first `:`), and the store, `store:REF` (as a source a reference or image ID, as a
+ * destination a reference). `copyImage` opens both and transfers; an archive it writes appears
+ * only when complete, and a failed copy leaves none (nor anything in the store).
  */
 import { ShaleError } from '../../core/errors.ts';
 import { MediaTypes } from '../../core/media-types.ts';
@@ -18,6 +19,7 @@ import { LayoutSink, LayoutSource } from './layout-endpoints.ts';
 import { OciArchiveSink, OciArchiveSource } from './oci-archive-endpoints.ts';
 import { RegistrySink, RegistrySource } from './registry-endpoints.ts';
 import type { ImageSink, ImageSource } from './seam.ts';
+import { copyIntoStore } from './store-sink.ts';
 import { StoreSource } from './store-source.ts';
 
 /** The transports that name a path and, after its first `:`, an image in it. */
@@ -67,8 +69,14 @@ export function endpointRegistry(endpoint: CopyEndpoint): string | undefined {
 export interface CopyOptions extends TransferOptions {
   /** The client for `docker://` endpoints. */
   client?: RegistryClient;
-  /** The store a `store:` source reads. */
+  /** The store a `store:` endpoint reads or writes. */
   store?: Store;
+}
+
+function needStore(store: Store | undefined): Store {
+  if (store === undefined)
+    throw new ShaleError('ERR_INVALID_ARGUMENT', 'a copy from or to the store needs the store');
+  return store;
 }
 
 function needClient(client: RegistryClient | undefined): RegistryClient {
@@ -83,9 +91,7 @@ function openSource(endpoint: CopyEndpoint, options: CopyOptions): ImageSource {
     case 'docker':
       return new RegistrySource(needClient(options.client), endpoint.reference);
     case 'store':
-      if (options.store === undefined)
-        throw new ShaleError('ERR_INVALID_ARGUMENT', 'a copy from the store needs the store');
-      return new StoreSource(options.store, endpoint.reference);
+      return new StoreSource(needStore(options.store), endpoint.reference);
     case 'oci':
       return new LayoutSource(endpoint.path, endpoint.ref);
     case 'oci-archive':
@@ -110,17 +116,12 @@ function archiveTag(ref: string | undefined): NamedReference | undefined {
 
 /** The sink, and the archive file it writes (discarded when the copy fails). */
 async function openSink(
-  endpoint: CopyEndpoint,
+  endpoint: Exclude<CopyEndpoint, { transport: 'store' }>,
   client?: RegistryClient,
 ): Promise<{ sink: ImageSink; output?: ArchiveOutput }> {
   switch (endpoint.transport) {
     case 'docker':
       return { sink: new RegistrySink(needClient(client), endpoint.reference) };
-    case 'store':
-      throw new ShaleError(
-        'ERR_UNSUPPORTED',
-        `copy does not write into the store yet: use shale pull or shale load (store:${endpoint.reference})`,
-      );
     case 'oci':
       return { sink: new LayoutSink(endpoint.path, endpoint.ref) };
     case 'oci-archive': {
@@ -142,7 +143,10 @@ export async function copyImage(
   options: CopyOptions = {},
 ): Promise<TransferResult> {
   const from = openSource(parseCopyEndpoint(source), options);
-  const { sink, output } = await openSink(parseCopyEndpoint(destination), options.client);
+  const to = parseCopyEndpoint(destination);
+  if (to.transport === 'store')
+    return copyIntoStore(from, needStore(options.store), to.reference, options);
+  const { sink, output } = await openSink(to, options.client);
   let result: TransferResult;
   try {
     result = await transferImage(from, sink, options);

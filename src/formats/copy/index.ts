@@ -1,7 +1,7 @@
 /**
- * `copy`: an image between a registry (`docker://`), an OCI layout (`oci:DIR[:REF]`) and the
- * archives (`oci-archive:`, `docker-archive:`), in any direction, or out of the store
- * (`store:REF`), through the ImageSource/ImageSink seam — streamed, verified, digests kept, with
+ * `copy`: an image between a registry (`docker://`), an OCI layout (`oci:DIR[:REF]`), the
+ * archives (`oci-archive:`, `docker-archive:`) and the store (`store:REF`), in any direction,
+ * through the ImageSource/ImageSink seam — streamed, verified, digests kept, with
  * the artifacts that refer to the image.
  */
 export {
@@ -17,4 +17,5 @@ export { RegistrySink, RegistrySource } from './registry-endpoints.ts';
 export { DockerArchiveSource } from './docker-archive-source.ts';
 export { OciArchiveSource } from './oci-archive-endpoints.ts';
 export { StoreSource } from './store-source.ts';
+export { StoreSink, copyIntoStore } from './store-sink.ts';
 export type { ImageSink, ImageSource, ResolvedManifest } from './seam.ts';

@@ -14,6 +14,7 @@ import type { Digest } from '../../core/digest.ts';
 import type { PartialBlob, Store } from '../../store/index.ts';
 import type { ProgressListener } from '../progress.ts';
 import type { BlobStream, RemoteRepository } from '../repository.ts';
+import type { PullEndpoints, Served } from './endpoints.ts';
 import { budgetFailure, pauseBeforeRetry } from '../transport/network-error.ts';
 import { isTransientNetworkError } from '../transport/retry-policy.ts';
 import { bodyStart, type BlobRequest } from './blob-answer.ts';
@@ -117,6 +118,29 @@ export async function downloadBlob(
     await partial.close();
     throw err;
   }
+}
+
+/**
+ * Download `blob` from the first of `endpoints` that serves it whole and verified (a blob size
+ * the manifest does not state is asked for with HEAD); after an endpoint failed, the next one
+ * starts the partial over.
+ */
+export async function downloadFromFirst(
+  store: Store,
+  endpoints: PullEndpoints,
+  blob: { digest: Digest; size?: number | undefined },
+  options: Omit<DownloadOptions, 'startOver'> = {},
+): Promise<Served<Downloaded | undefined>> {
+  const { digest } = blob;
+  const { signal } = options;
+  return endpoints.first(
+    `blob ${digest}`,
+    async (repo, afterFailure) => {
+      const size = blob.size ?? (await repo.blobSize(digest, signal));
+      return downloadBlob(store, repo, { digest, size }, { ...options, startOver: afterFailure });
+    },
+    signal,
+  );
 }
 
 /**

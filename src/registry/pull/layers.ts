@@ -16,7 +16,7 @@ import type { BlobInfo, ImageWrite } from '../../store/index.ts';
 import { runPool } from '../pool.ts';
 import type { ProgressListener } from '../progress.ts';
 import type { RemoteRepository } from '../repository.ts';
-import { downloadBlob, type Downloaded } from './download.ts';
+import { downloadFromFirst, type Downloaded } from './download.ts';
 import type { PullEndpoints } from './endpoints.ts';
 
 export interface LayerWanted {
@@ -67,19 +67,10 @@ export async function fetchLayers(
   const fetchOne = async (i: number): Promise<void> => {
     const layer = missing[i]!;
     const hashDiffId = layer.diffId === undefined || options.verifyDiffIds === true;
-    const { value: downloaded, endpoint } = await endpoints.first(
-      `blob ${layer.digest}`,
-      async (repo, afterFailure) => {
-        const size = layer.size ?? (await repo.blobSize(layer.digest, options.signal));
-        return downloadBlob(
-          store,
-          repo,
-          { digest: layer.digest, size },
-          { ...options, diffId: hashDiffId, startOver: afterFailure },
-        );
-      },
-      options.signal,
-    );
+    const { value: downloaded, endpoint } = await downloadFromFirst(store, endpoints, layer, {
+      ...options,
+      diffId: hashDiffId,
+    });
     if (!downloaded) {
       if (await usePresent(layer)) return; // another process stored it while this one waited
       throw new ShaleError('ERR_NOT_FOUND', `blob ${layer.digest} vanished from the store`);

@@ -6,7 +6,8 @@
  * visible (commit.ts), all under a lease. A failure leaves the store as it was; partial downloads
  * stay in the ingest area for the next attempt. Schema1 images get their config from the
  * manifest's v1 history (spec §4.4), with DiffIDs learned from the layers, and their legacy IDs
- * recorded (legacy-ids.ts). Everything is read through the repository's mirrors before its origin
+ * recorded (legacy-ids.ts). With `allPlatforms`, an index's other manifests and their blobs are
+ * stored as content (other-platforms.ts). Everything is read through the repository's mirrors before its origin
  * (endpoints.ts), each read verified where it is served.
  */
 import { asDigest, type Digest } from '../../core/digest.ts';
@@ -27,6 +28,7 @@ import { commitPull, type PulledImage } from './commit.ts';
 import { PullEndpoints } from './endpoints.ts';
 import { hashAs } from './hash-as.ts';
 import { fetchLayers } from './layers.ts';
+import { fetchOtherPlatforms } from './other-platforms.ts';
 import { recordSchema1LegacyIds } from './legacy-ids.ts';
 import { MAX_CONFIG_BYTES, checkConfig, checkLayerCount, checkManifest } from './limits.ts';
 import { reusableSchema1Layers } from './schema1-reuse.ts';
@@ -35,6 +37,11 @@ import { resolveManifest, type ResolvedManifest, type ResolvedSchema1 } from './
 export interface PullOptions {
   /** Platform to pick from an index (default: this machine's). */
   platform?: Platform;
+  /**
+   * Of an index, store every other manifest it lists and their blobs too, as content (no image is
+   * made of them), so that a push sends the index itself.
+   */
+  allPlatforms?: boolean;
   /** Blobs downloading at once (default 3). */
   concurrency?: number;
   /** Also materialise the image's layer snapshots (which checks every layer's DiffID). */
@@ -186,6 +193,10 @@ async function fetchSchema2(
   }));
   const layers = await fetchLayers(write, endpoints, wanted, options);
   const { named, index } = resolved;
+  if (index && options.allPlatforms) {
+    const whole = { digest: named, bytes: index.bytes };
+    await fetchOtherPlatforms(write, endpoints, whole, resolved.digest, options);
+  }
   return {
     configBytes: config.bytes,
     layers,

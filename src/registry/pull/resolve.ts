@@ -104,7 +104,7 @@ export async function resolveManifest(
 }
 
 /** The image manifest an index names for `platform`, or an error saying what the index holds. */
-function pickPlatform(index: ImageIndex, platform: Platform, where: string): Digest {
+export function pickPlatform(index: ImageIndex, platform: Platform, where: string): Digest {
   const images = index.manifests.filter((m) => isImageManifest(m.mediaType));
   const match = images.find((m) => platformMatches(m.platform, platform));
   if (match) return match.digest;

@@ -1,0 +1,130 @@
+/**
+ * The store as the destination of a copy (`store:REF`). Blobs are ingested verified, manifests
+ * stored byte for byte, and the top manifest made an image as a pull makes one: of an index, the
+ * image for this machine's platform, the index and its other manifests kept whole as content
+ * (store/index-content.ts), so that a push sends the index itself. The manifest and config are
+ * checked as a pull checks them (registry/pull/limits.ts), the layers registered with the
+ * config's DiffIDs claimed (checked by the first read that decompresses them, the policy of pull
+ * and load), and the image committed with REF and `name@digest` naming what was copied. All of
+ * it goes through one ImageWrite: a failed copy leaves the store as it was.
+ */
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../core/digest.ts';
+import { ShaleError } from '../../core/errors.ts';
+import { parseImageConfig } from '../../core/image-config.ts';
+import { hostPlatform, parseImageIndex, parseImageManifest } from '../../core/manifest.ts';
+import { isIndex } from '../../core/media-types.ts';
+import {
+  parseDockerRef,
+  trimNamed,
+  withDigest,
+  type NamedReference,
+} from '../../core/reference.ts';
+import {
+  checkConfig,
+  checkManifest,
+  MAX_CONFIG_BYTES,
+  pickPlatform,
+} from '../../registry/index.ts';
+import { writeImages, type ImageWrite, type NamedManifest, type Store } from '../../store/index.ts';
+import { registerLayers } from '../load/register-layers.ts';
+import { transferImage, type TransferOptions, type TransferResult } from './copy.ts';
+import type { Descriptor, ImageSink, ImageSource } from './seam.ts';
+
+export class StoreSink implements ImageSink {
+  readonly name: string;
+  /** The image the copy made, once the top manifest is put. */
+  image: Digest | undefined;
+
+  constructor(
+    private readonly write: ImageWrite,
+    private readonly reference: NamedReference,
+  ) {
+    this.name = `store:${reference.toString()}`;
+  }
+
+  async hasBlob(descriptor: Descriptor): Promise<boolean> {
+    // Touched first, so that a prune running meanwhile leaves a blob this copy relies on.
+    await this.write.noteBlob(descriptor.digest, true);
+    return this.write.store.content.has(descriptor.digest);
+  }
+
+  mountBlob(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  async writeBlob(descriptor: Descriptor, open: () => Readable, signal?: AbortSignal) {
+    const { digest, size } = descriptor;
+    const stored = await this.write.store.content.ingest(open(), { digest, size }, { signal });
+    await this.write.noteBlob(digest, stored.existed);
+  }
+
+  async putManifest(descriptor: Descriptor, bytes: Buffer, top: boolean, signal?: AbortSignal) {
+    const { digest, size } = descriptor;
+    const stored = await this.write.store.content.put(bytes, { digest, size });
+    await this.write.noteBlob(digest, stored.existed);
+    if (top) this.image = await this.#commit(descriptor, bytes, signal);
+  }
+
+  /** Make the image `top` (a manifest, or an index) names, with the references. */
+  async #commit(top: Descriptor, bytes: Buffer, signal?: AbortSignal): Promise<Digest> {
+    const { write, reference } = this;
+    if (reference.digest !== undefined && reference.digest !== top.digest) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `${this.name} names ${reference.digest}, but the copy's ${isIndex(top.mediaType) ? 'index' : 'manifest'} is ${top.digest}`,
+      );
+    }
+    const named = isIndex(top.mediaType)
+      ? await this.#chosen(top, bytes)
+      : { descriptor: top, manifest: top };
+    const manifest = named.manifest;
+    const where = `${this.name} (manifest ${manifest.digest})`;
+    const parsed = parseImageManifest(
+      manifest === top ? bytes : await write.store.content.read(manifest.digest),
+    );
+    checkManifest(parsed, where);
+    const config = await write.store.content.read(parsed.config.digest, MAX_CONFIG_BYTES);
+    const { config: image } = parseImageConfig(config);
+    checkConfig(image, parsed, where);
+    const layers = parsed.layers.map((l, i) => ({ blob: l.digest, origin: `layer ${i + 1}` }));
+    await registerLayers(write, `image ${manifest.digest}`, layers, image.rootfs.diff_ids, {
+      ...(signal && { signal }),
+    });
+    const references =
+      reference.digest === undefined
+        ? [reference, withDigest(trimNamed(reference), top.digest)]
+        : [reference];
+    const record = await write.commit({
+      config,
+      manifest,
+      named: manifest === top ? { descriptor: top } : named,
+      references,
+    });
+    return record.id;
+  }
+
+  /** Of an index, the manifest for this machine's platform (stored as a child of the copy). */
+  async #chosen(index: Descriptor, bytes: Buffer): Promise<Required<NamedManifest>> {
+    const parsed = parseImageIndex(bytes, `index ${index.digest}`);
+    const digest = pickPlatform(parsed, hostPlatform(), `${this.name} (index ${index.digest})`);
+    const entry = parsed.manifests.find((m) => m.digest === digest)!;
+    const { mediaType, size } = entry;
+    return { descriptor: index, manifest: { mediaType, digest, size } };
+  }
+}
+
+/** Copy the image `source` names into `store` as `reference` (a name, with a tag or digest). */
+export async function copyIntoStore(
+  source: ImageSource,
+  store: Store,
+  reference: string,
+  options: TransferOptions,
+): Promise<TransferResult> {
+  const ref = parseDockerRef(reference);
+  return writeImages(store, async (write) => {
+    const sink = new StoreSink(write, ref);
+    const result = await transferImage(source, sink, options);
+    return { ...result, summary: `${result.summary}, as image ${sink.image}` };
+  });
+}

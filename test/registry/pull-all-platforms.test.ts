@@ -1,0 +1,128 @@
+// `pull --all-platforms` against the real Distribution registry: a two-platform index with a
+// buildx-style attestation manifest is stored whole (one image, for the chosen platform; the rest
+// as content), prune keeps it while a reference names the index, push sends the index itself byte
+// for byte, and rmi then prune frees it all. An index entry that disagrees with what the registry
+// serves is refused with the store left as it was.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildEdgeImage } from '../helpers/edge-image.ts';
+import { entryOf, putAttestation, putIndex } from '../helpers/multi-platform.ts';
+import { publish, remoteDigest } from '../helpers/publish.ts';
+import { assertRefused, storeState } from '../helpers/refusal.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { runShale } from '../helpers/shale.ts';
+import { buildSmallFixture } from '../helpers/small-fixture.ts';
+
+let registry: TestRegistry;
+let work: string;
+let edge: string;
+let small: string;
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(tmpdir(), 'shale-allplatforms-'));
+  edge = path.join(work, 'edge');
+  buildEdgeImage(path.join(work, 'trees'), edge);
+  small = path.join(work, 'small');
+  await buildSmallFixture(small);
+  registry = await startRegistry();
+});
+
+after(async () => {
+  await registry?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function shale(root: string, ...args: string[]): { stdout: string; stderr: string } {
+  const r = runShale(['--root', root, ...args]);
+  assert.equal(r.status, 0, `shale ${args.join(' ')}: ${r.stderr}`);
+  return { stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+/** `edge` as linux/amd64, `small` as linux/arm64, published under `repo:amd` and `repo:arm`. */
+async function publishPlatforms(repo: string) {
+  const host = registry.host;
+  await publish(edge, 'edge', `${host}/${repo}:amd`, 'oci');
+  await publish(path.join(small, 'oci'), 'small', `${host}/${repo}:arm`, 'oci');
+  const amd = await entryOf(host, repo, 'amd', 'amd64');
+  const arm = await entryOf(host, repo, 'arm', 'arm64');
+  return { amd, arm };
+}
+
+test('pull --all-platforms stores the whole index: prune keeps it, push sends it byte for byte, rmi and prune free it', async () => {
+  const host = registry.host;
+  const { amd, arm } = await publishPlatforms('multi/all');
+  const attestation = await putAttestation(host, 'multi/all', amd.digest);
+  const index = await putIndex(host, 'multi/all', 'v1', [amd, arm, attestation]);
+  const ref = `${host}/multi/all:v1`;
+  const root = fs.mkdtempSync(path.join(work, 'store-'));
+
+  const id = shale(root, 'pull', '-q', '--all-platforms', '--platform', 'linux/amd64', ref).stdout;
+  const images = JSON.parse(shale(root, 'images', '--all', '--json').stdout) as unknown[];
+  assert.equal(images.length, 1, 'one image, for the chosen platform; the rest is content');
+  const inspected = JSON.parse(shale(root, 'inspect', '--json', ref).stdout) as {
+    Id: string;
+    RepoDigests: string[];
+  }[];
+  assert.equal(inspected[0]!.Id, id);
+  assert.deepEqual(inspected[0]!.RepoDigests, [`${host}/multi/all@${index}`]);
+
+  shale(root, 'prune');
+  const pushed = shale(root, 'push', '--progress', 'plain', ref, `${host}/copy/all:v1`);
+  assert.equal(pushed.stdout, `${host}/copy/all:v1@${index}`);
+  assert.match(pushed.stderr, new RegExp(`Pushed index ${index} with all 3 of its manifests`));
+  assert.equal(await remoteDigest(`${host}/copy/all:v1`), index);
+  for (const entry of [amd, arm, attestation]) {
+    const served = await fetch(`http://${host}/v2/copy/all/manifests/${entry.digest}`, {
+      headers: { accept: entry.mediaType },
+    });
+    assert.equal(served.status, 200, `manifest ${entry.digest} at the destination`);
+    assert.equal(served.headers.get('docker-content-digest'), entry.digest);
+  }
+
+  // Pulled again: nothing is fetched, every blob is there.
+  const again = shale(
+    root,
+    'pull',
+    '--progress',
+    'plain',
+    '--all-platforms',
+    ref,
+    '--platform',
+    'linux/amd64',
+  );
+  assert.doesNotMatch(again.stderr, /: (Downloading|Downloaded)/);
+  const count = (word: string) => again.stderr.split(`: ${word}\n`).length - 1;
+  assert.ok(count('Already exists') > count('Done'), "the other platforms' blobs are found too");
+  assert.match(again.stderr, /Status: Image is up to date/);
+
+  shale(root, 'rmi', ref);
+  shale(root, 'prune');
+  assert.deepEqual(
+    storeState(root).blobs,
+    [],
+    'with no reference naming the index, prune frees it',
+  );
+});
+
+test('an index entry that disagrees with what the registry serves: pull --all-platforms refuses and the store is as it was', async () => {
+  const host = registry.host;
+  const { amd, arm } = await publishPlatforms('multi/bad');
+  const good = `${host}/multi/bad:good`;
+  await putIndex(host, 'multi/bad', 'good', [amd, arm]);
+  await putIndex(host, 'multi/bad', 'bad', [amd, { ...arm, size: arm.size + 1 }]);
+  const root = fs.mkdtempSync(path.join(work, 'store-'));
+  shale(root, 'pull', '-q', '--platform', 'linux/amd64', good);
+  const before = storeState(root);
+
+  const bad = runShale(['--root', root, 'pull', '-q', '--all-platforms', `${host}/multi/bad:bad`]);
+  assertRefused(
+    bad,
+    new RegExp(`manifest ${arm.digest} is ${arm.size} bytes, but the index says ${arm.size + 1}`),
+  );
+  assert.deepEqual(storeState(root), before);
+  // Without --all-platforms only the chosen platform is read: the same index pulls.
+  shale(root, 'pull', '-q', '--platform', 'linux/amd64', `${host}/multi/bad:bad`);
+});
