@@ -4,11 +4,18 @@
  * store, attestation manifests included), and the configs and layers they name that are stored.
  * These are content only, with no image or layer records; they are what lets a push send the
  * index itself, and what collection keeps while a reference names the index. An entry that is
- * itself an index is followed too, to a bounded depth.
+ * itself an index is followed too, to a bounded depth. An index is held whole when every entry is
+ * an image manifest stored with all its blobs: then push and save send it as it is.
  */
 import type { Digest } from '../core/digest.ts';
-import { parseImageIndex, parseImageManifest } from '../core/manifest.ts';
+import {
+  parseImageIndex,
+  parseImageManifest,
+  type ImageManifest,
+  type ManifestDescriptor,
+} from '../core/manifest.ts';
 import { isImageManifest, isIndex } from '../core/media-types.ts';
+import type { Descriptor } from './images/manifest.ts';
 import type { Store } from './store.ts';
 
 /** How deep nested indexes are followed (the copy of referrers stops at the same depth). */
@@ -49,4 +56,38 @@ async function readStored<T>(
   } catch {
     return undefined;
   }
+}
+
+/** One manifest of an index the store holds whole: its bytes, parsed. */
+export interface HeldManifest {
+  descriptor: Descriptor;
+  bytes: Buffer;
+  manifest: ImageManifest;
+}
+
+/**
+ * Every manifest the stored index lists, in order, when each is an image manifest stored with
+ * all its blobs; else how many of them are (`lacking` the rest).
+ */
+export async function heldIndex(
+  store: Store,
+  index: Descriptor,
+): Promise<{ bytes: Buffer; manifests: HeldManifest[]; lacking: number }> {
+  const bytes = await store.content.read(index.digest);
+  const entries = parseImageIndex(bytes, `index ${index.digest}`).manifests;
+  const manifests: HeldManifest[] = [];
+  for (const { mediaType, digest, size } of entries) {
+    if (!isImageManifest(mediaType) || !(await store.content.has(digest))) continue;
+    const manifestBytes = await store.content.read(digest);
+    const manifest = parseImageManifest(manifestBytes);
+    const blobs = [manifest.config, ...(manifest.layers as ManifestDescriptor[])];
+    if (await allStored(store, blobs))
+      manifests.push({ descriptor: { mediaType, digest, size }, bytes: manifestBytes, manifest });
+  }
+  return { bytes, manifests, lacking: entries.length - manifests.length };
+}
+
+async function allStored(store: Store, blobs: readonly { digest: Digest }[]): Promise<boolean> {
+  for (const blob of blobs) if (!(await store.content.has(blob.digest))) return false;
+  return true;
 }

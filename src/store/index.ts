@@ -11,6 +11,7 @@ export * from './gc.ts';
 export { withLease, touch, type Lease } from './leases.ts';
 export { createScratch, staleScratches, type Scratch } from './scratch.ts';
 export { writeImages, ImageWrite, type NewImage } from './commit-image.ts';
+export { heldIndex, storedIndexContent, type HeldManifest } from './index-content.ts';
 export { SnapshotStore } from './snapshots.ts';
 export { CheckoutStore } from './checkouts.ts';
 export { UploadSessionStore, type UploadSession } from './upload-sessions.ts';

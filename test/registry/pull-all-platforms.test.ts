@@ -1,10 +1,13 @@
-// `pull --all-platforms` against the real Distribution registry: a two-platform index with a
-// buildx-style attestation manifest is stored whole (one image, for the chosen platform; the rest
-// as content), prune keeps it while a reference names the index, push sends the index itself byte
-// for byte, and rmi then prune frees it all. An index entry that disagrees with what the registry
-// serves is refused with the store left as it was.
+// Whole indexes in the store, against the real Distribution registry: `pull --all-platforms` of a
+// two-platform index with a buildx-style attestation manifest stores it whole (one image, for the
+// chosen platform; the rest as content), prune keeps it while a reference names the index, push
+// sends the index itself byte for byte, `save --format oci` writes the index and `load` of that
+// archive keeps it, and rmi then prune frees it all. A layout lacking one platform's blob loads
+// the rest, and push says it sends the chosen manifest alone. An index entry that disagrees with
+// what the registry serves is refused with the store left as it was.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +17,7 @@ import { publish, remoteDigest } from '../helpers/publish.ts';
 import { assertRefused, storeState } from '../helpers/refusal.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShale } from '../helpers/shale.ts';
+import { skopeoRaw } from '../helpers/skopeo-inspect.ts';
 import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 let registry: TestRegistry;
@@ -34,6 +38,12 @@ after(async () => {
   await registry?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+function inspect(root: string, ref: string): { Id: string; RepoDigests: string[] } {
+  return (JSON.parse(shale(root, 'inspect', '--json', ref).stdout) as never[])[0]!;
+}
 
 function shale(root: string, ...args: string[]): { stdout: string; stderr: string } {
   const r = runShale(['--root', root, ...args]);
@@ -98,6 +108,18 @@ test('pull --all-platforms stores the whole index: prune keeps it, push sends it
   assert.ok(count('Already exists') > count('Done'), "the other platforms' blobs are found too");
   assert.match(again.stderr, /Status: Image is up to date/);
 
+  // Saved as an oci-archive, the reference names the index; loaded elsewhere, it pushes whole.
+  const archive = path.join(work, 'all.oci.tar');
+  shale(root, 'save', '--format', 'oci', '-o', archive, ref);
+  assert.equal(sha256(await skopeoRaw(`oci-archive:${archive}:${ref}`)), index);
+  const loaded = fs.mkdtempSync(path.join(work, 'store-'));
+  shale(loaded, 'load', '-i', archive);
+  assert.equal(inspect(loaded, ref).Id, id);
+  shale(loaded, 'prune');
+  const fromLoad = shale(loaded, 'push', '--progress', 'plain', ref, `${host}/copy/loaded:v1`);
+  assert.match(fromLoad.stderr, new RegExp(`Pushed index ${index} with all 3 of its manifests`));
+  assert.equal(await remoteDigest(`${host}/copy/loaded:v1`), index);
+
   shale(root, 'rmi', ref);
   shale(root, 'prune');
   assert.deepEqual(
@@ -105,6 +127,36 @@ test('pull --all-platforms stores the whole index: prune keeps it, push sends it
     [],
     'with no reference naming the index, prune frees it',
   );
+});
+
+test('a layout whose index lacks one platform loads the platforms it holds: push then sends the chosen manifest alone, saying so', async () => {
+  const host = registry.host;
+  const { amd, arm } = await publishPlatforms('multi/part');
+  const index = await putIndex(host, 'multi/part', 'v1', [amd, arm]);
+  const dir = path.join(work, 'part-layout');
+  const root = fs.mkdtempSync(path.join(work, 'store-'));
+  shale(root, 'copy', '-q', `docker://${host}/multi/part:v1`, `oci:${dir}:example.com/part:v1`);
+  const armManifest = JSON.parse(
+    (await skopeoRaw(`docker://${host}/multi/part@${arm.digest}`)).toString('utf8'),
+  ) as { layers: { digest: string }[] };
+  fs.rmSync(path.join(dir, 'blobs', 'sha256', armManifest.layers[0]!.digest.slice(7)));
+
+  shale(root, 'load', '-i', dir);
+  const pushed = shale(
+    root,
+    'push',
+    '--progress',
+    'plain',
+    'example.com/part:v1',
+    `${host}/copy/part:v1`,
+  );
+  assert.match(
+    pushed.stderr,
+    new RegExp(
+      `Pushed manifest ${amd.digest} for linux/amd64 alone: this store holds 1 of the 2 manifests index ${index} lists`,
+    ),
+  );
+  assert.equal(await remoteDigest(`${host}/copy/part:v1`), amd.digest);
 });
 
 test('an index entry that disagrees with what the registry serves: pull --all-platforms refuses and the store is as it was', async () => {

@@ -76,7 +76,7 @@ export class StoreSink implements ImageSink {
       );
     }
     const named = isIndex(top.mediaType)
-      ? await this.#chosen(top, bytes)
+      ? this.#chosen(top, bytes)
       : { descriptor: top, manifest: top };
     const manifest = named.manifest;
     const where = `${this.name} (manifest ${manifest.digest})`;
@@ -105,7 +105,7 @@ export class StoreSink implements ImageSink {
   }
 
   /** Of an index, the manifest for this machine's platform (stored as a child of the copy). */
-  async #chosen(index: Descriptor, bytes: Buffer): Promise<Required<NamedManifest>> {
+  #chosen(index: Descriptor, bytes: Buffer): Required<NamedManifest> {
     const parsed = parseImageIndex(bytes, `index ${index.digest}`);
     const digest = pickPlatform(parsed, hostPlatform(), `${this.name} (index ${index.digest})`);
     const entry = parsed.manifests.find((m) => m.digest === digest)!;

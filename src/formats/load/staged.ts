@@ -10,6 +10,7 @@ import {
   writeImages,
   type Descriptor,
   type ImageWrite,
+  type NamedManifest,
   type NewLegacyEntry,
   type Store,
 } from '../../store/index.ts';
@@ -22,6 +23,8 @@ export interface StagedImage {
   config: Buffer;
   /** The manifest it arrived with (OCI layouts); docker archives have none. */
   manifest?: Descriptor;
+  /** What its references name, when not that manifest: the index it was chosen from. */
+  named?: NamedManifest;
   references: NamedReference[];
   /** The image it was built on (legacy loads: the parent legacy image's image, created first). */
   parent?: Digest;
@@ -44,10 +47,11 @@ export async function loadStaged(
   return writeImages(store, async (write) => {
     const staged = await stage(write);
     const images = await write.commitAll(
-      staged.map(({ config, manifest, references, parent, legacyIds }) => ({
+      staged.map(({ config, manifest, named, references, parent, legacyIds }) => ({
         config,
         references,
         ...(manifest && { manifest }),
+        ...(named && { named }),
         ...(parent && { parent }),
         ...(legacyIds && {
           legacyIds: async (id: Digest) => {

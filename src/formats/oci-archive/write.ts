@@ -1,17 +1,22 @@
 /**
  * Writing images as an OCI image layout (the content of an oci-archive, or an oci-dir): each tag
  * with the manifest its reference names, byte for byte (so its digest is stable; for a reference
- * to an index, the manifest chosen from it), an image saved by ID with its own manifest; configs
+ * to an index, the index when the store holds all of it, else the manifest chosen from it), an
+ * image saved by ID with its own manifest; configs
  * and layer blobs as stored (compressed as received), every blob once. `index.json` names each
  * tag by its full reference in both `org.opencontainers.image.ref.name` and
  * `io.containerd.image.name` (DESIGN.md); an image saved by ID is listed without a name.
  */
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { parseImageManifest, type ManifestDescriptor } from '../../core/manifest.ts';
-import { Annotations, MediaTypes } from '../../core/media-types.ts';
+import {
+  parseImageManifest,
+  type ImageManifest,
+  type ManifestDescriptor,
+} from '../../core/manifest.ts';
+import { Annotations, isIndex, MediaTypes } from '../../core/media-types.ts';
 import type { NamedReference } from '../../core/reference.ts';
-import type { Descriptor, Store } from '../../store/index.ts';
+import { heldIndex, type Descriptor, type Store } from '../../store/index.ts';
 import type { SaveItem } from '../save/select.ts';
 import { OCI_LAYOUT_MARKER, type LayoutSink } from '../save/sink.ts';
 
@@ -33,21 +38,48 @@ async function checkStored(store: Store, image: Digest, blob: Descriptor): Promi
   );
 }
 
-/** The image manifest the tag's reference reaches. */
-async function taggedManifest(store: Store, tag: NamedReference, id: Digest): Promise<Descriptor> {
+/**
+ * What the tag's reference names: an index the store holds whole (store/index-content.ts), with
+ * every blob under it; else the image manifest it reaches.
+ */
+async function taggedManifest(
+  store: Store,
+  tag: NamedReference,
+  id: Digest,
+): Promise<{ manifest: Descriptor; under?: Descriptor[] }> {
   const target = await store.references.target(tag);
-  return target ? store.references.imageManifestOf(target) : store.images.manifestOf(id);
+  if (!target) return { manifest: await store.images.manifestOf(id) };
+  const named = target.descriptor;
+  if (named && isIndex(named.mediaType)) {
+    const held = await heldIndex(store, named);
+    if (held.lacking === 0) {
+      const under = held.manifests.flatMap(({ descriptor, manifest }) => [
+        descriptor,
+        ...blobsOf(manifest),
+      ]);
+      return { manifest: named, under };
+    }
+  }
+  return { manifest: await store.references.imageManifestOf(target) };
+}
+
+function blobsOf(manifest: ImageManifest): Descriptor[] {
+  return [manifest.config, ...(manifest.layers as ManifestDescriptor[])];
 }
 
 async function planImage(store: Store, item: SaveItem): Promise<ImagePlan> {
   const entries: ImagePlan['entries'] = [];
-  for (const tag of item.tags)
-    entries.push({ tag, manifest: await taggedManifest(store, tag, item.id) });
-  if (entries.length === 0) entries.push({ manifest: await store.images.manifestOf(item.id) });
   const blobs: Descriptor[] = [];
-  for (const manifest of new Map(entries.map((e) => [e.manifest.digest, e.manifest])).values()) {
+  for (const tag of item.tags) {
+    const { manifest, under } = await taggedManifest(store, tag, item.id);
+    entries.push({ tag, manifest });
+    if (under) blobs.push(manifest, ...under);
+  }
+  if (entries.length === 0) entries.push({ manifest: await store.images.manifestOf(item.id) });
+  const manifests = entries.map((e) => e.manifest).filter((m) => !isIndex(m.mediaType));
+  for (const manifest of new Map(manifests.map((m) => [m.digest, m])).values()) {
     const parsed = parseImageManifest(await store.content.read(manifest.digest));
-    blobs.push(manifest, parsed.config, ...(parsed.layers as ManifestDescriptor[]));
+    blobs.push(manifest, ...blobsOf(parsed));
   }
   for (const blob of blobs) await checkStored(store, item.id, blob);
   return { entries, blobs };

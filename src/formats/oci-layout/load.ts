@@ -2,7 +2,9 @@
  * Loading OCI image layouts into the store: from a directory here, from an oci-archive through
  * another `BlobSource`. Every blob is copied with its digest and size verified, every layer's
  * DiffID checked against the config, all before any image or reference is created; a failure
- * removes what this load added, so the store is as it was.
+ * removes what this load added, so the store is as it was. An entry that is an index makes the
+ * image for the platform, and its reference names the index, whose other manifests the layout
+ * holds are kept as content (store/index-content.ts), as a pull of every platform keeps them.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +12,7 @@ import type { Readable } from 'node:stream';
 import type { DecompressOptions } from '../../archive/compression/index.ts';
 import { withReadStream } from '../../archive/open-read-stream.ts';
 import { parseDigest, type Digest } from '../../core/digest.ts';
-import { ShaleError } from '../../core/errors.ts';
+import { isShaleError, ShaleError } from '../../core/errors.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import {
   hostPlatform,
@@ -101,13 +103,14 @@ async function readIndex(dir: string): Promise<ManifestDescriptor[]> {
   return parseImageIndex(bytes, 'index.json').manifests;
 }
 
+/** The image manifest an entry names: itself, or the platform's manifest of the index it is. */
 async function selectManifest(
   store: Store,
   blobs: BlobSource,
   entry: ManifestDescriptor,
   platform: Platform,
-): Promise<ManifestDescriptor> {
-  if (isImageManifest(entry.mediaType)) return entry;
+): Promise<{ manifest: ManifestDescriptor; others: ManifestDescriptor[] }> {
+  if (isImageManifest(entry.mediaType)) return { manifest: entry, others: [] };
   if (!isIndex(entry.mediaType))
     throw new ShaleError(
       'ERR_UNSUPPORTED',
@@ -123,7 +126,30 @@ async function selectManifest(
       'ERR_NOT_FOUND',
       `index ${entry.digest} has no image for ${platform.os}/${platform.architecture}`,
     );
-  return match;
+  return { manifest: match, others: nested.filter((m) => m !== match) };
+}
+
+/**
+ * The other manifests of an index the layout holds whole (with every blob they name), stored as
+ * content as `pull --all-platforms` stores them, so that a push sends the index itself; one the
+ * layout lacks, or an entry that is itself an index, is left out (a push then sends the chosen
+ * manifest alone, and says so).
+ */
+async function storeOtherManifests(
+  store: Store,
+  blobs: BlobSource,
+  others: readonly ManifestDescriptor[],
+): Promise<void> {
+  for (const other of others) {
+    if (!isImageManifest(other.mediaType)) continue;
+    try {
+      const manifest = parseImageManifest(await readBlob(store, blobs, other));
+      for (const blob of [manifest.config, ...manifest.layers] as ManifestDescriptor[])
+        await blobs.copy(blob);
+    } catch (err) {
+      if (!isShaleError(err, 'ERR_NOT_FOUND')) throw err;
+    }
+  }
 }
 
 async function stageImage(
@@ -133,12 +159,14 @@ async function stageImage(
   options: LoadOptions,
 ): Promise<StagedImage> {
   const { store } = write;
-  const manifestDescriptor = await selectManifest(
+  const platform = options.platform ?? hostPlatform();
+  const { manifest: manifestDescriptor, others } = await selectManifest(
     store,
     blobs,
     entry,
-    options.platform ?? hostPlatform(),
+    platform,
   );
+  await storeOtherManifests(store, blobs, others);
   const manifest = parseImageManifest(await readBlob(store, blobs, manifestDescriptor));
   const config = await readBlob(store, blobs, manifest.config);
   const { config: parsed } = parseImageConfig(config);
@@ -153,7 +181,18 @@ async function stageImage(
   );
   const ref = referenceForEntry(entry.annotations, options.name);
   const { mediaType, digest, size } = manifestDescriptor;
-  return { config, manifest: { mediaType, digest, size }, references: ref ? [ref] : [] };
+  const manifestOf = { mediaType, digest, size };
+  return {
+    config,
+    manifest: manifestOf,
+    ...(manifestDescriptor !== entry && {
+      named: {
+        descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: entry.size },
+        manifest: manifestOf,
+      },
+    }),
+    references: ref ? [ref] : [],
+  };
 }
 
 /** Stage every image an OCI index lists, its blobs coming from `blobs`. */

@@ -16,6 +16,7 @@ import {
 } from '../../core/manifest.ts';
 import { isImageManifest, isIndex } from '../../core/media-types.ts';
 import {
+  heldIndex,
   resolveTarget,
   type Descriptor,
   type NamedManifest,
@@ -86,29 +87,27 @@ async function planIndex(
   named: Descriptor,
   own: (why: string) => Promise<PushPlan>,
 ): Promise<PushPlan> {
-  const bytes = await store.content.read(named.digest);
-  const entries = parseImageIndex(bytes).manifests;
-  const manifests: Publishable[] = [];
-  let lacking = 0;
-  for (const entry of entries) {
-    const present = isImageManifest(entry.mediaType) && (await store.content.has(entry.digest));
-    const stored = present ? await storedManifest(store, entry) : undefined;
-    if (stored && stored.missing.length === 0) manifests.push(stored.publishable);
-    else lacking++;
-  }
-  if (lacking === 0) {
+  const held = await heldIndex(store, named);
+  if (held.lacking === 0) {
+    const count = held.manifests.length;
     return {
       image: target.image,
-      manifests,
-      index: { mediaType: named.mediaType, digest: named.digest, bytes },
+      manifests: held.manifests.map(({ descriptor, bytes, manifest }) => ({
+        mediaType: descriptor.mediaType,
+        digest: descriptor.digest,
+        bytes,
+        manifest,
+      })),
+      index: { mediaType: named.mediaType, digest: named.digest, bytes: held.bytes },
       named: { descriptor: named, ...(target.manifest && { manifest: target.manifest }) },
-      summary: `index ${named.digest} with all ${entries.length} of its manifests`,
+      summary: `index ${named.digest} with all ${count} of its manifests`,
     };
   }
+  const entries = parseImageIndex(held.bytes).manifests;
   const chosen = target.manifest;
   const entry = entries.find((e) => e.digest === chosen?.digest);
   const platform = entry?.platform ? ` for ${formatPlatform(entry.platform)}` : '';
-  const alone = ` alone: this store holds ${entries.length - lacking} of the ${entries.length} manifests index ${named.digest} lists`;
+  const alone = ` alone: this store holds ${entries.length - held.lacking} of the ${entries.length} manifests index ${named.digest} lists`;
   if (!chosen) return own(alone);
   const stored = await storedManifest(store, chosen);
   if (stored.missing.length > 0) return own(`${platform}${alone}`);
