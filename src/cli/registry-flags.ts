@@ -1,6 +1,6 @@
 /**
- * Options shared by the commands that talk to registries (`pull`, `push`, `login`), and the
- * progress flags. `--insecure` reaches the command's own registry over plain HTTP (a flag: it
+ * Options shared by the commands that talk to registries (`pull`, `push`, `copy`, `login`), the
+ * progress flags, and `--chunk-size` (push, and copy out of the store). `--insecure` reaches the command's own registry over plain HTTP (a flag: it
  * never takes the next argument); `--insecure=HOST` names another (repeatable), as do the hosts
  * in $SHALE_INSECURE_REGISTRIES (comma-separated). `--ca-file FILE` trusts FILE's CAs for the
  * command's registry, on top of Docker's per-registry directory `/etc/docker/certs.d/HOST/`
@@ -9,7 +9,7 @@
  * `$SHALE_DOCKER_DAEMON_JSON`, which every command (and `shale serve`) reads.
  */
 import { Option, type Command } from 'commander';
-import { ShaleError } from '../core/index.ts';
+import { parseByteSize, ShaleError } from '../core/index.ts';
 import { registryOptionsFromEnv, type RegistryClientOptions } from '../registry/index.ts';
 
 export interface RegistryFlags {
@@ -98,4 +98,19 @@ export function parseConcurrency(text: string | undefined): number {
     throw new ShaleError('ERR_INVALID_ARGUMENT', `--concurrency must be 1..32, not ${text}`);
   }
   return n;
+}
+
+export const CHUNK_SIZE_HELP =
+  'blobs larger than this go up in resumable chunks of this size (e.g. 16MiB; 0: never; default 32MiB)';
+
+/** `--chunk-size`: 0 (every blob in one request) or at least 1 MiB. */
+export function parseChunkSize(text: string): number {
+  const bytes = parseByteSize(text, '--chunk-size');
+  if (bytes !== 0 && bytes < 1 << 20) {
+    throw new ShaleError(
+      'ERR_INVALID_ARGUMENT',
+      `--chunk-size must be 0 (no chunks) or at least 1MiB, not ${text}`,
+    );
+  }
+  return bytes;
 }

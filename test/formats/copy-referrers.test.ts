@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isShaleError, parseNormalizedNamed } from '../../src/core/index.ts';
 import { copyImage } from '../../src/formats/index.ts';
-import { MAX_REFERRER_DEPTH } from '../../src/formats/copy/referrers-plan.ts';
+import { MAX_REFERRER_DEPTH } from '../../src/registry/transfer/referrers-plan.ts';
 import { attachArtifact, RegistryClient, type Artifact } from '../../src/registry/index.ts';
 import {
   artifact,

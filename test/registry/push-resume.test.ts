@@ -4,6 +4,7 @@
 // registry that forgot the session (its `_uploads` removed, or a chunk cut mid-body, after which
 // Distribution cancels the session) gets a fresh upload that succeeds; and a hostile registry
 // (a wrong Range, no Location, failures without end) ends the push with a bounded `shale:` error.
+// A copy out of the store (`copy store:REF docker://…`) resumes the same way.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -81,26 +82,24 @@ function sessionRecords(): string[] {
 }
 
 function push(dest: string, extra: string[] = []) {
-  return runShaleAsync([
-    '--root',
-    root,
-    'push',
-    '-q',
-    '--chunk-size',
-    '8MiB',
-    ...extra,
-    SOURCE,
-    dest,
-  ]);
+  return runShaleAsync([...sendArgs(dest).slice(0, -2), ...extra, SOURCE, dest]);
 }
 
-/** Start a push in a child, wait until `ready()` says so, then SIGKILL it. */
-async function killPush(dest: string, ready: () => boolean): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [SHALE_BIN, '--root', root, 'push', '-q', '--chunk-size', '8MiB', SOURCE, dest],
-    { stdio: 'ignore' },
-  );
+/** The arguments of a push of SOURCE to `dest` in 8 MiB chunks, or of the same as a copy. */
+function sendArgs(dest: string, verb: 'push' | 'copy' = 'push'): string[] {
+  const ends = verb === 'push' ? [SOURCE, dest] : [`store:${SOURCE}`, `docker://${dest}`];
+  return ['--root', root, verb, '-q', '--chunk-size', '8MiB', ...ends];
+}
+
+/** Start a push (or copy) in a child, wait until `ready()` says so, then SIGKILL it. */
+async function killPush(
+  dest: string,
+  ready: () => boolean,
+  verb: 'push' | 'copy' = 'push',
+): Promise<void> {
+  const child = spawn(process.execPath, [SHALE_BIN, ...sendArgs(dest, verb)], {
+    stdio: 'ignore',
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   for (let i = 0; !ready(); i++) {
     assert.ok(i < 1200, 'the push never got where the test kills it');
@@ -121,8 +120,11 @@ async function layersOf(ref: string): Promise<string[]> {
   return (JSON.parse(stdout) as { Layers: string[] }).Layers;
 }
 
-/** Kill a push while its fourth chunk is held at the proxy (three confirmed, 24 MiB). */
-async function killBetweenChunks(repository: string): Promise<void> {
+/** Kill a push (or copy) while its fourth chunk is held at the proxy (three confirmed, 24 MiB). */
+async function killBetweenChunks(
+  repository: string,
+  verb: 'push' | 'copy' = 'push',
+): Promise<void> {
   proxy.addRule({
     method: 'PATCH',
     path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
@@ -136,7 +138,7 @@ async function killBetweenChunks(repository: string): Promise<void> {
     fault: { kind: 'hold' },
   });
   const heldBefore = proxy.held;
-  await killPush(`${proxy.host}/${repository}:v1`, () => proxy.held > heldBefore);
+  await killPush(`${proxy.host}/${repository}:v1`, () => proxy.held > heldBefore, verb);
   assert.equal(sessionRecords().length, 1, 'the killed push left its session record');
 }
 
@@ -166,6 +168,23 @@ test('a push killed mid-upload continues from the bytes the registry confirmed',
   );
   assert.ok(second > 0, 'the second run sent the rest');
   assert.deepEqual(sessionRecords(), [], 'the record goes once the blob is committed');
+  assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
+});
+
+test('a copy out of the store killed mid-upload continues as a push does (push is the same transfer)', async () => {
+  const repository = 'peers/copy-resume';
+  await killBetweenChunks(repository, 'copy');
+  const first = uploaded(repository);
+  assert.ok(first >= 3 * CHUNK && first < blob.size, `first run sent ${first} bytes`);
+
+  const again = await runShaleAsync(sendArgs(`${proxy.host}/${repository}:v1`, 'copy'));
+  assert.equal(again.status, 0, again.stderr);
+  const second = uploaded(repository) - first;
+  assert.ok(
+    second > 0 && second <= blob.size - 3 * CHUNK + CONFIG_MAX,
+    `second run sent ${second} of ${blob.size} bytes`,
+  );
+  assert.deepEqual(sessionRecords(), []);
   assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
 });
 

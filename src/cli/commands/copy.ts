@@ -8,7 +8,9 @@ import type { RegistryClientOptions } from '../../registry/index.ts';
 import type { CliContext } from '../context.ts';
 import { progressMode, progressRenderer, reportStatus } from '../progress.ts';
 import {
+  CHUNK_SIZE_HELP,
   clientOptions,
+  parseChunkSize,
   parseConcurrency,
   withProgressOptions,
   withRegistryOptions,
@@ -18,6 +20,7 @@ import {
 
 interface CopyFlags extends RegistryFlags, ProgressFlags {
   platform?: string;
+  chunkSize?: string;
   withReferrers?: boolean;
   concurrency?: string;
 }
@@ -60,7 +63,8 @@ export function registerCopy(program: Command, context: CliContext): void {
       'carry the artifacts (signatures, SBOMs) that refer to the copied manifests (the default)',
     )
     .option('--no-with-referrers', 'copy the image without its referring artifacts')
-    .option('--concurrency <n>', 'blobs in flight at once', '3');
+    .option('--concurrency <n>', 'blobs in flight at once', '3')
+    .option('--chunk-size <size>', `from store:REF to a registry: ${CHUNK_SIZE_HELP}`);
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string, flags: CopyFlags) => {
       const { parsePlatform } = await import('../../core/index.ts');
@@ -72,6 +76,7 @@ export function registerCopy(program: Command, context: CliContext): void {
       const usesStore = from.transport === 'store' || to.transport === 'store';
       const store = usesStore ? await context.store() : undefined;
       const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
+      const chunkSize = flags.chunkSize === undefined ? undefined : parseChunkSize(flags.chunkSize);
       const mode = progressMode(flags);
       const client = new RegistryClient(optionsForHosts(flags, hosts));
       try {
@@ -79,6 +84,7 @@ export function registerCopy(program: Command, context: CliContext): void {
           client,
           ...(store && { store }),
           concurrency: parseConcurrency(flags.concurrency),
+          ...(chunkSize !== undefined && { chunkSize }),
           ...(platform && { platform }),
           withReferrers: flags.withReferrers !== false,
           onProgress: progressRenderer(mode),

@@ -1,10 +1,11 @@
 /** `shale push SRC [DEST]`: a stored image to a registry. */
 import type { Command } from 'commander';
-import { parseByteSize, ShaleError } from '../../core/index.ts';
 import type { CliContext } from '../context.ts';
 import { progressMode, progressRenderer, reportStatus } from '../progress.ts';
 import {
+  CHUNK_SIZE_HELP,
   clientOptions,
+  parseChunkSize,
   parseConcurrency,
   withProgressOptions,
   withRegistryOptions,
@@ -24,10 +25,7 @@ export function registerPush(program: Command, context: CliContext): void {
     .argument('<src>', 'local image: reference or ID')
     .argument('[dest]', 'where to push (default: SRC, which must then name a registry)')
     .option('--concurrency <n>', 'blobs uploading at once', '3')
-    .option(
-      '--chunk-size <size>',
-      'blobs larger than this go up in resumable chunks of this size (e.g. 16MiB; 0: never; default 32MiB)',
-    );
+    .option('--chunk-size <size>', CHUNK_SIZE_HELP);
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string | undefined, flags: PushFlags) => {
       const { RegistryClient } = await import('../../registry/index.ts');
@@ -49,16 +47,4 @@ export function registerPush(program: Command, context: CliContext): void {
       }
     },
   );
-}
-
-/** `--chunk-size`: 0 (every blob in one request) or at least 1 MiB. */
-function parseChunkSize(text: string): number {
-  const bytes = parseByteSize(text, '--chunk-size');
-  if (bytes !== 0 && bytes < 1 << 20) {
-    throw new ShaleError(
-      'ERR_INVALID_ARGUMENT',
-      `--chunk-size must be 0 (no chunks) or at least 1MiB, not ${text}`,
-    );
-  }
-  return bytes;
 }

@@ -29,8 +29,8 @@ import {
   dockerArchiveName,
   type ArchiveLayer,
 } from './docker-archive-source.ts';
-import type { Descriptor, ImageSink } from './seam.ts';
-import { sha256Of } from './verify.ts';
+import type { Descriptor, ImageSink, BlobBytes } from '../../registry/index.ts';
+import { sha256Of } from '../../registry/index.ts';
 
 const blobName = (digest: Digest) => `blobs/sha256/${parseDigest(digest).hex}`;
 
@@ -82,11 +82,8 @@ export class DockerArchiveSink implements ImageSink {
     return Promise.resolve(this.#pending.has(descriptor.digest));
   }
 
-  mountBlob(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-
-  async writeBlob(descriptor: Descriptor, open: () => Readable): Promise<void> {
+  async writeBlob(descriptor: Descriptor, bytes: BlobBytes): Promise<void> {
+    const open = () => bytes.open();
     this.#pending.add(descriptor.digest);
     if (isConfig(descriptor.mediaType)) return this.#writeConfig(descriptor, open());
     const { compression, stream } = await autoDecompress(open());

@@ -20,9 +20,9 @@ import {
   type DockerManifestItem,
 } from '../docker-archive/manifest-json.ts';
 import { ArchiveMembers, type ArchiveMember } from './archive-members.ts';
-import { MAX_MANIFEST_BYTES } from './registry-endpoints.ts';
-import type { Descriptor, ImageSource, ResolvedManifest } from './seam.ts';
-import { sha256Of } from './verify.ts';
+import { MAX_MANIFEST_BYTES } from '../../registry/index.ts';
+import type { Descriptor, ImageSource, ResolvedManifest } from '../../registry/index.ts';
+import { sha256Of } from '../../registry/index.ts';
 
 /** A layer as a docker-archive holds it: its uncompressed tar. */
 export interface ArchiveLayer {

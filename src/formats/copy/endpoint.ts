@@ -12,15 +12,15 @@ import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
 import type { RegistryClient } from '../../registry/index.ts';
 import type { Store } from '../../store/index.ts';
 import { ArchiveOutput } from './archive-output.ts';
-import { transferImage, type TransferOptions, type TransferResult } from './copy.ts';
+import { transferImage, type TransferOptions, type TransferResult } from '../../registry/index.ts';
 import { DockerArchiveSink } from './docker-archive-sink.ts';
 import { DockerArchiveSource } from './docker-archive-source.ts';
 import { LayoutSink, LayoutSource } from './layout-endpoints.ts';
 import { OciArchiveSink, OciArchiveSource } from './oci-archive-endpoints.ts';
-import { RegistrySink, RegistrySource } from './registry-endpoints.ts';
-import type { ImageSink, ImageSource } from './seam.ts';
+import { DEFAULT_CHUNK_SIZE, RegistrySink, RegistrySource } from '../../registry/index.ts';
+import type { ImageSink, ImageSource } from '../../registry/index.ts';
 import { copyIntoStore } from './store-sink.ts';
-import { StoreSource } from './store-source.ts';
+import { StoreSource } from '../../registry/index.ts';
 
 /** The transports that name a path and, after its first `:`, an image in it. */
 const PATH_TRANSPORTS = ['oci', 'oci-archive', 'docker-archive'] as const;
@@ -71,6 +71,11 @@ export interface CopyOptions extends TransferOptions {
   client?: RegistryClient;
   /** The store a `store:` endpoint reads or writes. */
   store?: Store;
+  /**
+   * With a store, blobs larger than this go up to a registry in resumable chunks of this size
+   * (default DEFAULT_CHUNK_SIZE; 0: every blob in one request).
+   */
+  chunkSize?: number;
 }
 
 function needStore(store: Store | undefined): Store {
@@ -117,11 +122,16 @@ function archiveTag(ref: string | undefined): NamedReference | undefined {
 /** The sink, and the archive file it writes (discarded when the copy fails). */
 async function openSink(
   endpoint: Exclude<CopyEndpoint, { transport: 'store' }>,
-  client?: RegistryClient,
+  options: CopyOptions,
 ): Promise<{ sink: ImageSink; output?: ArchiveOutput }> {
   switch (endpoint.transport) {
-    case 'docker':
-      return { sink: new RegistrySink(needClient(client), endpoint.reference) };
+    case 'docker': {
+      // With a store at hand, large blobs go up in chunks resumable as a push's are.
+      const sessions = options.store?.uploads;
+      const upload = sessions && { chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, sessions };
+      const sink = new RegistrySink(needClient(options.client), endpoint.reference, upload);
+      return { sink };
+    }
     case 'oci':
       return { sink: new LayoutSink(endpoint.path, endpoint.ref) };
     case 'oci-archive': {
@@ -146,7 +156,7 @@ export async function copyImage(
   const to = parseCopyEndpoint(destination);
   if (to.transport === 'store')
     return copyIntoStore(from, needStore(options.store), to.reference, options);
-  const { sink, output } = await openSink(to, options.client);
+  const { sink, output } = await openSink(to, options);
   let result: TransferResult;
   try {
     result = await transferImage(from, sink, options);

@@ -20,14 +20,14 @@ import { Annotations, MediaTypes } from '../../core/media-types.ts';
 import { acquireLock, LOCK_WAIT_MS } from '../../store/index.ts';
 import { OCI_LAYOUT_MARKER } from '../save/sink.ts';
 import { layoutReferrerEntry, LayoutReferrers } from './referrers-layout.ts';
-import { MAX_MANIFEST_BYTES } from './registry-endpoints.ts';
+import { MAX_MANIFEST_BYTES, type BlobBytes } from '../../registry/index.ts';
 import type {
   Descriptor,
   ImageSink,
   ImageSource,
   ReferrerDescriptor,
   ResolvedManifest,
-} from './seam.ts';
+} from '../../registry/index.ts';
 
 function layoutName(dir: string, ref: string | undefined): string {
   return ref === undefined ? `oci:${dir}` : `oci:${dir}:${ref}`;
@@ -207,12 +207,8 @@ export class LayoutSink implements ImageSink {
     return found?.isFile() === true && found.size === descriptor.size;
   }
 
-  mountBlob(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-
-  writeBlob(descriptor: Descriptor, openBytes: () => Readable): Promise<void> {
-    return this.#place(blobPath(this.dir, descriptor.digest), openBytes);
+  writeBlob(descriptor: Descriptor, bytes: BlobBytes): Promise<void> {
+    return this.#place(blobPath(this.dir, descriptor.digest), () => bytes.open());
   }
 
   /** Write a temporary file in the layout from `openBytes`, sync it, rename it to `target`. */
@@ -235,7 +231,7 @@ export class LayoutSink implements ImageSink {
 
   async putManifest(descriptor: Descriptor, bytes: Buffer, top: boolean): Promise<void> {
     if (!(await this.hasBlob(descriptor))) {
-      await this.writeBlob(descriptor, () => Readable.from([bytes]));
+      await this.#place(blobPath(this.dir, descriptor.digest), () => Readable.from([bytes]));
     }
     if (top) await this.#name(descriptor);
   }

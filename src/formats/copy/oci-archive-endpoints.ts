@@ -15,8 +15,8 @@ import { OCI_LAYOUT_MARKER } from '../save/sink.ts';
 import { ArchiveMembers } from './archive-members.ts';
 import type { ArchiveOutput } from './archive-output.ts';
 import { selectLayoutEntry } from './layout-endpoints.ts';
-import { MAX_MANIFEST_BYTES } from './registry-endpoints.ts';
-import type { Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
+import { MAX_MANIFEST_BYTES, type BlobBytes } from '../../registry/index.ts';
+import type { Descriptor, ImageSink, ImageSource, ResolvedManifest } from '../../registry/index.ts';
 
 const INDEX_JSON = 'index.json';
 
@@ -94,12 +94,8 @@ export class OciArchiveSink implements ImageSink {
     return Promise.resolve(this.#written.has(descriptor.digest));
   }
 
-  mountBlob(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-
-  writeBlob(descriptor: Descriptor, open: () => Readable): Promise<void> {
-    return this.#add(descriptor, open);
+  writeBlob(descriptor: Descriptor, bytes: BlobBytes): Promise<void> {
+    return this.#add(descriptor, () => bytes.open());
   }
 
   /** Append the blob's entry, after the layout's marker and directories when it is the first. */

@@ -8,7 +8,6 @@
  * and load), and the image committed with REF and `name@digest` naming what was copied. All of
  * it goes through one ImageWrite: a failed copy leaves the store as it was.
  */
-import type { Readable } from 'node:stream';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
@@ -25,11 +24,12 @@ import {
   checkManifest,
   MAX_CONFIG_BYTES,
   pickPlatform,
+  type BlobBytes,
 } from '../../registry/index.ts';
 import { writeImages, type ImageWrite, type NamedManifest, type Store } from '../../store/index.ts';
 import { registerLayers } from '../load/register-layers.ts';
-import { transferImage, type TransferOptions, type TransferResult } from './copy.ts';
-import type { Descriptor, ImageSink, ImageSource } from './seam.ts';
+import { transferImage, type TransferOptions, type TransferResult } from '../../registry/index.ts';
+import type { Descriptor, ImageSink, ImageSource } from '../../registry/index.ts';
 
 export class StoreSink implements ImageSink {
   readonly name: string;
@@ -49,13 +49,13 @@ export class StoreSink implements ImageSink {
     return this.write.store.content.has(descriptor.digest);
   }
 
-  mountBlob(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
-
-  async writeBlob(descriptor: Descriptor, open: () => Readable, signal?: AbortSignal) {
+  async writeBlob(descriptor: Descriptor, bytes: BlobBytes, signal?: AbortSignal) {
     const { digest, size } = descriptor;
-    const stored = await this.write.store.content.ingest(open(), { digest, size }, { signal });
+    const stored = await this.write.store.content.ingest(
+      bytes.open(),
+      { digest, size },
+      { signal },
+    );
     await this.write.noteBlob(digest, stored.existed);
   }
 

@@ -89,12 +89,12 @@ async function fetchChild(
   return { descriptor: { mediaType, digest, size }, bytes };
 }
 
-/** The configs and layers of the image manifests `manifests`, each digest once. */
+/** The layers and configs of the image manifests `manifests` (as Docker pushes), each digest once. */
 export function blobsOf(manifests: readonly Buffer[]): Descriptor[] {
   const blobs = new Map<Digest, Descriptor>();
   for (const bytes of manifests) {
     const manifest = parseImageManifest(bytes);
-    for (const { mediaType, digest, size } of [manifest.config, ...manifest.layers])
+    for (const { mediaType, digest, size } of [...manifest.layers, manifest.config])
       if (!blobs.has(digest)) blobs.set(digest, { mediaType, digest, size });
   }
   return [...blobs.values()];

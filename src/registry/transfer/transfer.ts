@@ -11,8 +11,8 @@
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { Platform } from '../../core/manifest.ts';
-import type { ProgressListener } from '../../registry/index.ts';
-import { runPool } from '../../registry/pool.ts';
+import type { ProgressListener, TransferEvent } from '../progress.ts';
+import { runPool } from '../pool.ts';
 import { planCopy } from './plan.ts';
 import { planReferrers } from './referrers-plan.ts';
 import type { Descriptor, ImageSink, ImageSource } from './seam.ts';
@@ -72,10 +72,20 @@ export async function transferImage(
     : { artifacts: [], blobs: [] };
   const blobs = [...new Map([...plan.blobs, ...carried.blobs].map((b) => [b.digest, b])).values()];
   const tally = { copied: 0, mounted: 0, existed: 0, bytes: 0 };
-  for (const { digest } of blobs)
-    options.onProgress?.({ type: 'layer', digest, status: 'waiting' });
+  const diffIds = (await source.layerDiffIds?.(signal)) ?? new Map<Digest, Digest>();
+  const progressOf = (blob: Descriptor): BlobProgress => {
+    const diffId = diffIds.get(blob.digest);
+    return (event) =>
+      options.onProgress?.({
+        type: 'layer',
+        digest: blob.digest,
+        ...event,
+        ...(diffId && { diffId }),
+      });
+  };
+  for (const blob of blobs) progressOf(blob)({ status: 'waiting' });
   await runPool(blobs.length, options.concurrency ?? 3, async (i) => {
-    const outcome = await copyBlob(source, sink, blobs[i]!, options);
+    const outcome = await copyBlob(source, sink, blobs[i]!, progressOf(blobs[i]!), signal);
     tally[outcome]++;
     if (outcome === 'copied') tally.bytes += blobs[i]!.size;
   });
@@ -99,34 +109,53 @@ export async function transferImage(
   };
 }
 
+/** Reports one blob's progress (its digest, and DiffID when known, added). */
+type BlobProgress = (event: Omit<TransferEvent & { type: 'layer' }, 'type' | 'digest'>) => void;
+
 async function copyBlob(
   source: ImageSource,
   sink: ImageSink,
   blob: Descriptor,
-  options: TransferOptions,
+  progress: BlobProgress,
+  signal?: AbortSignal,
 ): Promise<'copied' | 'mounted' | 'existed'> {
-  const { digest, size } = blob;
-  const { signal, onProgress } = options;
+  const { size } = blob;
   if (await sink.hasBlob(blob, signal)) {
-    onProgress?.({ type: 'layer', digest, status: 'exists' });
+    progress({ status: 'exists' });
     return 'existed';
   }
-  if (await sink.mountBlob(blob, source, signal)) {
-    onProgress?.({ type: 'layer', digest, status: 'mounted', from: source.repository?.path });
+  const candidates = sink.mountBlob && (await source.mountSources?.(blob));
+  const mounted = candidates?.length ? await sink.mountBlob?.(blob, candidates, signal) : undefined;
+  if (mounted) {
+    progress({ status: 'mounted', from: mounted.path });
     return 'mounted';
   }
   let reported = -Infinity;
-  const progress = (current: number) => {
+  const onProgress = (current: number) => {
     if (current - reported < PROGRESS_STEP_BYTES && current !== size) return;
     reported = current;
-    onProgress?.({ type: 'layer', digest, status: 'pushing', current, total: size });
+    progress({ status: 'pushing', current, total: size });
   };
-  progress(0);
+  onProgress(0);
+  // When the bytes from the source fail their check, that is the error to report.
+  let sourceFailure: unknown;
   const open = () => {
     reported = -Infinity;
-    return verifiedStream(() => source.openBlob(blob, signal), blob, source.name, progress);
+    const stream = verifiedStream(
+      () => source.openBlob(blob, signal),
+      blob,
+      source.name,
+      onProgress,
+    );
+    return stream.once('error', (err) => (sourceFailure ??= err));
   };
-  await sink.writeBlob(blob, open, signal);
-  onProgress?.({ type: 'layer', digest, status: 'done' });
+  const openRange = source.openBlobRange?.bind(source, blob);
+  const bytes = { open, onProgress, ...(openRange && { openRange }) };
+  await sink.writeBlob(blob, bytes, signal).catch(async (err: unknown) => {
+    // The source's own account of a damaged blob (the store's, with quarantine) comes first.
+    if (!signal?.aborted) await source.checkBlob?.(blob);
+    throw sourceFailure ?? err;
+  });
+  progress({ status: 'done' });
   return 'copied';
 }

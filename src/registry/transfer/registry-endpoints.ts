@@ -1,8 +1,9 @@
 /**
- * A registry repository as either end of a copy, through `RemoteRepository`: as a source, the
+ * A registry repository as either end of a transfer, through `RemoteRepository`: as a source, the
  * manifest its tag or digest names, manifests by digest and blob streams (each GET one retry
- * budget's work); as a sink, blob checks, cross-repository mounts within one registry, uploads in
- * one request (the registry checks the digest before the blob exists there) and manifest puts
+ * budget's work); as a sink, blob checks, cross-repository mounts within one registry, uploads
+ * (the registry checks the digest before the blob exists there) in one request or, for a large
+ * blob whose source reads ranges, in resumable chunks (push/chunked-upload.ts), and manifest puts
  * whose reported digest must be the one sent. Referrers are listed and recorded as `referrers`
  * and `attachArtifact` do (the API, else the tag schema; a source without the API is asked once).
  */
@@ -10,17 +11,15 @@ import type { Readable } from 'node:stream';
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { NamedReference } from '../../core/reference.ts';
-import {
-  checkArtifact,
-  DEFAULT_JSON_LIMIT,
-  putArtifact,
-  referrersOf,
-  RemoteRepository,
-  type ReferrerDescriptor,
-  type RegistryClient,
-} from '../../registry/index.ts';
-import { bodyStart } from '../../registry/pull/blob-answer.ts';
-import type { Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
+import type { RegistryClient } from '../client.ts';
+import { checkArtifact, putArtifact } from '../push/attach.ts';
+import { referrersOf, type ReferrerDescriptor } from '../referrers.ts';
+import { RemoteRepository } from '../repository.ts';
+import { DEFAULT_JSON_LIMIT } from '../transport/body.ts';
+import { bodyStart } from '../pull/blob-answer.ts';
+import type { UploadSessionStore } from '../../store/index.ts';
+import { uploadInChunks } from '../push/chunked-upload.ts';
+import type { BlobBytes, Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
 
 /** The largest manifest or index a copy reads (the registry client's cap for documents). */
 export const MAX_MANIFEST_BYTES = DEFAULT_JSON_LIMIT;
@@ -60,6 +59,10 @@ export class RegistrySource implements ImageSource {
     return (await this.#repo.getManifest(descriptor.digest, signal)).bytes;
   }
 
+  mountSources(): Promise<NamedReference[]> {
+    return Promise.resolve([this.repository]);
+  }
+
   async openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const { digest, size } = descriptor;
     const answer = await this.#repo.getBlob(digest, 0, this.#repo.budget(signal));
@@ -80,6 +83,17 @@ export class RegistrySource implements ImageSource {
   }
 }
 
+/** How a registry sink uploads: large blobs in resumable chunks, given where to keep sessions. */
+export interface UploadOptions {
+  /**
+   * Blobs larger than this go up in `PATCH` chunks of this size when the source reads ranges and
+   * `sessions` is given; others in one request (0: every blob in one request).
+   */
+  chunkSize?: number;
+  /** Where each chunked upload's session is remembered, so a later run continues it. */
+  sessions?: UploadSessionStore;
+}
+
 export class RegistrySink implements ImageSink {
   readonly name: string;
   readonly #repo: RemoteRepository;
@@ -87,28 +101,52 @@ export class RegistrySink implements ImageSink {
   constructor(
     client: RegistryClient,
     private readonly reference: NamedReference,
+    private readonly upload: UploadOptions = {},
   ) {
     this.#repo = new RemoteRepository(client, reference, ['pull', 'push']);
     this.name = reference.toString();
   }
 
-  hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
-    return this.#repo.hasBlob(descriptor.digest, signal);
+  async hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
+    const has = await this.#repo.hasBlob(descriptor.digest, signal);
+    // A session left by a run killed after its last PUT is done with.
+    if (has) await this.upload.sessions?.delete(descriptor.digest, this.#repo.displayName);
+    return has;
   }
 
   async mountBlob(
     descriptor: Descriptor,
-    source: ImageSource,
+    candidates: readonly NamedReference[],
     signal?: AbortSignal,
-  ): Promise<boolean> {
-    const from = source.repository;
-    if (from?.domain !== this.#repo.domain || from.path === this.#repo.path) return false;
-    return this.#repo.mountBlob(descriptor.digest, from, signal);
+  ): Promise<NamedReference | undefined> {
+    const { domain, path } = this.#repo;
+    for (const from of candidates) {
+      if (from.domain !== domain || from.path === path) continue;
+      if (await this.#repo.mountBlob(descriptor.digest, from, signal)) return from;
+    }
+    return undefined;
   }
 
-  writeBlob(descriptor: Descriptor, open: () => Readable, signal?: AbortSignal): Promise<void> {
+  writeBlob(descriptor: Descriptor, bytes: BlobBytes, signal?: AbortSignal): Promise<void> {
     const { digest, size } = descriptor;
-    return this.#repo.uploadBlob(digest, size, open, () => undefined, signal);
+    const { chunkSize = 0, sessions } = this.upload;
+    const { openRange, onProgress } = bytes;
+    if (chunkSize > 0 && size > chunkSize && openRange && sessions) {
+      const blob = { digest, size, open: openRange };
+      return uploadInChunks(this.#repo, sessions, blob, {
+        chunkSize,
+        onProgress,
+        ...(signal && { signal }),
+      });
+    }
+    // The stream reports its own progress as the request reads it.
+    return this.#repo.uploadBlob(
+      digest,
+      size,
+      () => bytes.open(),
+      () => undefined,
+      signal,
+    );
   }
 
   async putManifest(

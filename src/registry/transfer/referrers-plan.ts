@@ -8,7 +8,7 @@
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { checkArtifact } from '../../registry/index.ts';
+import { checkArtifact } from '../push/attach.ts';
 import { blobsOf } from './plan.ts';
 import type { Descriptor, ImageSource, ReferrerDescriptor } from './seam.ts';
 import { verifyBytes } from './verify.ts';
