@@ -96,6 +96,7 @@ export interface UploadOptions {
 
 export class RegistrySink implements ImageSink {
   readonly name: string;
+  readonly refusesWrongBlobs = true;
   readonly #repo: RemoteRepository;
 
   constructor(

@@ -66,6 +66,12 @@ export interface ImageSink {
   readonly name: string;
   /** It holds one image manifest, not an index (a docker-archive): an index source is refused. */
   readonly holdsOneImage?: boolean;
+  /**
+   * It refuses a blob whose bytes do not hash to its digest (a registry: the distribution spec
+   * requires the check before the blob exists there), so a source that can explain damage
+   * afterwards (`checkBlob`) is not hashed on the way too.
+   */
+  readonly refusesWrongBlobs?: boolean;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
   /**
    * Link the blob from one of `candidates` on the sink's own registry (absent: it cannot mount);

@@ -1,12 +1,15 @@
 /**
- * `copy`: an image from one endpoint to another without staging it anywhere. The plan (plan.ts)
- * is read first; then each distinct blob, several at once, is skipped when the destination has it,
- * mounted when source and destination are repositories of one registry, or streamed from the
- * source into the sink, verified on the way (verify.ts); then the child manifests by digest and
- * the top manifest (or index) last, byte for byte, so every digest stays the source's. With
- * referrers (the default), the artifacts attached to the copied manifests (referrers-plan.ts) are
- * read with the plan, their blobs sent with the image's, and their manifests put after it, each
- * listed at the destination as a referrer of its subject.
+ * A transfer (`copy`, and every `push`): an image from a source to a sink without staging it
+ * anywhere. The plan (plan.ts) is read first; then each distinct blob, several at once, is skipped
+ * when the destination has it, mounted from a repository the source knows to hold it on the
+ * destination's registry, or streamed from the source into the sink, verified on the way
+ * (verify.ts). A registry checks every blob's digest itself: fed from a source that can say
+ * afterwards whether its copy is damaged (the store), or by ranges for resumable chunks, only the
+ * size is checked here; a failed write asks the source whether its copy is damaged. Then the child
+ * manifests by digest and the top manifest (or index) last, byte for byte, so every digest stays
+ * the source's. With referrers (the default), the artifacts attached to the copied manifests
+ * (referrers-plan.ts) are read with the plan, their blobs sent with the image's, and their
+ * manifests put after it, each listed at the destination as a referrer of its subject.
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
@@ -139,14 +142,11 @@ async function copyBlob(
   onProgress(0);
   // When the bytes from the source fail their check, that is the error to report.
   let sourceFailure: unknown;
+  const hashHere = !(sink.refusesWrongBlobs && source.checkBlob);
   const open = () => {
     reported = -Infinity;
-    const stream = verifiedStream(
-      () => source.openBlob(blob, signal),
-      blob,
-      source.name,
-      onProgress,
-    );
+    const from = () => source.openBlob(blob, signal);
+    const stream = verifiedStream(from, blob, source.name, onProgress, hashHere);
     return stream.once('error', (err) => (sourceFailure ??= err));
   };
   const openRange = source.openBlobRange?.bind(source, blob);

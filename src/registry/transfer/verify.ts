@@ -41,7 +41,8 @@ export function verifyBytes(
 }
 
 class VerifyingStream extends Transform {
-  readonly #hash: Hash;
+  /** Absent when only the size is checked here (the destination checks the digest itself). */
+  readonly #hash: Hash | undefined;
   #seen = 0;
   #held: Buffer | undefined;
 
@@ -49,15 +50,16 @@ class VerifyingStream extends Transform {
     private readonly descriptor: Descriptor,
     private readonly from: string,
     private readonly onBytes: (seen: number) => void,
+    hashHere: boolean,
   ) {
     super({ highWaterMark: 1 << 20 });
-    this.#hash = hasherFor(descriptor.digest);
+    this.#hash = hashHere ? hasherFor(descriptor.digest) : undefined;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.#seen += chunk.length;
     if (this.#seen > this.descriptor.size) return done(this.#sizeError());
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     this.onBytes(this.#seen);
     const held = this.#held;
     this.#held = chunk;
@@ -67,6 +69,7 @@ class VerifyingStream extends Transform {
   override _flush(done: TransformCallback): void {
     const { digest, size } = this.descriptor;
     if (this.#seen !== size) return done(this.#sizeError());
+    if (this.#hash === undefined) return done(null, this.#held);
     const hex = this.#hash.digest('hex');
     if (hex !== parseDigest(digest).hex) {
       return done(
@@ -92,14 +95,18 @@ class VerifyingStream extends Transform {
 /**
  * The bytes of `descriptor` from the stream `open` resolves to, verified as they pass; the
  * returned stream fails (and destroys the source) on a wrong size or digest, before its end.
+ * With `hashHere` false only the size is checked: for a destination that refuses a blob whose
+ * bytes do not hash to its digest (a registry), when the source can tell afterwards whether its
+ * copy was damaged (the store).
  */
 export function verifiedStream(
   open: () => Promise<Readable>,
   descriptor: Descriptor,
   from: string,
   onBytes: (seen: number) => void = () => undefined,
+  hashHere = true,
 ): Readable {
-  const verifier = new VerifyingStream(descriptor, from, onBytes);
+  const verifier = new VerifyingStream(descriptor, from, onBytes, hashHere);
   open().then(
     (source) => pipeline(source, verifier, () => undefined),
     (err: unknown) => verifier.destroy(err as Error),
