@@ -4,8 +4,8 @@
 // (the store records the origin as each blob's source, the mirror as what served it, and the JSON
 // progress says so); a mirror that is down, or (through a fault proxy) serves a corrupted blob,
 // is skipped with a warning and the origin serves; with the origin down the mirror serves what it
-// cached, and `fsck --repair` fetches a lost blob through it; Docker's daemon.json
-// `registry-mirrors` stand in for Docker Hub.
+// cached, and `fsck --repair` and `copy` read through it; Docker's daemon.json
+// `registry-mirrors` stand in for Docker Hub. `copy` skips a mirror that is down as pull does.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -141,7 +141,33 @@ test('a mirror that is down is skipped with a warning and the origin serves', as
   assert.match(warnings[0]!, new RegExp(`mirror ${down} failed to serve tag v1`));
   for (const endpoint of servedBy(run.events).values())
     assert.equal(endpoint, `${origin.host}/${REPO}`);
+
+  // A copy from the same reference reads through the same mirrors, and skips this one alike.
+  const confFile = path.join(work, 'conf-copy-down');
+  fs.writeFileSync(confFile, conf(down));
+  const layout = path.join(work, 'copied-past-down-mirror');
+  const copied = await copyToLayout(confFile, layout);
+  assert.equal(copied.status, 0, copied.stderr);
+  assert.equal(copied.stdout, `oci:${layout}:v1@${direct.digest}\n`);
+  const copyWarnings = copied.stderr.split('\n').filter((l) => l.startsWith('shale: warning:'));
+  assert.equal(copyWarnings.length, 1, copied.stderr);
+  assert.match(copyWarnings[0]!, new RegExp(`mirror ${down} failed to serve tag v1`));
 });
+
+/** `shale copy docker://ORIGIN/REPO:v1 oci:LAYOUT:v1` with the registries.conf `confFile`. */
+function copyToLayout(confFile: string, layout: string): Promise<ShaleRun> {
+  return runShaleAsync(
+    [
+      '--registries-conf',
+      confFile,
+      'copy',
+      '-q',
+      `docker://${origin.host}/${REPO}:v1`,
+      `oci:${layout}:v1`,
+    ],
+    { env: { XDG_CONFIG_HOME: path.join(work, 'no-config') } },
+  );
+}
 
 test('a mirror serving a corrupted blob is refused; the origin serves it and the store is right', async () => {
   const faulty = await startFaultProxy(mirror.host);
@@ -189,7 +215,7 @@ test("Docker's registry-mirrors serve Docker Hub references", async () => {
     assert.equal(endpoint, `${mirror.host}/library/app`);
 });
 
-test('with the origin down, the mirror serves what it cached; fsck --repair fetches a lost blob through it', async () => {
+test('with the origin down, the mirror serves what it cached; fsck --repair fetches a lost blob through it, and copy reads through it', async () => {
   await origin.stop();
   const run = await pull(`${origin.host}/${REPO}:v1`, { conf: conf(mirror.host) });
   assert.equal(run.status, 0, run.stderr);
@@ -209,4 +235,11 @@ test('with the origin down, the mirror serves what it cached; fsck --repair fetc
   assert.equal(repair.status, 0, repair.stderr);
   assert.match(repair.stdout + repair.stderr, /0 not fixed/);
   await assertStoredBlobsIntact(run.root);
+
+  // copy reads through the mirror too: the origin being down does not stop it.
+  const layout = path.join(work, 'copied-through-mirror');
+  const copied = await copyToLayout(confFile, layout);
+  assert.equal(copied.status, 0, copied.stderr);
+  assert.equal(copied.stdout, `oci:${layout}:v1@${direct.digest}\n`);
+  assert.doesNotMatch(copied.stderr, /warning/);
 });

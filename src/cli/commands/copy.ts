@@ -88,6 +88,7 @@ export function registerCopy(program: Command, context: CliContext): void {
           ...(platform && { platform }),
           withReferrers: flags.withReferrers !== false,
           onProgress: progressRenderer(mode),
+          onWarning: (message) => process.stderr.write(`shale: warning: ${message}\n`),
         });
         process.stdout.write(`${result.destination}@${result.digest}\n`);
         const { copied, mounted, existed } = result.blobs;

@@ -71,6 +71,8 @@ export interface CopyOptions extends TransferOptions {
   client?: RegistryClient;
   /** The store a `store:` endpoint reads or writes. */
   store?: Store;
+  /** A mirror of a `docker://` source skipped, and why (default: none reported). */
+  onWarning?: (message: string) => void;
   /**
    * With a store, blobs larger than this go up to a registry in resumable chunks of this size
    * (default DEFAULT_CHUNK_SIZE; 0: every blob in one request).
@@ -94,7 +96,7 @@ function needClient(client: RegistryClient | undefined): RegistryClient {
 function openSource(endpoint: CopyEndpoint, options: CopyOptions): ImageSource {
   switch (endpoint.transport) {
     case 'docker':
-      return new RegistrySource(needClient(options.client), endpoint.reference);
+      return new RegistrySource(needClient(options.client), endpoint.reference, options.onWarning);
     case 'store':
       return new StoreSource(needStore(options.store), endpoint.reference);
     case 'oci':

@@ -1,7 +1,8 @@
 /**
  * A registry repository as either end of a transfer, through `RemoteRepository`: as a source, the
  * manifest its tag or digest names, manifests by digest and blob streams (each GET one retry
- * budget's work); as a sink, blob checks, cross-repository mounts within one registry, uploads
+ * budget's work), each read from the repository's mirrors first as a pull reads (pull/endpoints.ts:
+ * one that fails, or serves a manifest that does not verify, is skipped with a warning); as a sink, blob checks, cross-repository mounts within one registry, uploads
  * (the registry checks the digest before the blob exists there) in one request or, for a large
  * blob whose source reads ranges, in resumable chunks (push/chunked-upload.ts), and manifest puts
  * whose reported digest must be the one sent. Referrers are listed and recorded as `referrers`
@@ -17,9 +18,11 @@ import { referrersOf, type ReferrerDescriptor } from '../referrers.ts';
 import { RemoteRepository } from '../repository.ts';
 import { DEFAULT_JSON_LIMIT } from '../transport/body.ts';
 import { bodyStart } from '../pull/blob-answer.ts';
+import { PullEndpoints } from '../pull/endpoints.ts';
 import type { UploadSessionStore } from '../../store/index.ts';
 import { uploadInChunks } from '../push/chunked-upload.ts';
 import type { BlobBytes, Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
+import { verifyBytes } from './verify.ts';
 
 /** The largest manifest or index a copy reads (the registry client's cap for documents). */
 export const MAX_MANIFEST_BYTES = DEFAULT_JSON_LIMIT;
@@ -31,21 +34,29 @@ function nameIn(ref: NamedReference): string {
 
 export class RegistrySource implements ImageSource {
   readonly name: string;
-  readonly #repo: RemoteRepository;
+  /** The repository's mirrors, then itself: reads go to the first that serves them verified. */
+  readonly #endpoints: PullEndpoints;
   /** Set once the registry answered that it has no referrers API: later lists use tags at once. */
   #noReferrersApi = false;
 
   constructor(
     client: RegistryClient,
     readonly repository: NamedReference,
+    onWarning: (message: string) => void = () => undefined,
   ) {
-    this.#repo = new RemoteRepository(client, repository, ['pull']);
+    this.#endpoints = new PullEndpoints(client, repository, onWarning);
     this.name = repository.toString();
   }
 
   async resolve(signal?: AbortSignal): Promise<ResolvedManifest> {
-    const { bytes, mediaType } = await this.#repo.getManifest(nameIn(this.repository), signal);
+    const name = nameIn(this.repository);
+    const { value } = await this.#endpoints.first(
+      `${this.repository.digest === undefined ? 'tag' : 'manifest'} ${name}`,
+      (endpoint) => endpoint.getManifest(name, signal),
+      signal,
+    );
     const { digest } = this.repository;
+    const { bytes, mediaType } = value;
     return { bytes, mediaType, ...(digest !== undefined && { digest: asDigest(digest) }) };
   }
 
@@ -56,28 +67,53 @@ export class RegistrySource implements ImageSource {
         `${this.name} lists manifest ${descriptor.digest} of ${descriptor.size} bytes; at most ${MAX_MANIFEST_BYTES} are read`,
       );
     }
-    return (await this.#repo.getManifest(descriptor.digest, signal)).bytes;
+    const { value } = await this.#endpoints.first(
+      `manifest ${descriptor.digest}`,
+      async (endpoint) => {
+        const { bytes } = await endpoint.getManifest(descriptor.digest, signal);
+        verifyBytes(bytes, descriptor, endpoint.displayName); // a mirror's wrong one: the next
+        return bytes;
+      },
+      signal,
+    );
+    return value;
   }
 
   mountSources(): Promise<NamedReference[]> {
     return Promise.resolve([this.repository]);
   }
 
+  /**
+   * The blob from the first endpoint that answers for it. Its bytes are checked as they stream
+   * (by the transfer): one that turns out damaged fails the copy, whichever endpoint served it.
+   */
   async openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const { digest, size } = descriptor;
-    const answer = await this.#repo.getBlob(digest, 0, this.#repo.budget(signal));
-    try {
-      bodyStart(answer, { from: this.#repo.displayName, digest, size, offset: 0 });
-    } catch (err) {
-      answer.body.destroy();
-      throw err;
-    }
-    return answer.body;
+    const { value } = await this.#endpoints.first(
+      `blob ${digest}`,
+      async (endpoint) => {
+        const answer = await endpoint.getBlob(digest, 0, endpoint.budget(signal));
+        try {
+          bodyStart(answer, { from: endpoint.displayName, digest, size, offset: 0 });
+        } catch (err) {
+          answer.body.destroy();
+          throw err;
+        }
+        return answer.body;
+      },
+      signal,
+    );
+    return value;
   }
 
+  /** Listed by the first endpoint that answers, as every other read of the source. */
   async listReferrers(subject: Digest, signal?: AbortSignal): Promise<ReferrerDescriptor[]> {
     const hasApi = !this.#noReferrersApi;
-    const found = await referrersOf(this.#repo, subject, { hasApi, ...(signal && { signal }) });
+    const { value: found } = await this.#endpoints.first(
+      `the referrers of ${subject}`,
+      (endpoint) => referrersOf(endpoint, subject, { hasApi, ...(signal && { signal }) }),
+      signal,
+    );
     this.#noReferrersApi = found.source === 'tag-schema';
     return found.referrers;
   }
