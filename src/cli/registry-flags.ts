@@ -10,7 +10,7 @@
  */
 import { Option, type Command } from 'commander';
 import { parseByteSize, ShaleError } from '../core/index.ts';
-import { registryOptionsFromEnv, type RegistryClientOptions } from '../registry/index.ts';
+import type { RegistryClientOptions } from '../registry/index.ts';
 
 export interface RegistryFlags {
   insecure?: boolean;
@@ -77,9 +77,16 @@ export function withProgressOptions(command: Command): Command {
     .option('--progress <mode>', 'progress output: tty, plain or json (JSON lines on stderr)');
 }
 
-/** Client options for a command whose own registry is `host` (`docker.io`, `127.0.0.1:5000`). */
-export function clientOptions(flags: RegistryFlags, host: string): RegistryClientOptions {
-  const fromEnv = registryOptionsFromEnv();
+/**
+ * Client options for a command whose own registry is `host` (`docker.io`, `127.0.0.1:5000`), on
+ * top of `fromEnv` (the registry layer's `registryOptionsFromEnv()`, which the command loads when
+ * it runs: commands that talk to no registry never load that layer).
+ */
+export function clientOptions(
+  flags: RegistryFlags,
+  host: string,
+  fromEnv: RegistryClientOptions,
+): RegistryClientOptions {
   return {
     ...fromEnv,
     insecureHosts: [

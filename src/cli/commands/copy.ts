@@ -26,10 +26,14 @@ interface CopyFlags extends RegistryFlags, ProgressFlags {
 }
 
 /** Client options for every registry the copy talks to (`--insecure`/`--ca-file` apply to each). */
-function optionsForHosts(flags: RegistryFlags, hosts: readonly string[]): RegistryClientOptions {
-  const each = hosts.map((host) => clientOptions(flags, host));
+function optionsForHosts(
+  flags: RegistryFlags,
+  hosts: readonly string[],
+  fromEnv: RegistryClientOptions,
+): RegistryClientOptions {
+  const each = hosts.map((host) => clientOptions(flags, host, fromEnv));
   return {
-    ...clientOptions(flags, hosts[0] ?? ''),
+    ...clientOptions(flags, hosts[0] ?? '', fromEnv),
     insecureHosts: [...new Set(each.flatMap((o) => o.insecureHosts ?? []))],
     caFiles: Object.assign({}, ...each.map((o) => o.caFiles)) as Record<string, string>,
   };
@@ -68,7 +72,7 @@ export function registerCopy(program: Command, context: CliContext): void {
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string, flags: CopyFlags) => {
       const { parsePlatform } = await import('../../core/index.ts');
-      const { RegistryClient } = await import('../../registry/index.ts');
+      const { RegistryClient, registryOptionsFromEnv } = await import('../../registry/index.ts');
       const { copyImage, endpointRegistry, parseCopyEndpoint } =
         await import('../../formats/index.ts');
       const [from, to] = [parseCopyEndpoint(src), parseCopyEndpoint(dest)];
@@ -78,7 +82,7 @@ export function registerCopy(program: Command, context: CliContext): void {
       const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
       const chunkSize = flags.chunkSize === undefined ? undefined : parseChunkSize(flags.chunkSize);
       const mode = progressMode(flags);
-      const client = new RegistryClient(optionsForHosts(flags, hosts));
+      const client = new RegistryClient(optionsForHosts(flags, hosts, registryOptionsFromEnv()));
       try {
         const result = await copyImage(src, dest, {
           client,

@@ -56,11 +56,11 @@ export function registerFsck(program: Command, _context: CliContext): void {
       if (count > 0) throw new ReportedFailure();
       return;
     }
-    const { RegistryClient } = await import('../../registry/index.ts');
-    const { Refetcher } = await import('../../registry/index.ts');
+    const { RegistryClient, Refetcher, registryOptionsFromEnv } =
+      await import('../../registry/index.ts');
     const refetcher = new Refetcher(
       store,
-      (host) => new RegistryClient(clientOptions(flags, host)),
+      (host) => new RegistryClient(clientOptions(flags, host, registryOptionsFromEnv())),
       (message) => process.stderr.write(`shale: warning: ${message}\n`),
     );
     try {

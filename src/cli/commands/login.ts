@@ -51,8 +51,12 @@ export function registerLogin(program: Command): void {
       );
     }
     const password = flags.password ?? (await readStdinPassword());
-    const { login } = await import('../../registry/index.ts');
-    await login(registry, { username: flags.username, password }, clientOptions(flags, registry));
+    const { login, registryOptionsFromEnv } = await import('../../registry/index.ts');
+    await login(
+      registry,
+      { username: flags.username, password },
+      clientOptions(flags, registry, registryOptionsFromEnv()),
+    );
     process.stderr.write(`Login Succeeded (${registry})\n`);
   });
   program

@@ -70,10 +70,12 @@ export function registerPull(program: Command, context: CliContext): void {
       const { parsePlatform } = await import('../../core/index.ts');
       const { familiarString, parseDockerRef, parseNormalizedNamed } =
         await import('../../core/index.ts');
-      const { RegistryClient } = await import('../../registry/index.ts');
-      const { pullImage } = await import('../../registry/index.ts');
+      const { RegistryClient, pullImage, registryOptionsFromEnv } =
+        await import('../../registry/index.ts');
       const named = parseNormalizedNamed(ref);
-      const client = new RegistryClient(clientOptions(flags, named.domain));
+      const client = new RegistryClient(
+        clientOptions(flags, named.domain, registryOptionsFromEnv()),
+      );
       const mode = progressMode(flags);
       try {
         const store = await context.store();

@@ -28,12 +28,12 @@ export function registerPush(program: Command, context: CliContext): void {
     .option('--chunk-size <size>', CHUNK_SIZE_HELP);
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string | undefined, flags: PushFlags) => {
-      const { RegistryClient } = await import('../../registry/index.ts');
-      const { pushImage } = await import('../../registry/index.ts');
+      const { RegistryClient, pushImage, registryOptionsFromEnv } =
+        await import('../../registry/index.ts');
       const { parseNormalizedNamed } = await import('../../core/index.ts');
       const chunkSize = flags.chunkSize === undefined ? undefined : parseChunkSize(flags.chunkSize);
       const host = parseNormalizedNamed(dest ?? src).domain;
-      const client = new RegistryClient(clientOptions(flags, host));
+      const client = new RegistryClient(clientOptions(flags, host, registryOptionsFromEnv()));
       try {
         const result = await pushImage(await context.store(), client, src, dest ?? src, {
           concurrency: parseConcurrency(flags.concurrency),

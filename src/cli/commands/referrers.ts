@@ -32,9 +32,10 @@ export function registerReferrers(program: Command): void {
     .option('--json', 'the descriptors as JSON, as the registry listed them');
   withRegistryOptions(command).action(async (ref: string, flags: ReferrersFlags) => {
     const { parseNormalizedNamed } = await import('../../core/index.ts');
-    const { RegistryClient, listReferrers } = await import('../../registry/index.ts');
+    const { RegistryClient, listReferrers, registryOptionsFromEnv } =
+      await import('../../registry/index.ts');
     const named = parseNormalizedNamed(ref);
-    const client = new RegistryClient(clientOptions(flags, named.domain));
+    const client = new RegistryClient(clientOptions(flags, named.domain, registryOptionsFromEnv()));
     try {
       const { referrers } = await listReferrers(client, named, {
         ...(flags.artifactType !== undefined && { artifactType: flags.artifactType }),
