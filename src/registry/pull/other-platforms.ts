@@ -35,8 +35,10 @@ export async function fetchOtherPlatforms(
 ): Promise<void> {
   const where = `${endpoints.origin.displayName}@${index.digest}`;
   const blobs = new Map<Digest, Blob>();
+  const seen = new Set<Digest>([chosen]);
   for (const entry of parseImageIndex(index.bytes, `index ${index.digest}`).manifests) {
-    if (entry.digest === chosen) continue;
+    if (seen.has(entry.digest)) continue; // an index may list one manifest twice: fetched once
+    seen.add(entry.digest);
     if (!isImageManifest(entry.mediaType)) {
       throw new ShaleError(
         'ERR_UNSUPPORTED',

@@ -61,7 +61,9 @@ export async function planCopy(
       return { top: chosen, children: [], blobs: blobsOf([chosen.bytes]), summary };
     }
     const children: FetchedManifest[] = [];
-    for (const entry of entries) children.push(await fetchChild(source, entry, signal));
+    // An index may list one manifest twice (under two platforms): it is read and put once.
+    const distinct = new Map(entries.map((e) => [e.digest, e]));
+    for (const entry of distinct.values()) children.push(await fetchChild(source, entry, signal));
     const summary = `index ${digest} with all ${children.length} of its manifests`;
     return { top, children, blobs: blobsOf(children.map((c) => c.bytes)), summary };
   }
