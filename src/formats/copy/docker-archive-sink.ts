@@ -29,8 +29,7 @@ import {
   dockerArchiveName,
   type ArchiveLayer,
 } from './docker-archive-source.ts';
-import type { Descriptor, ImageSink, BlobBytes } from '../../registry/index.ts';
-import { sha256Of } from '../../registry/index.ts';
+import { sha256Of, type BlobBytes, type Descriptor, type ImageSink } from '../../registry/index.ts';
 
 const blobName = (digest: Digest) => `blobs/sha256/${parseDigest(digest).hex}`;
 

@@ -20,9 +20,13 @@ import {
   type DockerManifestItem,
 } from '../docker-archive/manifest-json.ts';
 import { ArchiveMembers, type ArchiveMember } from './archive-members.ts';
-import { MAX_MANIFEST_BYTES } from '../../registry/index.ts';
-import type { Descriptor, ImageSource, ResolvedManifest } from '../../registry/index.ts';
-import { sha256Of } from '../../registry/index.ts';
+import {
+  MAX_MANIFEST_BYTES,
+  sha256Of,
+  type Descriptor,
+  type ImageSource,
+  type ResolvedManifest,
+} from '../../registry/index.ts';
 
 /** A layer as a docker-archive holds it: its uncompressed tar. */
 export interface ArchiveLayer {

@@ -9,18 +9,25 @@
 import { ShaleError } from '../../core/errors.ts';
 import { MediaTypes } from '../../core/media-types.ts';
 import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
-import type { RegistryClient } from '../../registry/index.ts';
+import {
+  DEFAULT_CHUNK_SIZE,
+  RegistrySink,
+  RegistrySource,
+  StoreSource,
+  transferImage,
+  type ImageSink,
+  type ImageSource,
+  type RegistryClient,
+  type TransferOptions,
+  type TransferResult,
+} from '../../registry/index.ts';
 import type { Store } from '../../store/index.ts';
 import { ArchiveOutput } from './archive-output.ts';
-import { transferImage, type TransferOptions, type TransferResult } from '../../registry/index.ts';
 import { DockerArchiveSink } from './docker-archive-sink.ts';
 import { DockerArchiveSource } from './docker-archive-source.ts';
 import { LayoutSink, LayoutSource } from './layout-endpoints.ts';
 import { OciArchiveSink, OciArchiveSource } from './oci-archive-endpoints.ts';
-import { DEFAULT_CHUNK_SIZE, RegistrySink, RegistrySource } from '../../registry/index.ts';
-import type { ImageSink, ImageSource } from '../../registry/index.ts';
 import { copyIntoStore } from './store-sink.ts';
-import { StoreSource } from '../../registry/index.ts';
 
 /** The transports that name a path and, after its first `:`, an image in it. */
 const PATH_TRANSPORTS = ['oci', 'oci-archive', 'docker-archive'] as const;

@@ -20,13 +20,14 @@ import { Annotations, MediaTypes } from '../../core/media-types.ts';
 import { acquireLock, LOCK_WAIT_MS } from '../../store/index.ts';
 import { OCI_LAYOUT_MARKER } from '../save/sink.ts';
 import { layoutReferrerEntry, LayoutReferrers } from './referrers-layout.ts';
-import { MAX_MANIFEST_BYTES, type BlobBytes } from '../../registry/index.ts';
-import type {
-  Descriptor,
-  ImageSink,
-  ImageSource,
-  ReferrerDescriptor,
-  ResolvedManifest,
+import {
+  MAX_MANIFEST_BYTES,
+  type BlobBytes,
+  type Descriptor,
+  type ImageSink,
+  type ImageSource,
+  type ReferrerDescriptor,
+  type ResolvedManifest,
 } from '../../registry/index.ts';
 
 function layoutName(dir: string, ref: string | undefined): string {

@@ -15,8 +15,14 @@ import { OCI_LAYOUT_MARKER } from '../save/sink.ts';
 import { ArchiveMembers } from './archive-members.ts';
 import type { ArchiveOutput } from './archive-output.ts';
 import { selectLayoutEntry } from './layout-endpoints.ts';
-import { MAX_MANIFEST_BYTES, type BlobBytes } from '../../registry/index.ts';
-import type { Descriptor, ImageSink, ImageSource, ResolvedManifest } from '../../registry/index.ts';
+import {
+  MAX_MANIFEST_BYTES,
+  type BlobBytes,
+  type Descriptor,
+  type ImageSink,
+  type ImageSource,
+  type ResolvedManifest,
+} from '../../registry/index.ts';
 
 const INDEX_JSON = 'index.json';
 

@@ -24,12 +24,16 @@ import {
   checkManifest,
   MAX_CONFIG_BYTES,
   pickPlatform,
+  transferImage,
   type BlobBytes,
+  type Descriptor,
+  type ImageSink,
+  type ImageSource,
+  type TransferOptions,
+  type TransferResult,
 } from '../../registry/index.ts';
 import { writeImages, type ImageWrite, type NamedManifest, type Store } from '../../store/index.ts';
 import { registerLayers } from '../load/register-layers.ts';
-import { transferImage, type TransferOptions, type TransferResult } from '../../registry/index.ts';
-import type { Descriptor, ImageSink, ImageSource } from '../../registry/index.ts';
 
 export class StoreSink implements ImageSink {
   readonly name: string;
