@@ -27,5 +27,8 @@ const args = [
   ...process.argv.slice(2),
   ...files,
 ];
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+// The peers are installed (ensure-test-packages.ts) and the run is root's: a peer test that
+// finds none fails instead of skipping (test/helpers/docker-daemon.ts).
+const env = { ...process.env, SHALE_TEST_PEERS_REQUIRED: '1' };
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 process.exit(r.status ?? 1);
