@@ -65,14 +65,18 @@ async function liveSets(
       for (const blob of await store.layers.blobsOf(layer.diffId)) blobs.add(blob);
     }
   }
-  // Each reference keeps the manifest (and index) it names, while its image stays.
+  // Each reference keeps the manifest (and index) it names, while its image stays; an index is
+  // walked once however many references (a tag, `name@digest`) name it.
+  const indexes = new Set<Digest>();
   for (const target of Object.values(await store.references.targets())) {
     if (excluding.has(target.image)) continue;
     if (target.descriptor) blobs.add(target.descriptor.digest);
     if (target.manifest) blobs.add(target.manifest.digest);
     if (target.descriptor && isIndex(target.descriptor.mediaType))
-      for (const blob of await storedIndexContent(store, target.descriptor.digest)) blobs.add(blob);
+      indexes.add(target.descriptor.digest);
   }
+  for (const index of indexes)
+    for (const blob of await storedIndexContent(store, index)) blobs.add(blob);
   return { layers, blobs };
 }
 

@@ -10,26 +10,27 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildEdgeImage } from '../helpers/edge-image.ts';
-import { entryOf, putIndex } from '../helpers/multi-platform.ts';
+import {
+  buildTwoImages,
+  publishTwoPlatforms,
+  putIndex,
+  type TwoImages,
+} from '../helpers/multi-platform.ts';
 import { publish, remoteDigest } from '../helpers/publish.ts';
 import { assertRefused, storeState } from '../helpers/refusal.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { runShale } from '../helpers/shale.ts';
+import { inspectIn as inspect, runShale, shaleIn as shale } from '../helpers/shale.ts';
 import { skopeoRaw } from '../helpers/skopeo-inspect.ts';
-import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 let registry: TestRegistry;
 let work: string;
+let images: TwoImages;
 let small: string;
-let edge: string;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'shale-copy-into-'));
-  await buildSmallFixture(path.join(work, 'small'));
-  small = path.join(work, 'small', 'oci');
-  edge = path.join(work, 'edge');
-  buildEdgeImage(path.join(work, 'trees'), edge);
+  images = await buildTwoImages(work);
+  small = images.small;
   registry = await startRegistry();
 });
 
@@ -39,16 +40,6 @@ after(async () => {
 });
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-function shale(root: string, ...args: string[]): { stdout: string; stderr: string } {
-  const r = runShale(['--root', root, ...args]);
-  assert.equal(r.status, 0, `shale ${args.join(' ')}: ${r.stderr}`);
-  return { stdout: r.stdout.trim(), stderr: r.stderr };
-}
-
-function inspect(root: string, ref: string): { Id: string; RepoDigests: string[] } {
-  return (JSON.parse(shale(root, 'inspect', '--json', ref).stdout) as never[])[0]!;
-}
 
 /** A copy of the `small` layout in which `edit` may change the config (re-digested throughout). */
 function editedLayout(name: string, edit: (config: Record<string, unknown>) => void): string {
@@ -108,10 +99,7 @@ test('a layout copied into the store is the image a pull makes: digest kept, tre
 
 test('a two-platform index copied into the store keeps the whole index: after a prune, push sends the index itself', async () => {
   const host = registry.host;
-  await publish(edge, 'edge', `${host}/into/multi:amd`, 'oci');
-  await publish(small, 'small', `${host}/into/multi:arm`, 'oci');
-  const amd = await entryOf(host, 'into/multi', 'amd', 'amd64');
-  const arm = await entryOf(host, 'into/multi', 'arm', 'arm64');
+  const { amd, arm } = await publishTwoPlatforms(host, 'into/multi', images);
   const index = await putIndex(host, 'into/multi', 'both', [amd, arm]);
   const root = fs.mkdtempSync(path.join(work, 'store-'));
 
@@ -123,8 +111,8 @@ test('a two-platform index copied into the store keeps the whole index: after a 
   );
   assert.equal(copied.stdout, `store:${host}/x/multi:v1@${index}`);
   assert.match(copied.stderr, /Copied index .* with all 2 of its manifests, as image sha256:/);
-  const images = JSON.parse(shale(root, 'images', '--all', '--json').stdout) as unknown[];
-  assert.equal(images.length, 1, 'one image, for this machine; the other platform is content');
+  const listed = JSON.parse(shale(root, 'images', '--all', '--json').stdout) as unknown[];
+  assert.equal(listed.length, 1, 'one image, for this machine; the other platform is content');
   assert.deepEqual(inspect(root, `${host}/x/multi:v1`).RepoDigests, [`${host}/x/multi@${index}`]);
 
   shale(root, 'prune');

@@ -1,11 +1,44 @@
 /**
- * Multi-platform images for tests, put on a real registry through its HTTP API: an index over
+ * Multi-platform images for tests, put on a real registry through its HTTP API: two images to
+ * stand for two platforms (`edge` as linux/amd64, `small` as linux/arm64), an index over
  * manifests already published under tags (each entry given a platform), and the attestation
  * manifest buildx attaches to a platform's image (an OCI image manifest typed `unknown/unknown`,
  * with an in-toto layer).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { buildEdgeImage } from './edge-image.ts';
+import { publish } from './publish.ts';
+import { buildSmallFixture } from './small-fixture.ts';
+
+/** OCI layouts of the two images: `edge` (tag `edge`) and `small` (tag `small`). */
+export interface TwoImages {
+  edge: string;
+  small: string;
+}
+
+/** Build both images under `work`. */
+export async function buildTwoImages(work: string): Promise<TwoImages> {
+  const edge = path.join(work, 'edge');
+  buildEdgeImage(path.join(work, 'trees'), edge);
+  await buildSmallFixture(path.join(work, 'small'));
+  return { edge, small: path.join(work, 'small', 'oci') };
+}
+
+/** Publish `edge` as `repo:amd` and `small` as `repo:arm` (OCI), with their index entries. */
+export async function publishTwoPlatforms(
+  host: string,
+  repo: string,
+  images: TwoImages,
+): Promise<{ amd: IndexEntry; arm: IndexEntry }> {
+  await publish(images.edge, 'edge', `${host}/${repo}:amd`, 'oci');
+  await publish(images.small, 'small', `${host}/${repo}:arm`, 'oci');
+  return {
+    amd: await entryOf(host, repo, 'amd', 'amd64'),
+    arm: await entryOf(host, repo, 'arm', 'arm64'),
+  };
+}
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';

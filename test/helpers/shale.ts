@@ -1,4 +1,5 @@
 /** Runs the built `shale` binary (dist/, made by `npm run build` before the tests). */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -48,4 +49,16 @@ export function runShaleAsync(
       }),
     );
   });
+}
+
+/** `shale --root ROOT ARGS…`, which must succeed: its stdout, trimmed, and its stderr. */
+export function shaleIn(root: string, ...args: string[]): { stdout: string; stderr: string } {
+  const r = runShale(['--root', root, ...args]);
+  assert.equal(r.status, 0, `shale ${args.join(' ')}: ${r.stderr}`);
+  return { stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+/** What `shale inspect --json REF` says of the image in ROOT: its ID and RepoDigests. */
+export function inspectIn(root: string, ref: string): { Id: string; RepoDigests: string[] } {
+  return (JSON.parse(shaleIn(root, 'inspect', '--json', ref).stdout) as never[])[0]!;
 }

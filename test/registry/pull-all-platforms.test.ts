@@ -11,26 +11,26 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildEdgeImage } from '../helpers/edge-image.ts';
-import { entryOf, putAttestation, putIndex } from '../helpers/multi-platform.ts';
-import { publish, remoteDigest } from '../helpers/publish.ts';
+import {
+  buildTwoImages,
+  publishTwoPlatforms,
+  putAttestation,
+  putIndex,
+  type TwoImages,
+} from '../helpers/multi-platform.ts';
+import { remoteDigest } from '../helpers/publish.ts';
 import { assertRefused, storeState } from '../helpers/refusal.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { runShale } from '../helpers/shale.ts';
+import { inspectIn as inspect, runShale, shaleIn as shale } from '../helpers/shale.ts';
 import { skopeoRaw } from '../helpers/skopeo-inspect.ts';
-import { buildSmallFixture } from '../helpers/small-fixture.ts';
 
 let registry: TestRegistry;
 let work: string;
-let edge: string;
-let small: string;
+let images: TwoImages;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'shale-allplatforms-'));
-  edge = path.join(work, 'edge');
-  buildEdgeImage(path.join(work, 'trees'), edge);
-  small = path.join(work, 'small');
-  await buildSmallFixture(small);
+  images = await buildTwoImages(work);
   registry = await startRegistry();
 });
 
@@ -41,25 +41,8 @@ after(async () => {
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-function inspect(root: string, ref: string): { Id: string; RepoDigests: string[] } {
-  return (JSON.parse(shale(root, 'inspect', '--json', ref).stdout) as never[])[0]!;
-}
-
-function shale(root: string, ...args: string[]): { stdout: string; stderr: string } {
-  const r = runShale(['--root', root, ...args]);
-  assert.equal(r.status, 0, `shale ${args.join(' ')}: ${r.stderr}`);
-  return { stdout: r.stdout.trim(), stderr: r.stderr };
-}
-
 /** `edge` as linux/amd64, `small` as linux/arm64, published under `repo:amd` and `repo:arm`. */
-async function publishPlatforms(repo: string) {
-  const host = registry.host;
-  await publish(edge, 'edge', `${host}/${repo}:amd`, 'oci');
-  await publish(path.join(small, 'oci'), 'small', `${host}/${repo}:arm`, 'oci');
-  const amd = await entryOf(host, repo, 'amd', 'amd64');
-  const arm = await entryOf(host, repo, 'arm', 'arm64');
-  return { amd, arm };
-}
+const publishPlatforms = (repo: string) => publishTwoPlatforms(registry.host, repo, images);
 
 test('pull --all-platforms stores the whole index: prune keeps it, push sends it byte for byte, rmi and prune free it', async () => {
   const host = registry.host;
@@ -70,8 +53,8 @@ test('pull --all-platforms stores the whole index: prune keeps it, push sends it
   const root = fs.mkdtempSync(path.join(work, 'store-'));
 
   const id = shale(root, 'pull', '-q', '--all-platforms', '--platform', 'linux/amd64', ref).stdout;
-  const images = JSON.parse(shale(root, 'images', '--all', '--json').stdout) as unknown[];
-  assert.equal(images.length, 1, 'one image, for the chosen platform; the rest is content');
+  const listed = JSON.parse(shale(root, 'images', '--all', '--json').stdout) as unknown[];
+  assert.equal(listed.length, 1, 'one image, for the chosen platform; the rest is content');
   const inspected = JSON.parse(shale(root, 'inspect', '--json', ref).stdout) as {
     Id: string;
     RepoDigests: string[];

@@ -8,24 +8,25 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildEdgeImage } from '../helpers/edge-image.ts';
-import { entryOf, putIndex } from '../helpers/multi-platform.ts';
+import {
+  buildTwoImages,
+  publishTwoPlatforms,
+  putIndex,
+  type TwoImages,
+} from '../helpers/multi-platform.ts';
 import { publish, remoteDigest } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { runShale } from '../helpers/shale.ts';
-import { buildSmallFixture } from '../helpers/small-fixture.ts';
+import { inspectIn as inspect, runShale, shaleIn as shale } from '../helpers/shale.ts';
 
 let registry: TestRegistry;
 let work: string;
+let images: TwoImages;
 let edge: string;
-let small: string;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'shale-refmanifests-'));
-  edge = path.join(work, 'edge');
-  buildEdgeImage(path.join(work, 'trees'), edge);
-  small = path.join(work, 'small');
-  await buildSmallFixture(small);
+  images = await buildTwoImages(work);
+  edge = images.edge;
   registry = await startRegistry();
 });
 
@@ -33,16 +34,6 @@ after(async () => {
   await registry?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
-
-function shale(root: string, ...args: string[]): { stdout: string; stderr: string } {
-  const r = runShale(['--root', root, ...args]);
-  assert.equal(r.status, 0, `shale ${args.join(' ')}: ${r.stderr}`);
-  return { stdout: r.stdout.trim(), stderr: r.stderr };
-}
-
-function inspect(root: string, ref: string): { Id: string; RepoDigests: string[] } {
-  return (JSON.parse(shale(root, 'inspect', '--json', ref).stdout) as never[])[0]!;
-}
 
 test('one image pulled as schema2 and as OCI: each tag pushes the manifest it was pulled with', async () => {
   const root = fs.mkdtempSync(path.join(work, 'store-'));
@@ -91,12 +82,8 @@ test('one image pulled as schema2 and as OCI: each tag pushes the manifest it wa
 
 /** A two-platform OCI index of the `edge` (amd64) and `small` (arm64) images, tagged `both`. */
 async function publishIndex(repo: string): Promise<{ index: string; amd: string; arm: string }> {
-  const host = registry.host;
-  await publish(edge, 'edge', `${host}/${repo}:amd`, 'oci');
-  await publish(path.join(small, 'oci'), 'small', `${host}/${repo}:arm`, 'oci');
-  const amd = await entryOf(host, repo, 'amd', 'amd64');
-  const arm = await entryOf(host, repo, 'arm', 'arm64');
-  const index = await putIndex(host, repo, 'both', [amd, arm]);
+  const { amd, arm } = await publishTwoPlatforms(registry.host, repo, images);
+  const index = await putIndex(registry.host, repo, 'both', [amd, arm]);
   return { index, amd: amd.digest, arm: arm.digest };
 }
 
