@@ -80,7 +80,7 @@ export class ImageWrite {
     options: RegisterOptions = {},
   ): Promise<LayerRecord> {
     const { layers } = this.store;
-    const { existed, record } = await this.stillStored(blob, async () => {
+    const { existed, record } = await this.stillStored(blob, parent, async () => {
       const expected =
         options.expectedDiffId ?? (await layers.describeBlob(blob, options.signal)).diffId;
       const existed = (await layers.get(chainIdStep(parent, expected))) !== undefined;
@@ -92,15 +92,23 @@ export class ImageWrite {
   }
 
   /**
-   * Run `use` of a blob this write stored or reused; the blob missing (a prune or rmi that looked
-   * at it just before this write touched it) is a conflict: running the command again helps.
+   * Run `use` of a blob this write stored or reused, on top of a layer it registered; the blob or
+   * that layer missing (a prune or rmi that looked at it just before this write touched it) is a
+   * conflict: running the command again helps.
    */
-  private async stillStored<T>(blob: Digest, use: () => Promise<T>): Promise<T> {
+  private async stillStored<T>(
+    blob: Digest,
+    parent: Digest | undefined,
+    use: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await use();
     } catch (err) {
-      if (!isShaleError(err, 'ERR_NOT_FOUND') || (await this.store.content.has(blob))) throw err;
-      throw conflict(`blob ${blob}`);
+      if (!isShaleError(err, 'ERR_NOT_FOUND')) throw err;
+      if (!(await this.store.content.has(blob))) throw conflict(`blob ${blob}`);
+      if (parent !== undefined && !(await this.store.layers.get(parent)))
+        throw conflict(`layer ${parent}`);
+      throw err;
     }
   }
 

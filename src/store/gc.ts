@@ -110,6 +110,46 @@ interface SweepOptions {
   candidates?: Additions;
 }
 
+/** `chainId` and the registered layers under it, and whether that chain reaches a base layer. */
+async function registeredChain(
+  store: Store,
+  chainId: Digest,
+  known: ReadonlyMap<Digest, LayerRecord>,
+): Promise<{ layers: LayerRecord[]; complete: boolean }> {
+  const layers: LayerRecord[] = [];
+  for (let id: Digest | undefined = chainId; id !== undefined;) {
+    const layer: LayerRecord | undefined = known.get(id) ?? (await store.layers.get(id));
+    if (!layer) return { layers, complete: false };
+    layers.push(layer);
+    id = layer.parent;
+  }
+  return { layers, complete: true };
+}
+
+/**
+ * The layers a sweep keeps, of those it looks at: the live ones, those a running writer may still
+ * use, and every registered ancestor of those — never a parent under a kept child. A layer in use
+ * whose chain is already broken (an ancestor gone) is garbage: no image can be made of it (a
+ * commit checks the whole chain), and its writer registers it again if it goes on.
+ */
+async function keptLayers(
+  store: Store,
+  considered: ReadonlyMap<Digest, LayerRecord>,
+  live: ReadonlySet<Digest>,
+  inUse: (layer: LayerRecord) => Promise<boolean>,
+): Promise<Map<Digest, LayerRecord>> {
+  const kept = new Map<Digest, LayerRecord>();
+  for (const layer of considered.values()) {
+    if (kept.has(layer.chainId)) continue;
+    const isLive = live.has(layer.chainId);
+    if (!isLive && !(await inUse(layer))) continue;
+    const chain = await registeredChain(store, layer.chainId, considered);
+    if (!isLive && !chain.complete) continue;
+    for (const ancestor of chain.layers) kept.set(ancestor.chainId, ancestor);
+  }
+  return kept;
+}
+
 /** The sweep itself; the caller holds the gc lock. */
 async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
   const protectedSince =
@@ -120,18 +160,20 @@ async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
   const freed: Freed = { images: [], layers: [], blobs: [], bytes: 0 };
   if (!options.dryRun && !options.candidates)
     await dropLegacyOfRemovedImages(store, options.excluding ?? new Set());
-  const layers = options.candidates
-    ? (await Promise.all(options.candidates.layers.map((c) => store.layers.get(c)))).filter(
-        (l): l is LayerRecord => l !== undefined,
-      )
-    : store.layers.list();
-  for await (const layer of layers) {
-    if (live.layers.has(layer.chainId)) continue;
-    if (await inUse(store.layers.recordPath(layer.chainId))) {
-      // a layer a writer may still use keeps its content too
-      for (const blob of await store.layers.blobsOf(layer.diffId)) live.blobs.add(blob);
-      continue;
-    }
+  const considered = new Map<Digest, LayerRecord>();
+  const layers: AsyncIterable<LayerRecord> | Iterable<Promise<LayerRecord | undefined>> =
+    options.candidates
+      ? options.candidates.layers.map((c) => store.layers.get(c))
+      : store.layers.list();
+  for await (const layer of layers) if (layer) considered.set(layer.chainId, layer);
+  const kept = await keptLayers(store, considered, live.layers, (layer) =>
+    inUse(store.layers.recordPath(layer.chainId)),
+  );
+  // Children before parents: a kill between two removals leaves no layer without its parent.
+  const doomed = [...considered.values()]
+    .filter((layer) => !kept.has(layer.chainId))
+    .sort((a, b) => b.depth - a.depth);
+  for (const layer of doomed) {
     freed.layers.push(layer.chainId);
     freed.bytes += await reclaimedBy(store, layer);
     if (!options.dryRun) {
@@ -139,6 +181,9 @@ async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
       await store.layers.delete(layer.chainId);
     }
   }
+  for (const layer of kept.values())
+    if (!live.layers.has(layer.chainId))
+      for (const blob of await store.layers.blobsOf(layer.diffId)) live.blobs.add(blob);
   for await (const blob of options.candidates?.blobs ?? store.content.list()) {
     if (live.blobs.has(blob)) continue;
     if (await inUse(store.content.blobPath(blob))) continue;

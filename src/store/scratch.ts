@@ -2,10 +2,11 @@
  * Scratch directories: where every operation keeps its temporary files (snapshot and checkout
  * temps, load staging, import temps) — `shale/ingest/scratch-<purpose>-<nonce>/`, owned through a
  * lock file `.owner` inside it (see lock.ts), removed by its creator when done. One whose owner
- * died is stale: `staleScratches` finds those for prune and `fsck --repair` to remove.
+ * died is stale: `staleScratches` finds those for prune and `fsck --repair` to remove. The owner
+ * file goes last, so that a removal a kill interrupts leaves a directory that is stale at once.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ShaleError } from '../core/errors.ts';
 import type { StoreLayout } from './layout.ts';
@@ -38,10 +39,33 @@ export async function createScratch(layout: StoreLayout, purpose: string): Promi
   return {
     dir,
     async dispose() {
-      await rm(dir, { recursive: true, force: true });
+      await removeContents(dir);
       await owner.release();
+      await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Remove everything in scratch `dir` but its owner file. */
+async function removeContents(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => []);
+  for (const name of names)
+    if (name !== OWNER_FILE) await rm(path.join(dir, name), { recursive: true, force: true });
+}
+
+/**
+ * Remove the directory `doomed` (a tree others may read) so that no kill leaves it half removed
+ * where it was: it is moved into a scratch directory first, and removed there.
+ */
+export async function removeThroughScratch(layout: StoreLayout, doomed: string): Promise<void> {
+  const scratch = await createScratch(layout, 'remove');
+  try {
+    await rename(doomed, path.join(scratch.dir, 'doomed')).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  } finally {
+    await scratch.dispose();
+  }
 }
 
 /** Whether the owner of scratch directory `dir` has died. */

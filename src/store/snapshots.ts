@@ -7,14 +7,14 @@
  * outside the ingest area) and renamed into place only once the layer's read verified.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApplyWarning } from '../archive/apply/index.ts';
 import { parseDigest, type Digest } from '../core/digest.ts';
 import { ShaleError } from '../core/errors.ts';
 import type { LayerStore } from './layers/index.ts';
 import type { StoreLayout } from './layout.ts';
-import { createScratch } from './scratch.ts';
+import { createScratch, removeThroughScratch } from './scratch.ts';
 
 async function exists(dir: string): Promise<boolean> {
   return stat(dir).then(
@@ -74,7 +74,8 @@ export class SnapshotStore {
     return final;
   }
 
+  /** Remove the snapshot of `chainId`; a kill meanwhile leaves no partial tree in its place. */
   async remove(chainId: Digest): Promise<void> {
-    await rm(this.pathOf(chainId), { recursive: true, force: true });
+    await removeThroughScratch(this.layout, this.pathOf(chainId));
   }
 }

@@ -4,16 +4,22 @@
  *   hold <file>                  take the lock, print "held", keep it until killed
  *   lease <root>                 take a lease, print "leased <started>", keep it until killed
  *   scratch <root>               create a scratch with a 1000-byte file, print its dir, keep it
+ *   dispose <root> <n>           create a scratch with n empty files, print its dir, then (once
+ *                                stdin gives a line) remove it and wait to be killed
+ *   remove <root> <dir>          once stdin gives a line, remove <dir> through a scratch, wait to
+ *                                be killed
  *   count <root> <file> <n>      n times, under withLock(root, 'counter'): read, pause, write +1
  *   try-lock <root>              withLock(root, 'references') once; print "ok" or the error message
  */
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acquireLock, withLock } from '../../src/store/lock.ts';
 import { withLease } from '../../src/store/leases.ts';
 import { StoreLayout } from '../../src/store/layout.ts';
-import { createScratch } from '../../src/store/scratch.ts';
+import { createScratch, removeThroughScratch } from '../../src/store/scratch.ts';
 
 const [mode, ...args] = process.argv.slice(2);
 
@@ -39,6 +45,23 @@ switch (mode) {
     const scratch = await createScratch(new StoreLayout(args[0]!), 'test');
     await writeFile(path.join(scratch.dir, 'data'), Buffer.alloc(1000));
     process.stdout.write(`${scratch.dir}\n`);
+    await forever();
+    break;
+  }
+  case 'dispose': {
+    const scratch = await createScratch(new StoreLayout(args[0]!), 'test');
+    for (let i = 0; i < Number(args[1]); i++)
+      await writeFile(path.join(scratch.dir, `file-${i}`), '');
+    process.stdout.write(`${scratch.dir}\n`);
+    await once(createInterface({ input: process.stdin }), 'line');
+    await scratch.dispose();
+    await forever();
+    break;
+  }
+  case 'remove': {
+    process.stdout.write('ready\n');
+    await once(createInterface({ input: process.stdin }), 'line');
+    await removeThroughScratch(new StoreLayout(args[0]!), args[1]!);
     await forever();
     break;
   }

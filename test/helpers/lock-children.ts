@@ -38,9 +38,10 @@ export function tempDir(): string {
 /** Start `command` and resolve once it printed its first line (with that line). */
 export async function startChild(
   command: string[],
+  stdin: 'ignore' | 'pipe' = 'ignore',
 ): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
+  const child = spawn(command[0]!, command.slice(1), { stdio: [stdin, 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
   const [line] = (await Promise.race([
     once(lines, 'line'),
     once(child, 'exit').then(([code]) => {

@@ -3,17 +3,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Digest } from '../../src/core/digest.ts';
 import { isShaleError } from '../../src/core/errors.ts';
 import { parseDockerRef } from '../../src/core/reference.ts';
 import {
+  checkStore,
   collectGarbage,
   openStore,
   prune,
   removeImage,
+  touch,
   withLease,
   type Store,
 } from '../../src/store/index.ts';
@@ -193,4 +195,78 @@ test('blobs written under a live lease survive a concurrent collection', async (
   const freed = await collectGarbage(store);
   assert.equal(freed.blobs.length, 1, 'once the lease is gone the orphan goes');
   assert.deepEqual(readdirSync(path.join(store.layout.metaDir, 'leases')), []);
+});
+
+/** A chain of layers no image uses, each record and blob last written an hour ago. */
+async function unusedChain(store: Store, names: string[]): Promise<Digest[]> {
+  const chain: Digest[] = [];
+  const anHourAgo = new Date(Date.now() - 3600_000);
+  for (const name of names) {
+    const blob = await layerBlob(store, name);
+    const layer = await store.layers.registerBlob(chain.at(-1), blob);
+    utimesSync(store.layers.recordPath(layer.chainId), anHourAgo, anHourAgo);
+    utimesSync(store.content.blobPath(blob), anHourAgo, anHourAgo);
+    chain.push(layer.chainId);
+  }
+  return chain;
+}
+
+test('a layer a running writer uses keeps every layer under it, and their blobs', async () => {
+  const { store } = await twoImagesSharingABase();
+  const [bottom, middle, top] = await unusedChain(store, ['p', 'q', 'r']);
+  await withLease(store.layout, async () => {
+    // The writer reused the top layer after the collection could judge its parents unused.
+    await touch(store.layers.recordPath(top!));
+    await collectGarbage(store);
+  });
+  for (const chainId of [bottom!, middle!, top!]) {
+    const layer = await store.layers.get(chainId);
+    assert.ok(layer, `layer ${chainId} kept`);
+    for (const blob of await store.layers.blobsOf(layer.diffId))
+      assert.ok(await store.content.has(blob), `blob of ${chainId} kept`);
+  }
+  assert.deepEqual(
+    (await checkStore(store)).problems.filter((p) => p.kind !== 'leftover'),
+    [],
+  );
+  const freed = await collectGarbage(store);
+  assert.deepEqual(new Set(freed.layers), new Set([bottom, middle, top]));
+});
+
+test('collection removes a child layer before its parent, so a kill between leaves no orphan', async () => {
+  const { store } = await twoImagesSharingABase();
+  const chains = [
+    await unusedChain(store, ['a1', 'a2', 'a3', 'a4']),
+    await unusedChain(store, ['b1', 'b2', 'b3', 'b4']),
+  ];
+  const removed: Digest[] = [];
+  const remove = store.layers.delete.bind(store.layers);
+  store.layers.delete = async (chainId) => {
+    removed.push(chainId);
+    await remove(chainId);
+  };
+  await collectGarbage(store);
+  for (const chain of chains) {
+    assert.deepEqual(
+      removed.filter((c) => chain.includes(c)),
+      [...chain].reverse(),
+      'top first, base last',
+    );
+  }
+});
+
+test('a layer in use whose parent is already gone is garbage all the same', async () => {
+  const { store } = await twoImagesSharingABase();
+  const [bottom, top] = await unusedChain(store, ['lost-parent', 'orphan']);
+  await store.layers.delete(bottom!);
+  await withLease(store.layout, async () => {
+    await touch(store.layers.recordPath(top!));
+    const freed = await collectGarbage(store);
+    assert.deepEqual(freed.layers, [top]);
+  });
+  assert.equal(await store.layers.get(top!), undefined);
+  assert.deepEqual(
+    (await checkStore(store)).problems.filter((p) => p.kind !== 'leftover'),
+    [],
+  );
 });

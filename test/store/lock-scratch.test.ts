@@ -2,7 +2,8 @@
 // another) is never reported stale; one whose creator was killed is, with the bytes it holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { openStoreLayout } from '../../src/store/layout.ts';
 import { createScratch, staleScratches } from '../../src/store/scratch.ts';
@@ -27,6 +28,55 @@ test('a scratch whose creator was killed is stale; a live one is not', async (t)
   await own.dispose();
   assert.equal(existsSync(own.dir), false);
   assert.deepEqual(await staleScratches(layout), [{ dir, bytes: 1000 + owner }]);
+});
+
+test('a scratch whose removal a kill interrupts is stale at once, whenever the kill lands', async (t) => {
+  const root = tempDir();
+  const layout = await openStoreLayout(root);
+  const files = 3000;
+  // Killed after a fifth, two fifths... of the files went: the owner file must still be there
+  // whenever anything else is (a removal in directory order would drop it at a random point).
+  for (const fraction of [0.2, 0.4, 0.6, 0.8]) {
+    const { child, line: dir } = await startChild(
+      [...LOCK_CHILD, 'dispose', root, String(files)],
+      'pipe',
+    );
+    t.after(() => kill(child));
+    child.stdin!.write('go\n');
+    for (;;) {
+      const left = existsSync(dir) ? readdirSync(dir).length : 0;
+      if (left <= files * (1 - fraction)) break;
+      await sleep(1);
+    }
+    await kill(child);
+    const left = existsSync(dir) ? readdirSync(dir).filter((n) => n !== '.owner') : [];
+    const stale = (await staleScratches(layout)).map((s) => s.dir);
+    if (left.length > 0)
+      assert.ok(stale.includes(dir), `${left.length} files left in ${dir}, not stale`);
+  }
+});
+
+test('a tree removed through a scratch is whole or gone, whenever a kill lands', async (t) => {
+  const root = tempDir();
+  const layout = await openStoreLayout(root);
+  const files = 3000;
+  for (const fraction of [0, 0.3, 0.7]) {
+    const tree = path.join(layout.metaDir, 'snapshots', 'sha256', `tree-${fraction}`);
+    mkdirSync(tree, { recursive: true });
+    for (let i = 0; i < files; i++) writeFileSync(path.join(tree, `file-${i}`), '');
+    const { child } = await startChild([...LOCK_CHILD, 'remove', root, tree], 'pipe');
+    t.after(() => kill(child));
+    child.stdin!.write('go\n');
+    for (;;) {
+      const gone = files - (existsSync(tree) ? readdirSync(tree).length : 0);
+      const moved = !existsSync(tree);
+      if (fraction === 0 ? gone > 0 || moved : moved) break;
+      await sleep(1);
+    }
+    if (fraction > 0) await sleep(fraction * 20);
+    await kill(child);
+    if (existsSync(tree)) assert.equal(readdirSync(tree).length, files, 'a tree left is whole');
+  }
 });
 
 test('a scratch purpose must be a plain word', async () => {
