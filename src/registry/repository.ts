@@ -157,11 +157,21 @@ export class RemoteRepository {
     return { bytes, mediaType };
   }
 
-  /** A blob's bytes from `offset` on (a Range request when offset > 0), one attempt of `budget`. */
-  async getBlob(digest: Digest, offset: number, budget: RetryBudget): Promise<BlobStream> {
+  /**
+   * A blob's bytes from `offset` on, up to `end` (exclusive) when given (a Range request when
+   * either asks for less than the whole), one attempt of `budget`.
+   */
+  async getBlob(
+    digest: Digest,
+    offset: number,
+    budget: RetryBudget,
+    end?: number,
+  ): Promise<BlobStream> {
+    const ranged = offset > 0 || end !== undefined;
+    const range = `bytes=${offset}-${end === undefined ? '' : end - 1}`;
     const response = await this.client.request({
       ...this.base('GET', `blobs/${digest}`, budget.signal),
-      ...(offset > 0 && { headers: { range: `bytes=${offset}-` } }),
+      ...(ranged && { headers: { range } }),
       budget,
     });
     const contentRange = response.header('content-range');

@@ -14,7 +14,12 @@ export { writeImages, ImageWrite, type NewImage } from './commit-image.ts';
 export { heldIndex, storedIndexContent, type HeldManifest } from './index-content.ts';
 export { SnapshotStore } from './snapshots.ts';
 export { CheckoutStore } from './checkouts.ts';
-export { UploadSessionStore, type UploadSession } from './upload-sessions.ts';
+export {
+  sessionsOpenedOnUse,
+  UploadSessionStore,
+  type UploadSession,
+  type UploadSessions,
+} from './upload-sessions.ts';
 export type { Descriptor } from './images/manifest.ts';
 export * from './fsck/index.ts';
 export { storeFailureContext } from './disk-errors.ts';

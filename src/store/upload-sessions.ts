@@ -28,7 +28,28 @@ const sessionSchema = z.object({
 
 export type UploadSession = z.infer<typeof sessionSchema>;
 
-export class UploadSessionStore {
+/** Where a chunked upload keeps its session: the store's records, or a stand-in that opens them. */
+export interface UploadSessions {
+  get(digest: Digest, repository: string): Promise<UploadSession | undefined>;
+  set(session: UploadSession): Promise<void>;
+  delete(digest: Digest, repository: string): Promise<void>;
+}
+
+/**
+ * The sessions of the store `open` opens (creating it), opened when an upload first needs them:
+ * a command that uploads no blob in chunks leaves the store alone.
+ */
+export function sessionsOpenedOnUse(open: () => Promise<UploadSessionStore>): UploadSessions {
+  let opened: Promise<UploadSessionStore> | undefined;
+  const sessions = () => (opened ??= open());
+  return {
+    get: async (digest, repository) => (await sessions()).get(digest, repository),
+    set: async (session) => (await sessions()).set(session),
+    delete: async (digest, repository) => (await sessions()).delete(digest, repository),
+  };
+}
+
+export class UploadSessionStore implements UploadSessions {
   private readonly dir: string;
 
   constructor(layout: StoreLayout) {

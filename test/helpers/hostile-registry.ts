@@ -1,6 +1,7 @@
 // A tiny loopback registry (node:http) whose misbehaviour each test scripts. It serves the
 // distribution API's read side for the documents and blobs a test adds — `/v2/`, manifests by tag
-// or digest (HEAD and GET, with Docker-Content-Digest), blobs with honest `Range` support — and
+// or digest (HEAD and GET, with Docker-Content-Digest), blobs with honest `Range` support (open or
+// closed ranges) — and
 // hands every request first to the test's `misbehave` hook, which may answer it any way it likes.
 // It counts requests per kind and the bytes it wrote, so a test can prove a client's loops are
 // bounded. `smallImage()` builds a real one-layer image (gzip'd tar, Docker schema2).
@@ -142,15 +143,16 @@ function answerHonestly(
     return;
   }
   const bytes = route.bytes;
-  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   const start = range ? Number(range[1]) : 0;
+  const end = range?.[2] ? Math.min(Number(range[2]) + 1, bytes.length) : bytes.length;
   const headers: http.OutgoingHttpHeaders = {
     'content-type': 'application/octet-stream',
-    'content-length': bytes.length - start,
+    'content-length': end - start,
   };
-  if (range) headers['content-range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
+  if (range) headers['content-range'] = `bytes ${start}-${end - 1}/${bytes.length}`;
   res.writeHead(range ? 206 : 200, headers);
-  res.end(head ? undefined : bytes.subarray(start));
+  res.end(head ? undefined : bytes.subarray(start, end));
 }
 
 export const MEDIA = {

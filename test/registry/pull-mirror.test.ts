@@ -5,7 +5,8 @@
 // progress says so); a mirror that is down, or (through a fault proxy) serves a corrupted blob,
 // is skipped with a warning and the origin serves; with the origin down the mirror serves what it
 // cached, and `fsck --repair` and `copy` read through it; Docker's daemon.json
-// `registry-mirrors` stand in for Docker Hub. `copy` skips a mirror that is down as pull does.
+// `registry-mirrors` stand in for Docker Hub. `copy` skips a mirror that is down, or serves a
+// corrupted blob, as pull does.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -199,6 +200,39 @@ test('a mirror serving a corrupted blob is refused; the origin serves it and the
     await assertStoredBlobsIntact(run.root);
     const fsck = await runShaleAsync(['--root', run.root, 'fsck']);
     assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+
+    // A copy through the same mirror, damaging the same blob once more: the blob is read again
+    // from the origin, and the layout holds the source's bytes under the source's digest.
+    faulty.addRule({
+      method: 'GET',
+      path: new RegExp(`/blobs/${bad}$`),
+      times: 1,
+      fault: { kind: 'corrupt' },
+    });
+    const servedBefore = faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0;
+    const confFile = path.join(work, 'conf-copy-corrupt');
+    fs.writeFileSync(confFile, conf(faulty.host));
+    const layout = path.join(work, 'copied-past-corruption');
+    const copied = await copyToLayout(confFile, layout);
+    assert.equal(copied.status, 0, copied.stderr);
+    assert.equal(copied.stdout, `oci:${layout}:v1@${direct.digest}\n`);
+    assert.ok(
+      (faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0) > servedBefore,
+      'the copy was served the corrupted blob',
+    );
+    assert.match(
+      copied.stderr,
+      new RegExp(
+        `shale: warning: mirror ${faulty.host} failed to serve blob ${bad} \\(.*hashes to`,
+      ),
+    );
+    for (const digest of layerDigests()) {
+      const file = path.join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length));
+      assert.equal(
+        `sha256:${createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`,
+        digest,
+      );
+    }
   } finally {
     await faulty.stop();
   }

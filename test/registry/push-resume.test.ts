@@ -4,7 +4,8 @@
 // registry that forgot the session (its `_uploads` removed, or a chunk cut mid-body, after which
 // Distribution cancels the session) gets a fresh upload that succeeds; and a hostile registry
 // (a wrong Range, no Location, failures without end) ends the push with a bounded `shale:` error.
-// A copy out of the store (`copy store:REF docker://…`) resumes the same way.
+// A copy out of the store (`copy store:REF docker://…`), from another registry or from a layout
+// resumes the same way (its sessions kept in the store).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -31,6 +32,8 @@ let proxy: FaultProxy;
 let work: string;
 let root: string;
 let blob: { digest: string; size: number };
+/** The fixture's OCI layout, the image under the name `big`. */
+let layoutDir: string;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'shale-push-resume-'));
@@ -43,6 +46,7 @@ before(async () => {
   });
   const layer = fixture.layers[0]!;
   blob = { digest: layer.blobDigest!, size: layer.blobBytes! };
+  layoutDir = path.join(fixture.dir, 'oci');
   root = path.join(work, 'store');
   const load = await runShaleAsync([
     '--root',
@@ -85,19 +89,25 @@ function push(dest: string, extra: string[] = []) {
   return runShaleAsync([...sendArgs(dest).slice(0, -2), ...extra, SOURCE, dest]);
 }
 
-/** The arguments of a push of SOURCE to `dest` in 8 MiB chunks, or of the same as a copy. */
-function sendArgs(dest: string, verb: 'push' | 'copy' = 'push'): string[] {
-  const ends = verb === 'push' ? [SOURCE, dest] : [`store:${SOURCE}`, `docker://${dest}`];
+/**
+ * How the image goes: pushed from the store, or copied from the store, a registry (`docker://…`)
+ * or a layout (`oci:…`).
+ */
+type Send = 'push' | 'copy' | { copyFrom: string };
+
+/** The arguments that send SOURCE (or the copy's source) to `dest` in 8 MiB chunks. */
+function sendArgs(dest: string, send: Send = 'push'): string[] {
+  const verb = send === 'push' ? 'push' : 'copy';
+  const ends =
+    send === 'push'
+      ? [SOURCE, dest]
+      : [send === 'copy' ? `store:${SOURCE}` : send.copyFrom, `docker://${dest}`];
   return ['--root', root, verb, '-q', '--chunk-size', '8MiB', ...ends];
 }
 
 /** Start a push (or copy) in a child, wait until `ready()` says so, then SIGKILL it. */
-async function killPush(
-  dest: string,
-  ready: () => boolean,
-  verb: 'push' | 'copy' = 'push',
-): Promise<void> {
-  const child = spawn(process.execPath, [SHALE_BIN, ...sendArgs(dest, verb)], {
+async function killPush(dest: string, ready: () => boolean, send: Send = 'push'): Promise<void> {
+  const child = spawn(process.execPath, [SHALE_BIN, ...sendArgs(dest, send)], {
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -121,10 +131,7 @@ async function layersOf(ref: string): Promise<string[]> {
 }
 
 /** Kill a push (or copy) while its fourth chunk is held at the proxy (three confirmed, 24 MiB). */
-async function killBetweenChunks(
-  repository: string,
-  verb: 'push' | 'copy' = 'push',
-): Promise<void> {
+async function killBetweenChunks(repository: string, send: Send = 'push'): Promise<void> {
   proxy.addRule({
     method: 'PATCH',
     path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
@@ -138,7 +145,7 @@ async function killBetweenChunks(
     fault: { kind: 'hold' },
   });
   const heldBefore = proxy.held;
-  await killPush(`${proxy.host}/${repository}:v1`, () => proxy.held > heldBefore, verb);
+  await killPush(`${proxy.host}/${repository}:v1`, () => proxy.held > heldBefore, send);
   assert.equal(sessionRecords().length, 1, 'the killed push left its session record');
 }
 
@@ -171,13 +178,13 @@ test('a push killed mid-upload continues from the bytes the registry confirmed',
   assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
 });
 
-test('a copy out of the store killed mid-upload continues as a push does (push is the same transfer)', async () => {
-  const repository = 'peers/copy-resume';
-  await killBetweenChunks(repository, 'copy');
+/** Kill a send of the image to `repository` between chunks, send again: the rest goes, resumed. */
+async function resumesAfterKill(repository: string, send: Send): Promise<void> {
+  await killBetweenChunks(repository, send);
   const first = uploaded(repository);
   assert.ok(first >= 3 * CHUNK && first < blob.size, `first run sent ${first} bytes`);
 
-  const again = await runShaleAsync(sendArgs(`${proxy.host}/${repository}:v1`, 'copy'));
+  const again = await runShaleAsync(sendArgs(`${proxy.host}/${repository}:v1`, send));
   assert.equal(again.status, 0, again.stderr);
   const second = uploaded(repository) - first;
   assert.ok(
@@ -186,6 +193,18 @@ test('a copy out of the store killed mid-upload continues as a push does (push i
   );
   assert.deepEqual(sessionRecords(), []);
   assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
+}
+
+test('a copy out of the store killed mid-upload continues as a push does (push is the same transfer)', async () => {
+  await resumesAfterKill('peers/copy-resume', 'copy');
+});
+
+test('a copy from another registry, or from a layout, killed mid-upload continues too', async () => {
+  const source = `${registry.host}/peers/source:v1`;
+  const pushed = await push(source, ['--chunk-size', '0']);
+  assert.equal(pushed.status, 0, pushed.stderr);
+  await resumesAfterKill('peers/from-registry', { copyFrom: `docker://${source}` });
+  await resumesAfterKill('peers/from-layout', { copyFrom: `oci:${layoutDir}:big` });
 });
 
 test('a registry that forgot the session gets a fresh upload', async () => {

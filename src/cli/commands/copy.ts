@@ -68,7 +68,7 @@ export function registerCopy(program: Command, context: CliContext): void {
     )
     .option('--no-with-referrers', 'copy the image without its referring artifacts')
     .option('--concurrency <n>', 'blobs in flight at once', '3')
-    .option('--chunk-size <size>', `from store:REF to a registry: ${CHUNK_SIZE_HELP}`);
+    .option('--chunk-size <size>', `to a registry: ${CHUNK_SIZE_HELP}`);
   withRegistryOptions(withProgressOptions(command)).action(
     async (src: string, dest: string, flags: CopyFlags) => {
       const { parsePlatform } = await import('../../core/index.ts');
@@ -79,6 +79,9 @@ export function registerCopy(program: Command, context: CliContext): void {
       const hosts = [from, to].flatMap((e) => endpointRegistry(e) ?? []);
       const usesStore = from.transport === 'store' || to.transport === 'store';
       const store = usesStore ? await context.store() : undefined;
+      // Chunked uploads to a registry keep their sessions in the store, opened when one starts.
+      const { sessionsOpenedOnUse } = await import('../../store/index.ts');
+      const uploadSessions = sessionsOpenedOnUse(async () => (await context.store()).uploads);
       const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
       const chunkSize = flags.chunkSize === undefined ? undefined : parseChunkSize(flags.chunkSize);
       const mode = progressMode(flags);
@@ -87,6 +90,7 @@ export function registerCopy(program: Command, context: CliContext): void {
         const result = await copyImage(src, dest, {
           client,
           ...(store && { store }),
+          uploadSessions,
           concurrency: parseConcurrency(flags.concurrency),
           ...(chunkSize !== undefined && { chunkSize }),
           ...(platform && { platform }),

@@ -21,7 +21,7 @@ import {
   type TransferOptions,
   type TransferResult,
 } from '../../registry/index.ts';
-import type { Store } from '../../store/index.ts';
+import type { Store, UploadSessions } from '../../store/index.ts';
 import { ArchiveOutput } from './archive-output.ts';
 import { DockerArchiveSink } from './docker-archive-sink.ts';
 import { DockerArchiveSource } from './docker-archive-source.ts';
@@ -81,8 +81,13 @@ export interface CopyOptions extends TransferOptions {
   /** A mirror of a `docker://` source skipped, and why (default: none reported). */
   onWarning?: (message: string) => void;
   /**
-   * With a store, blobs larger than this go up to a registry in resumable chunks of this size
-   * (default DEFAULT_CHUNK_SIZE; 0: every blob in one request).
+   * Where chunked uploads to a registry keep their sessions (default: the store's, when `store`
+   * is given); without either, every blob goes up in one request.
+   */
+  uploadSessions?: UploadSessions;
+  /**
+   * With sessions to keep, blobs larger than this go up to a registry in resumable chunks of this
+   * size (default DEFAULT_CHUNK_SIZE; 0: every blob in one request).
    */
   chunkSize?: number;
 }
@@ -135,8 +140,9 @@ async function openSink(
 ): Promise<{ sink: ImageSink; output?: ArchiveOutput }> {
   switch (endpoint.transport) {
     case 'docker': {
-      // With a store at hand, large blobs go up in chunks resumable as a push's are.
-      const sessions = options.store?.uploads;
+      // With a store to keep sessions in, large blobs of a source that reads ranges (the store,
+      // a registry, a layout) go up in chunks resumable as a push's are.
+      const sessions = options.uploadSessions ?? options.store?.uploads;
       const upload = sessions && { chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, sessions };
       const sink = new RegistrySink(needClient(options.client), endpoint.reference, upload);
       return { sink };

@@ -7,7 +7,7 @@
  * read from and written to `index.json` entries as oras keeps them (referrers-layout.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -135,6 +135,12 @@ export class LayoutSource implements ImageSource {
     });
   }
 
+  /** Bytes `start`…`end - 1` of the blob's file (a resumable chunked upload reads these). */
+  openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {
+    const file = blobPath(this.dir, descriptor.digest);
+    return createReadStream(file, { highWaterMark: 1 << 20, start, end: end - 1 });
+  }
+
   listReferrers(subject: Digest): Promise<ReferrerDescriptor[]> {
     return this.#referrers.of(subject);
   }
@@ -190,6 +196,7 @@ async function prepareLayout(dir: string): Promise<void> {
 
 export class LayoutSink implements ImageSink {
   readonly name: string;
+  readonly rewritesBlobs = true;
   /** The layout made ready on the first write (a copy that fails before writing makes no DIR). */
   #prepared: Promise<void> | undefined;
 

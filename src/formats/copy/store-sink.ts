@@ -37,6 +37,7 @@ import { registerLayers } from '../load/register-layers.ts';
 
 export class StoreSink implements ImageSink {
   readonly name: string;
+  readonly rewritesBlobs = true;
   /** The image the copy made, once the top manifest is put. */
   image: Digest | undefined;
 

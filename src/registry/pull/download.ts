@@ -17,7 +17,7 @@ import type { BlobStream, RemoteRepository } from '../repository.ts';
 import type { PullEndpoints, Served } from './endpoints.ts';
 import { budgetFailure, pauseBeforeRetry } from '../transport/network-error.ts';
 import { isTransientNetworkError } from '../transport/retry-policy.ts';
-import { bodyStart, type BlobRequest } from './blob-answer.ts';
+import { bodyStart, discardAnswer, type BlobRequest } from './blob-answer.ts';
 
 export interface DownloadOptions {
   /** Compute the DiffID of the decompressed bytes too (layers). */
@@ -145,22 +145,18 @@ export async function downloadFromFirst(
 
 /**
  * True when `answer` starts the blob over (a 200 to a Range request): allowed once per download.
- * An answer that is refused has its body destroyed, so its connection is not left waiting.
+ * An answer that is refused has its body let go, so its connection is not left waiting.
  */
 function startsOver(answer: BlobStream, request: BlobRequest, restarted: boolean): boolean {
-  try {
-    const over = bodyStart(answer, request) !== request.offset;
-    if (over && restarted) {
-      throw new ShaleError(
-        'ERR_REGISTRY',
-        `${request.from} ignores Range requests for blob ${request.digest} and its whole answers end before the ${request.size} bytes the manifest states`,
-      );
-    }
-    return over;
-  } catch (err) {
-    answer.body.destroy();
-    throw err;
+  const over = bodyStart(answer, request) !== request.offset;
+  if (over && restarted) {
+    discardAnswer(answer);
+    throw new ShaleError(
+      'ERR_REGISTRY',
+      `${request.from} ignores Range requests for blob ${request.digest} and its whole answers end before the ${request.size} bytes the manifest states`,
+    );
   }
+  return over;
 }
 
 /** An answer that ended cleanly but short: worth resuming, while the budget lasts. */

@@ -55,31 +55,43 @@ export class PullEndpoints {
   }
 
   /**
-   * `read` from the first endpoint that serves `what`. `read` gets the endpoint, and whether an
-   * earlier endpoint failed for this read (so that nothing it left behind is trusted).
+   * `read` from the first endpoint that serves `what`, passing over those in `skip`. `read` gets
+   * the endpoint, and whether an earlier endpoint failed for this read (so that nothing it left
+   * behind is trusted).
    */
   async first<T>(
     what: string,
     read: (endpoint: RemoteRepository, afterFailure: boolean) => Promise<T>,
     signal?: AbortSignal,
+    skip: ReadonlySet<RemoteRepository> = new Set(),
   ): Promise<Served<T>> {
     let afterFailure = false;
     for (const mirror of this.#mirrors) {
-      if (this.#unreachable.has(mirror)) continue;
+      if (this.#unreachable.has(mirror) || skip.has(mirror)) continue;
       try {
         return { value: await read(mirror, afterFailure), endpoint: mirror };
       } catch (err) {
         signal?.throwIfAborted();
         if (!endpointFailure(err)) throw err;
         afterFailure = true;
-        const down = isShaleError(err, 'ERR_NETWORK') || isTransientNetworkError(err);
-        if (down) this.#unreachable.add(mirror);
-        const reason = err instanceof Error ? err.message : String(err);
-        this.warn(
-          `mirror ${mirror.domain} failed to serve ${what} (${reason}); ${down ? 'not asking it again during this command, ' : ''}trying the next endpoint`,
-        );
+        this.passOver(mirror, what, err);
       }
     }
     return { value: await read(this.origin, afterFailure), endpoint: this.origin };
+  }
+
+  /**
+   * Say that `endpoint` failed to serve `what` (`err`), when it is a mirror, and whether it is:
+   * what a caller that found the damage only after `first` returned asks before reading again.
+   */
+  passOver(endpoint: RemoteRepository, what: string, err: unknown): boolean {
+    if (!this.#mirrors.includes(endpoint)) return false;
+    const down = isShaleError(err, 'ERR_NETWORK') || isTransientNetworkError(err);
+    if (down) this.#unreachable.add(endpoint);
+    const reason = err instanceof Error ? err.message : String(err);
+    this.warn(
+      `mirror ${endpoint.domain} failed to serve ${what} (${reason}); ${down ? 'not asking it again during this command, ' : ''}trying the next endpoint`,
+    );
+    return true;
   }
 }

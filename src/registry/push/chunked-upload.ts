@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import type { UploadSessionStore } from '../../store/index.ts';
+import type { UploadSessions } from '../../store/index.ts';
 import { RegistryError } from '../errors.ts';
 import type { RemoteRepository, UploadState } from '../repository.ts';
 import { pauseBeforeRetry } from '../transport/network-error.ts';
@@ -33,7 +33,7 @@ export interface ChunkedUploadOptions {
 /** Upload `blob` to `repo` in chunks, resuming the session `sessions` remembers for it. */
 export async function uploadInChunks(
   repo: RemoteRepository,
-  sessions: UploadSessionStore,
+  sessions: UploadSessions,
   blob: ChunkedBlob,
   options: ChunkedUploadOptions,
 ): Promise<void> {
@@ -103,7 +103,7 @@ export async function uploadInChunks(
 /** The remembered session where the registry still holds it, else a fresh one. */
 async function resumeOrStart(
   repo: RemoteRepository,
-  sessions: UploadSessionStore,
+  sessions: UploadSessions,
   blob: ChunkedBlob,
   signal: AbortSignal,
 ): Promise<UploadState> {

@@ -2,13 +2,13 @@
  * A registry repository as either end of a transfer, through `RemoteRepository`: as a source, the
  * manifest its tag or digest names, manifests by digest and blob streams (each GET one retry
  * budget's work), each read from the repository's mirrors first as a pull reads (pull/endpoints.ts:
- * one that fails, or serves a manifest that does not verify, is skipped with a warning); as a sink, blob checks, cross-repository mounts within one registry, uploads
+ * one that fails, or serves a manifest or blob that does not verify, is skipped with a warning); as a sink, blob checks, cross-repository mounts within one registry, uploads
  * (the registry checks the digest before the blob exists there) in one request or, for a large
  * blob whose source reads ranges, in resumable chunks (push/chunked-upload.ts), and manifest puts
  * whose reported digest must be the one sent. Referrers are listed and recorded as `referrers`
  * and `attachArtifact` do (the API, else the tag schema; a source without the API is asked once).
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import type { NamedReference } from '../../core/reference.ts';
@@ -17,15 +17,39 @@ import { checkArtifact, putArtifact } from '../push/attach.ts';
 import { referrersOf, type ReferrerDescriptor } from '../referrers.ts';
 import { RemoteRepository } from '../repository.ts';
 import { DEFAULT_JSON_LIMIT } from '../transport/body.ts';
-import { bodyStart } from '../pull/blob-answer.ts';
+import { bodyStart, type BlobRequest } from '../pull/blob-answer.ts';
 import { PullEndpoints } from '../pull/endpoints.ts';
-import type { UploadSessionStore } from '../../store/index.ts';
+import type { UploadSessions } from '../../store/index.ts';
 import { uploadInChunks } from '../push/chunked-upload.ts';
 import type { BlobBytes, Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
 import { verifyBytes } from './verify.ts';
 
 /** The largest manifest or index a copy reads (the registry client's cap for documents). */
 export const MAX_MANIFEST_BYTES = DEFAULT_JSON_LIMIT;
+
+/**
+ * The bytes of `body` after its first `skip`, up to the range `request` asked for; a body that
+ * ends before is a network failure (the chunk is read again).
+ */
+async function* slice(
+  body: AsyncIterable<Buffer>,
+  request: Required<Pick<BlobRequest, 'end'>> & BlobRequest,
+  skip: number,
+): AsyncGenerator<Buffer> {
+  let wanted = request.end - request.offset;
+  for await (const chunk of body) {
+    const from = Math.min(skip, chunk.length);
+    skip -= from;
+    const part = chunk.subarray(from, from + wanted);
+    wanted -= part.length;
+    if (part.length > 0) yield part;
+    if (wanted === 0) return;
+  }
+  throw new ShaleError(
+    'ERR_NETWORK',
+    `${request.from} ended its answer before byte ${request.end} of blob ${request.digest}`,
+  );
+}
 
 /** The tag or digest `ref` names (a reference without either means `latest`). */
 function nameIn(ref: NamedReference): string {
@@ -38,6 +62,9 @@ export class RegistrySource implements ImageSource {
   readonly #endpoints: PullEndpoints;
   /** Set once the registry answered that it has no referrers API: later lists use tags at once. */
   #noReferrersApi = false;
+  /** The endpoint that last served each blob, and the mirrors that served it damaged. */
+  readonly #servedBy = new Map<Digest, RemoteRepository>();
+  readonly #damaged = new Map<Digest, Set<RemoteRepository>>();
 
   constructor(
     client: RegistryClient,
@@ -84,26 +111,62 @@ export class RegistrySource implements ImageSource {
   }
 
   /**
-   * The blob from the first endpoint that answers for it. Its bytes are checked as they stream
-   * (by the transfer): one that turns out damaged fails the copy, whichever endpoint served it.
+   * The blob from the first endpoint that answers for it, but for those that served it damaged
+   * before. Its bytes are checked as they stream (by the transfer), which tells `servedDamaged`.
    */
   async openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const { digest, size } = descriptor;
-    const { value } = await this.#endpoints.first(
+    const { value, endpoint } = await this.#endpoints.first(
       `blob ${digest}`,
       async (endpoint) => {
         const answer = await endpoint.getBlob(digest, 0, endpoint.budget(signal));
-        try {
-          bodyStart(answer, { from: endpoint.displayName, digest, size, offset: 0 });
-        } catch (err) {
-          answer.body.destroy();
-          throw err;
-        }
+        // The whole blob: a 206 for less is refused here, not found short later.
+        bodyStart(answer, { from: endpoint.displayName, digest, size, offset: 0, end: size });
         return answer.body;
       },
       signal,
+      this.#damaged.get(digest),
+    );
+    this.#servedBy.set(digest, endpoint);
+    return value;
+  }
+
+  /**
+   * Bytes `start`…`end - 1` of the blob (a Range GET; of a registry that ignores Range, the
+   * whole blob is read and the rest dropped), from the first endpoint that answers: what a
+   * resumable chunked upload reads. The destination checks the whole blob's digest.
+   */
+  openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    this.#openRange(descriptor, start, end).then(
+      (bytes) => pipeline(bytes, out, () => undefined),
+      (err: unknown) => out.destroy(err as Error),
+    );
+    return out;
+  }
+
+  async #openRange(descriptor: Descriptor, start: number, end: number): Promise<Readable> {
+    const { digest, size } = descriptor;
+    const { value } = await this.#endpoints.first(
+      `bytes ${start}-${end - 1} of blob ${digest}`,
+      async (endpoint) => {
+        const answer = await endpoint.getBlob(digest, start, endpoint.budget(), end);
+        const request = { from: endpoint.displayName, digest, size, offset: start, end };
+        const at = bodyStart(answer, request);
+        return Readable.from(slice(answer.body, request, start - at), { objectMode: false });
+      },
     );
     return value;
+  }
+
+  /** A mirror whose bytes failed is passed over for that blob; the origin's failure is final. */
+  servedDamaged(descriptor: Descriptor, failure: unknown): boolean {
+    const { digest } = descriptor;
+    const endpoint = this.#servedBy.get(digest);
+    if (!endpoint || !this.#endpoints.passOver(endpoint, `blob ${digest}`, failure)) return false;
+    const damaged = this.#damaged.get(digest) ?? new Set();
+    this.#damaged.set(digest, damaged.add(endpoint));
+    return true;
   }
 
   /** Listed by the first endpoint that answers, as every other read of the source. */
@@ -127,12 +190,13 @@ export interface UploadOptions {
    */
   chunkSize?: number;
   /** Where each chunked upload's session is remembered, so a later run continues it. */
-  sessions?: UploadSessionStore;
+  sessions?: UploadSessions;
 }
 
 export class RegistrySink implements ImageSink {
   readonly name: string;
   readonly refusesWrongBlobs = true;
+  readonly rewritesBlobs = true;
   readonly #repo: RemoteRepository;
 
   constructor(

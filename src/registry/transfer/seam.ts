@@ -40,6 +40,11 @@ export interface ImageSource {
    * (the store's, which then quarantines it), so that the damage is what gets reported.
    */
   checkBlob?(descriptor: Descriptor): Promise<void>;
+  /**
+   * The bytes `openBlob` last gave of the blob failed their check (`failure`): true when the next
+   * `openBlob` reads them from elsewhere (a registry passes over the mirror that served them).
+   */
+  servedDamaged?(descriptor: Descriptor, failure: unknown): boolean;
   /** Repositories known to hold the blob: a sink on one of their registries may mount from them. */
   mountSources?(descriptor: Descriptor): Promise<NamedReference[]>;
   /** The DiffIDs of the layer blobs it sends, when it knows them (progress names layers so). */
@@ -72,6 +77,11 @@ export interface ImageSink {
    * afterwards (`checkBlob`) is not hashed on the way too.
    */
   readonly refusesWrongBlobs?: boolean;
+  /**
+   * A failed `writeBlob` leaves nothing of the blob, so it may be written again from elsewhere (a
+   * registry, a layout, the store; not an archive, whose entries are appended as they come).
+   */
+  readonly rewritesBlobs?: boolean;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
   /**
    * Link the blob from one of `candidates` on the sink's own registry (absent: it cannot mount);

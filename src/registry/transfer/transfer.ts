@@ -3,7 +3,8 @@
  * anywhere. The plan (plan.ts) is read first; then each distinct blob, several at once, is skipped
  * when the destination has it, mounted from a repository the source knows to hold it on the
  * destination's registry, or streamed from the source into the sink, verified on the way
- * (verify.ts). A registry checks every blob's digest itself: fed from a source that can say
+ * (verify.ts); bytes that fail are read again from the source's next endpoint (a registry's
+ * mirror passed over) when the sink keeps nothing of a failed write. A registry checks every blob's digest itself: fed from a source that can say
  * afterwards whether its copy is damaged (the store), or by ranges for resumable chunks, only the
  * size is checked here; a failed write asks the source whether its copy is damaged. Then the child
  * manifests by digest and the top manifest (or index) last, byte for byte, so every digest stays
@@ -12,7 +13,7 @@
  * manifests put after it, each listed at the destination as a referrer of its subject.
  */
 import type { Digest } from '../../core/digest.ts';
-import { ShaleError } from '../../core/errors.ts';
+import { isShaleError, ShaleError } from '../../core/errors.ts';
 import type { Platform } from '../../core/manifest.ts';
 import type { ProgressListener, TransferEvent } from '../progress.ts';
 import { runPool } from '../pool.ts';
@@ -112,6 +113,11 @@ export async function transferImage(
   };
 }
 
+/** A blob's bytes that were not what its descriptor says, as the verified stream finds them. */
+function isDamage(err: unknown): boolean {
+  return isShaleError(err, 'ERR_DIGEST_MISMATCH') || isShaleError(err, 'ERR_SIZE_MISMATCH');
+}
+
 /** Reports one blob's progress (its digest, and DiffID when known, added). */
 type BlobProgress = (event: Omit<TransferEvent & { type: 'layer' }, 'type' | 'digest'>) => void;
 
@@ -151,11 +157,20 @@ async function copyBlob(
   };
   const openRange = source.openBlobRange?.bind(source, blob);
   const bytes = { open, onProgress, ...(openRange && { openRange }) };
-  await sink.writeBlob(blob, bytes, signal).catch(async (err: unknown) => {
-    // The source's own account of a damaged blob (the store's, with quarantine) comes first.
-    if (!signal?.aborted) await source.checkBlob?.(blob);
-    throw sourceFailure ?? err;
-  });
+  // Each failed attempt that is tried again passes over one of the source's endpoints: bounded.
+  for (;;) {
+    try {
+      await sink.writeBlob(blob, bytes, signal);
+      break;
+    } catch (err) {
+      // The source's own account of a damaged blob (the store's, with quarantine) comes first.
+      if (!signal?.aborted) await source.checkBlob?.(blob);
+      const failure = sourceFailure ?? err;
+      sourceFailure = undefined;
+      if (!(sink.rewritesBlobs && isDamage(failure) && source.servedDamaged?.(blob, failure)))
+        throw failure;
+    }
+  }
   progress({ status: 'done' });
   return 'copied';
 }
