@@ -1,7 +1,8 @@
 /**
  * `copy` (issue 20): the image from the bench's registry into another, empty one (restarted untimed
  * before every run, so no side can skip a blob it copied before), under a fresh repository name:
- * `shale copy docker://… docker://…` (no store) vs `skopeo copy docker://… docker://…`; goal ≤ 0.8×.
+ * `shale copy docker://… docker://…` (no blob staged; large blobs in resumable chunks, their sessions in
+ * the store) vs `skopeo copy docker://… docker://…`; goal ≤ 0.8×.
  * A second peer is the floor of any client: bench/peers/curl-copy.sh streams every blob from one
  * registry into the other with curl, all at once and unverified, then puts the manifest.
  */
@@ -29,7 +30,7 @@ export function copyCase(image: BenchImage, services: Services): BenchCase | Ski
       services.registry.storageDir,
     ]),
     shale: {
-      label: 'shale copy docker://REF docker://HOST/bench/copy-N (no store)',
+      label: 'shale copy docker://REF docker://HOST/bench/copy-N (nothing staged)',
       prepare: emptyRegistry,
       commands: () => [image.shale('copy', '-q', source, target('shale'))],
     },
