@@ -37,17 +37,32 @@ export interface UploadSessions {
 
 /**
  * The sessions of the store `open` opens (creating it), opened when an upload first needs them:
- * a command that uploads no blob in chunks leaves the store alone.
+ * a command that uploads no blob in chunks leaves the store alone. A store that cannot be opened
+ * keeps none (sessions are hints), which `onUnavailable` is told once.
  */
-export function sessionsOpenedOnUse(open: () => Promise<UploadSessionStore>): UploadSessions {
-  let opened: Promise<UploadSessionStore> | undefined;
-  const sessions = () => (opened ??= open());
+export function sessionsOpenedOnUse(
+  open: () => Promise<UploadSessionStore>,
+  onUnavailable: (err: unknown) => void = () => undefined,
+): UploadSessions {
+  let opened: Promise<UploadSessions> | undefined;
+  const sessions = () =>
+    (opened ??= open().catch((err: unknown) => {
+      onUnavailable(err);
+      return NO_SESSIONS;
+    }));
   return {
     get: async (digest, repository) => (await sessions()).get(digest, repository),
     set: async (session) => (await sessions()).set(session),
     delete: async (digest, repository) => (await sessions()).delete(digest, repository),
   };
 }
+
+/** Sessions never remembered. */
+const NO_SESSIONS: UploadSessions = {
+  get: () => Promise.resolve(undefined),
+  set: () => Promise.resolve(),
+  delete: () => Promise.resolve(),
+};
 
 export class UploadSessionStore implements UploadSessions {
   private readonly dir: string;

@@ -205,6 +205,19 @@ test('a copy from another registry, or from a layout, killed mid-upload continue
   assert.equal(pushed.status, 0, pushed.stderr);
   await resumesAfterKill('peers/from-registry', { copyFrom: `docker://${source}` });
   await resumesAfterKill('peers/from-layout', { copyFrom: `oci:${layoutDir}:big` });
+
+  // No store to keep sessions in (its root lies under a file): the copy still goes, unresumable.
+  const notADirectory = path.join(work, 'a-file');
+  fs.writeFileSync(notADirectory, '');
+  const dest = `docker://${proxy.host}/peers/no-store:v1`;
+  const args = ['--root', path.join(notADirectory, 'store'), 'copy', '-q', '--chunk-size', '8MiB'];
+  const copied = await runShaleAsync([...args, `docker://${source}`, dest]);
+  assert.equal(copied.status, 0, copied.stderr);
+  assert.match(
+    copied.stderr,
+    /^shale: warning: uploads are not resumable in this run: the store that keeps their sessions cannot be opened \(/m,
+  );
+  assert.ok((await layersOf(`${registry.host}/peers/no-store:v1`)).includes(blob.digest));
 });
 
 test('a registry that forgot the session gets a fresh upload', async () => {

@@ -81,7 +81,14 @@ export function registerCopy(program: Command, context: CliContext): void {
       const store = usesStore ? await context.store() : undefined;
       // Chunked uploads to a registry keep their sessions in the store, opened when one starts.
       const { sessionsOpenedOnUse } = await import('../../store/index.ts');
-      const uploadSessions = sessionsOpenedOnUse(async () => (await context.store()).uploads);
+      const warn = (message: string) => process.stderr.write(`shale: warning: ${message}\n`);
+      const uploadSessions = sessionsOpenedOnUse(
+        async () => (await context.store()).uploads,
+        (err) =>
+          warn(
+            `uploads are not resumable in this run: the store that keeps their sessions cannot be opened (${err instanceof Error ? err.message : String(err)})`,
+          ),
+      );
       const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform);
       const chunkSize = flags.chunkSize === undefined ? undefined : parseChunkSize(flags.chunkSize);
       const mode = progressMode(flags);
@@ -96,7 +103,7 @@ export function registerCopy(program: Command, context: CliContext): void {
           ...(platform && { platform }),
           withReferrers: flags.withReferrers !== false,
           onProgress: progressRenderer(mode),
-          onWarning: (message) => process.stderr.write(`shale: warning: ${message}\n`),
+          onWarning: warn,
         });
         process.stdout.write(`${result.destination}@${result.digest}\n`);
         const { copied, mounted, existed } = result.blobs;
