@@ -14,12 +14,7 @@ export {
 } from './errors.ts';
 export { RegistryClient, type RegistryClientOptions, type RegistryRequest } from './client.ts';
 export { pullImage, type PullOptions, type PullResult } from './pull/pull.ts';
-export {
-  DEFAULT_CHUNK_SIZE,
-  pushImage,
-  type PushOptions,
-  type PushResult,
-} from './push/push.ts';
+export { DEFAULT_CHUNK_SIZE, pushImage, type PushOptions, type PushResult } from './push/push.ts';
 export { planPush, type PushPlan } from './push/plan.ts';
 export * from './transfer/index.ts';
 export { pickPlatform } from './pull/resolve.ts';

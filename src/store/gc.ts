@@ -161,11 +161,14 @@ async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
   if (!options.dryRun && !options.candidates)
     await dropLegacyOfRemovedImages(store, options.excluding ?? new Set());
   const considered = new Map<Digest, LayerRecord>();
-  const layers: AsyncIterable<LayerRecord> | Iterable<Promise<LayerRecord | undefined>> =
-    options.candidates
-      ? options.candidates.layers.map((c) => store.layers.get(c))
-      : store.layers.list();
-  for await (const layer of layers) if (layer) considered.set(layer.chainId, layer);
+  if (options.candidates) {
+    for (const chainId of options.candidates.layers) {
+      const layer = await store.layers.get(chainId);
+      if (layer) considered.set(chainId, layer);
+    }
+  } else {
+    for await (const layer of store.layers.list()) considered.set(layer.chainId, layer);
+  }
   const kept = await keptLayers(store, considered, live.layers, (layer) =>
     inUse(store.layers.recordPath(layer.chainId)),
   );

@@ -3,7 +3,8 @@
  * temps, load staging, import temps) — `shale/ingest/scratch-<purpose>-<nonce>/`, owned through a
  * lock file `.owner` inside it (see lock.ts), removed by its creator when done. One whose owner
  * died is stale: `staleScratches` finds those for prune and `fsck --repair` to remove. The owner
- * file goes last, so that a removal a kill interrupts leaves a directory that is stale at once.
+ * file goes last, so that a removal a kill interrupts leaves either a directory that is stale at
+ * once or an empty one (stale once its mtime is STALE_HEARTBEAT_MS old).
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -60,12 +61,13 @@ async function removeContents(dir: string): Promise<void> {
 export async function removeThroughScratch(layout: StoreLayout, doomed: string): Promise<void> {
   const scratch = await createScratch(layout, 'remove');
   try {
-    await rename(doomed, path.join(scratch.dir, 'doomed')).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-  } finally {
-    await scratch.dispose();
+    await rename(doomed, path.join(scratch.dir, 'doomed'));
+  } catch (err) {
+    await scratch.dispose().catch(() => undefined); // the rename's failure is the one to report
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
   }
+  await scratch.dispose();
 }
 
 /** Whether the owner of scratch directory `dir` has died. */

@@ -76,6 +76,7 @@ export class SnapshotStore {
 
   /** Remove the snapshot of `chainId`; a kill meanwhile leaves no partial tree in its place. */
   async remove(chainId: Digest): Promise<void> {
-    await removeThroughScratch(this.layout, this.pathOf(chainId));
+    const tree = this.pathOf(chainId);
+    if (await exists(tree)) await removeThroughScratch(this.layout, tree);
   }
 }

@@ -1,7 +1,8 @@
 // The ranges of a blob a resumable chunked upload reads from a registry source: a closed Range
-// GET answered with exactly those bytes; a registry that ignores Range (200, the whole blob) still
-// gives exactly the range; a 206 for other bytes, or an answer that ends early, is an error that
-// names the registry, never bytes from elsewhere in the blob.
+// GET answered with exactly those bytes; a registry that ignores Range (200, the whole blob)
+// serves the first chunk, and past it is refused with the way out (one request per blob); a 206
+// for other bytes, or an answer that ends early, is an error that names the registry, never
+// bytes from elsewhere in the blob.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -48,14 +49,20 @@ test('a range is asked for as a closed Range and answered with exactly its bytes
   assert.ok(last.equals(bytes.subarray(200_000)));
 });
 
-test('a registry that ignores Range still yields exactly the range', async () => {
+test('a registry that ignores Range serves the first chunk; past it, the error says how to copy', async () => {
   registry.misbehave((_req, res, route) => {
     if (route.kind !== 'blob') return false;
     res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
     return true;
   });
-  const got = await read(source.openBlobRange(descriptor, 5000, 9000));
-  assert.ok(got.equals(bytes.subarray(5000, 9000)));
+  const first = await read(source.openBlobRange(descriptor, 0, 9000));
+  assert.ok(first.equals(bytes.subarray(0, 9000)));
+  // Each later chunk would read the blob from its start again: refused, not done quadratically.
+  await assert.rejects(read(source.openBlobRange(descriptor, 9000, 18_000)), (err: Error) => {
+    assert.match(err.message, /ignores Range requests for blob .*copy with --chunk-size 0/);
+    return true;
+  });
+  registry.misbehave(undefined);
 });
 
 test('a 206 for other bytes, or an answer that ends early, is refused', async () => {
@@ -78,7 +85,9 @@ test('a 206 for other bytes, or an answer that ends early, is refused', async ()
 
   registry.misbehave((_req, res, route) => {
     if (route.kind !== 'blob') return false;
-    res.writeHead(200).end(bytes.subarray(0, 6000));
+    res
+      .writeHead(206, { 'content-range': `bytes 5000-8999/${bytes.length}` })
+      .end(bytes.subarray(5000, 6000));
     return true;
   });
   await assert.rejects(read(source.openBlobRange(descriptor, 5000, 9000)), (err: Error) => {
@@ -86,4 +95,12 @@ test('a 206 for other bytes, or an answer that ends early, is refused', async ()
     return true;
   });
   registry.misbehave(undefined);
+});
+
+test('a range its reader gives up on before the answer comes is let go, with no stray error', async () => {
+  registry.misbehave(undefined);
+  for (let i = 0; i < 20; i++) source.openBlobRange(descriptor, 0, 100_000).destroy();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const got = await read(source.openBlobRange(descriptor, 10, 20));
+  assert.ok(got.equals(bytes.subarray(10, 20)));
 });

@@ -90,7 +90,7 @@ before(async () => {
   fixture = await ensureFixture({
     dir: path.join(work, 'image'),
     name: 'mirrored',
-    params: { ...DEFAULTS, layers: 3, files: 6, bytes: 1 << 20, randomFraction: 1 },
+    params: { ...DEFAULTS, layers: 3, files: 6, bytes: 8 << 20, randomFraction: 1 },
     log: () => undefined,
   });
   origin = await startRegistry();
@@ -232,6 +232,48 @@ test('a mirror serving a corrupted blob is refused; the origin serves it and the
         `sha256:${createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`,
         digest,
       );
+    }
+
+    // Into a registry in resumable chunks (read by Range GETs), damaged once more: the registry
+    // refuses the blob at its last PUT, and the chunks are read again from the origin.
+    const target = await startRegistry();
+    try {
+      faulty.addRule({
+        method: 'GET',
+        path: new RegExp(`/blobs/${bad}$`),
+        times: 1,
+        fault: { kind: 'corrupt' },
+      });
+      const before = faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0;
+      const chunked = await runShaleAsync(
+        [
+          '--root',
+          path.join(work, 'store-chunked-copy'),
+          '--registries-conf',
+          confFile,
+          'copy',
+          '-q',
+          '--chunk-size',
+          '1MiB',
+          `docker://${origin.host}/${REPO}:v1`,
+          `docker://${target.host}/${REPO}:v1`,
+        ],
+        { env: { XDG_CONFIG_HOME: path.join(work, 'no-config') } },
+      );
+      assert.equal(chunked.status, 0, chunked.stderr);
+      assert.equal(chunked.stdout, `${target.host}/${REPO}:v1@${direct.digest}\n`);
+      assert.ok((faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0) > before);
+      assert.match(
+        chunked.stderr,
+        new RegExp(
+          `shale: warning: mirror ${faulty.host} failed to serve blob ${bad} \\(.*refused blob`,
+        ),
+      );
+      const pulled = await pull(`${target.host}/${REPO}:v1`);
+      assert.equal(pulled.status, 0, pulled.stderr);
+      assert.equal(pulled.stdout.trim(), direct.id);
+    } finally {
+      await target.stop();
     }
   } finally {
     await faulty.stop();

@@ -34,6 +34,7 @@ test('a scratch whose removal a kill interrupts is stale at once, whenever the k
   const root = tempDir();
   const layout = await openStoreLayout(root);
   const files = 3000;
+  let caughtMidway = 0;
   // Killed after a fifth, two fifths... of the files went: the owner file must still be there
   // whenever anything else is (a removal in directory order would drop it at a random point).
   for (const fraction of [0.2, 0.4, 0.6, 0.8]) {
@@ -51,17 +52,22 @@ test('a scratch whose removal a kill interrupts is stale at once, whenever the k
     await kill(child);
     const left = existsSync(dir) ? readdirSync(dir).filter((n) => n !== '.owner') : [];
     const stale = (await staleScratches(layout)).map((s) => s.dir);
-    if (left.length > 0)
+    if (left.length > 0) {
+      caughtMidway++;
       assert.ok(stale.includes(dir), `${left.length} files left in ${dir}, not stale`);
+    }
   }
+  assert.ok(caughtMidway > 0, 'no kill landed while the removal was under way');
 });
 
 test('a tree removed through a scratch is whole or gone, whenever a kill lands', async (t) => {
   const root = tempDir();
   const layout = await openStoreLayout(root);
   const files = 3000;
-  for (const fraction of [0, 0.3, 0.7]) {
-    const tree = path.join(layout.metaDir, 'snapshots', 'sha256', `tree-${fraction}`);
+  // Killed as the tree starts to go, then at two points of the removal in the scratch: the tree
+  // is never partial where it was, and what is left of it is in a scratch prune removes.
+  for (const delayMs of [-1, 5, 20]) {
+    const tree = path.join(layout.metaDir, 'snapshots', 'sha256', `tree-${delayMs}`);
     mkdirSync(tree, { recursive: true });
     for (let i = 0; i < files; i++) writeFileSync(path.join(tree, `file-${i}`), '');
     const { child } = await startChild([...LOCK_CHILD, 'remove', root, tree], 'pipe');
@@ -70,12 +76,18 @@ test('a tree removed through a scratch is whole or gone, whenever a kill lands',
     for (;;) {
       const gone = files - (existsSync(tree) ? readdirSync(tree).length : 0);
       const moved = !existsSync(tree);
-      if (fraction === 0 ? gone > 0 || moved : moved) break;
+      if (delayMs < 0 ? gone > 0 || moved : moved) break;
       await sleep(1);
     }
-    if (fraction > 0) await sleep(fraction * 20);
+    if (delayMs > 0) await sleep(delayMs);
     await kill(child);
     if (existsSync(tree)) assert.equal(readdirSync(tree).length, files, 'a tree left is whole');
+    const stale = new Set((await staleScratches(layout)).map((s) => s.dir));
+    for (const name of readdirSync(layout.ingestDir).filter((n) => n.startsWith('scratch-'))) {
+      const dir = path.join(layout.ingestDir, name);
+      if (readdirSync(dir).some((n) => n !== '.owner'))
+        assert.ok(stale.has(dir), `${name} holds what is left of the tree, and is not stale`);
+    }
   }
 });
 

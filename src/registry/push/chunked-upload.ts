@@ -9,7 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../core/digest.ts';
-import { ShaleError } from '../../core/errors.ts';
+import { isShaleError, ShaleError } from '../../core/errors.ts';
 import type { UploadSessions } from '../../store/index.ts';
 import { RegistryError } from '../errors.ts';
 import type { RemoteRepository, UploadState } from '../repository.ts';
@@ -94,6 +94,13 @@ export async function uploadInChunks(
     }
     if (err instanceof RegistryError && !isTransientStatus(err.status)) {
       await sessions.delete(digest, repository);
+      // The bytes sent were not the blob: what the transfer reads as a source's damage.
+      if (err.registryCode === 'DIGEST_INVALID')
+        throw new ShaleError(
+          'ERR_DIGEST_MISMATCH',
+          `${repository} refused blob ${digest}: the bytes sent in chunks do not hash to it`,
+          { cause: err },
+        );
     }
     throw err;
   }
@@ -137,5 +144,6 @@ async function statusOrRestart(
 /** Failures after which asking the registry where the upload stands may let it go on. */
 function recoverable(err: unknown): boolean {
   if (err instanceof RegistryError) return isTransientStatus(err.status) || err.status === 404;
-  return isTransientNetworkError(err);
+  // A source that ended a chunk's bytes early (ERR_NETWORK) is read again too.
+  return isTransientNetworkError(err) || isShaleError(err, 'ERR_NETWORK');
 }

@@ -17,7 +17,7 @@ import { checkArtifact, putArtifact } from '../push/attach.ts';
 import { referrersOf, type ReferrerDescriptor } from '../referrers.ts';
 import { RemoteRepository } from '../repository.ts';
 import { DEFAULT_JSON_LIMIT } from '../transport/body.ts';
-import { bodyStart, type BlobRequest } from '../pull/blob-answer.ts';
+import { bodyStart, discardAnswer, type BlobRequest } from '../pull/blob-answer.ts';
 import { PullEndpoints } from '../pull/endpoints.ts';
 import type { UploadSessions } from '../../store/index.ts';
 import { uploadInChunks } from '../push/chunked-upload.ts';
@@ -28,19 +28,16 @@ import { verifyBytes } from './verify.ts';
 export const MAX_MANIFEST_BYTES = DEFAULT_JSON_LIMIT;
 
 /**
- * The bytes of `body` after its first `skip`, up to the range `request` asked for; a body that
- * ends before is a network failure (the chunk is read again).
+ * The first `request.end - request.offset` bytes of `body` (the range asked for); a body that
+ * ends before is a network failure (the chunk is asked for again).
  */
-async function* slice(
+async function* rangeOf(
   body: AsyncIterable<Buffer>,
   request: Required<Pick<BlobRequest, 'end'>> & BlobRequest,
-  skip: number,
 ): AsyncGenerator<Buffer> {
   let wanted = request.end - request.offset;
   for await (const chunk of body) {
-    const from = Math.min(skip, chunk.length);
-    skip -= from;
-    const part = chunk.subarray(from, from + wanted);
+    const part = chunk.subarray(0, wanted);
     wanted -= part.length;
     if (part.length > 0) yield part;
     if (wanted === 0) return;
@@ -116,6 +113,7 @@ export class RegistrySource implements ImageSource {
    */
   async openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const { digest, size } = descriptor;
+    this.#servedBy.delete(digest);
     const { value, endpoint } = await this.#endpoints.first(
       `blob ${digest}`,
       async (endpoint) => {
@@ -132,40 +130,68 @@ export class RegistrySource implements ImageSource {
   }
 
   /**
-   * Bytes `start`…`end - 1` of the blob (a Range GET; of a registry that ignores Range, the
-   * whole blob is read and the rest dropped), from the first endpoint that answers: what a
-   * resumable chunked upload reads. The destination checks the whole blob's digest.
+   * Bytes `start`…`end - 1` of the blob (a Range GET) from the first endpoint that answers, but
+   * for those that served it damaged: what a resumable chunked upload reads (the destination
+   * checks the whole blob's digest). A registry that answers with the whole blob serves the first
+   * chunk so; past it, reading the blob from its start again for every chunk would cost the
+   * square of its size, so that is refused, saying how to copy it in one request.
    */
   openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {
     const out = new PassThrough({ highWaterMark: 1 << 20 });
     this.#openRange(descriptor, start, end).then(
-      (bytes) => pipeline(bytes, out, () => undefined),
+      ({ body, request }) => {
+        // Its errors reach the reads below; after `out` is gone, nobody reads it.
+        body.on('error', () => undefined);
+        out.once('close', () => body.destroy());
+        if (out.destroyed) body.destroy();
+        else
+          pipeline(
+            Readable.from(rangeOf(body, request), { objectMode: false }),
+            out,
+            () => undefined,
+          );
+      },
       (err: unknown) => out.destroy(err as Error),
     );
     return out;
   }
 
-  async #openRange(descriptor: Descriptor, start: number, end: number): Promise<Readable> {
+  async #openRange(descriptor: Descriptor, start: number, end: number) {
     const { digest, size } = descriptor;
-    const { value } = await this.#endpoints.first(
+    this.#servedBy.delete(digest);
+    const { value, endpoint } = await this.#endpoints.first(
       `bytes ${start}-${end - 1} of blob ${digest}`,
       async (endpoint) => {
         const answer = await endpoint.getBlob(digest, start, endpoint.budget(), end);
         const request = { from: endpoint.displayName, digest, size, offset: start, end };
-        const at = bodyStart(answer, request);
-        return Readable.from(slice(answer.body, request, start - at), { objectMode: false });
+        if (bodyStart(answer, request) !== start) {
+          discardAnswer(answer);
+          throw new ShaleError(
+            'ERR_UNSUPPORTED',
+            `${endpoint.displayName} ignores Range requests for blob ${digest}, so it cannot be sent in chunks: copy with --chunk-size 0`,
+          );
+        }
+        return { body: answer.body, request };
       },
+      undefined,
+      this.#damaged.get(digest),
     );
+    this.#servedBy.set(digest, endpoint);
     return value;
   }
 
-  /** A mirror whose bytes failed is passed over for that blob; the origin's failure is final. */
+  /**
+   * A mirror whose bytes failed is passed over for that blob, once; the origin's failure, or a
+   * failure of bytes no endpoint is known to have served, is final.
+   */
   servedDamaged(descriptor: Descriptor, failure: unknown): boolean {
     const { digest } = descriptor;
     const endpoint = this.#servedBy.get(digest);
-    if (!endpoint || !this.#endpoints.passOver(endpoint, `blob ${digest}`, failure)) return false;
     const damaged = this.#damaged.get(digest) ?? new Set();
+    if (!endpoint || damaged.has(endpoint)) return false;
+    if (!this.#endpoints.passOver(endpoint, `blob ${digest}`, failure)) return false;
     this.#damaged.set(digest, damaged.add(endpoint));
+    this.#servedBy.delete(digest);
     return true;
   }
 
@@ -211,7 +237,8 @@ export class RegistrySink implements ImageSink {
   async hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
     const has = await this.#repo.hasBlob(descriptor.digest, signal);
     // A session left by a run killed after its last PUT is done with.
-    if (has) await this.upload.sessions?.delete(descriptor.digest, this.#repo.displayName);
+    if (has && this.#inChunks(descriptor))
+      await this.upload.sessions?.delete(descriptor.digest, this.#repo.displayName);
     return has;
   }
 
@@ -228,11 +255,17 @@ export class RegistrySink implements ImageSink {
     return undefined;
   }
 
+  /** Whether a blob of this size goes up in chunks (from a source that reads ranges). */
+  #inChunks(descriptor: Descriptor): boolean {
+    const { chunkSize = 0, sessions } = this.upload;
+    return chunkSize > 0 && descriptor.size > chunkSize && sessions !== undefined;
+  }
+
   writeBlob(descriptor: Descriptor, bytes: BlobBytes, signal?: AbortSignal): Promise<void> {
     const { digest, size } = descriptor;
     const { chunkSize = 0, sessions } = this.upload;
     const { openRange, onProgress } = bytes;
-    if (chunkSize > 0 && size > chunkSize && openRange && sessions) {
+    if (this.#inChunks(descriptor) && openRange && sessions) {
       const blob = { digest, size, open: openRange };
       return uploadInChunks(this.#repo, sessions, blob, {
         chunkSize,
