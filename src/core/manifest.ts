@@ -60,6 +60,11 @@ export function parseImageManifest(bytes: Uint8Array): ImageManifest {
   return parseWith(imageManifestSchema, bytes, 'image manifest');
 }
 
+/** The blobs an image manifest names: its config, then its layers. */
+export function manifestBlobs(manifest: ImageManifest): ManifestDescriptor[] {
+  return [manifest.config, ...manifest.layers] as ManifestDescriptor[];
+}
+
 export function parseImageIndex(bytes: Uint8Array, what = 'image index'): ImageIndex {
   return parseWith(indexSchema, bytes, what);
 }

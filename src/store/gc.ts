@@ -12,7 +12,7 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import type { Digest } from '../core/digest.ts';
-import { ShaleError } from '../core/errors.ts';
+import { isShaleError, ShaleError } from '../core/errors.ts';
 import type { ImageConfig } from '../core/image-config.ts';
 import { isIndex } from '../core/media-types.ts';
 import { parseDockerRef } from '../core/reference.ts';
@@ -110,29 +110,14 @@ interface SweepOptions {
   candidates?: Additions;
 }
 
-/** `chainId` and the registered layers under it, and whether that chain reaches a base layer. */
-async function registeredChain(
-  store: Store,
-  chainId: Digest,
-  known: ReadonlyMap<Digest, LayerRecord>,
-): Promise<{ layers: LayerRecord[]; complete: boolean }> {
-  const layers: LayerRecord[] = [];
-  for (let id: Digest | undefined = chainId; id !== undefined;) {
-    const layer: LayerRecord | undefined = known.get(id) ?? (await store.layers.get(id));
-    if (!layer) return { layers, complete: false };
-    layers.push(layer);
-    id = layer.parent;
-  }
-  return { layers, complete: true };
-}
-
 /**
- * The layers a sweep keeps, of those it looks at: the live ones, those a running writer may still
- * use, and every registered ancestor of those — never a parent under a kept child. A layer in use
- * whose chain is already broken (an ancestor gone) is garbage: no image can be made of it (a
- * commit checks the whole chain), and its writer registers it again if it goes on.
+ * The layers a running writer may still use (touched since the oldest live lease began) that are
+ * not live, with every layer under them: a kept layer never loses its parent. A live layer's
+ * ancestors are live already (liveSets walks whole chains). One whose chain is already broken (an
+ * ancestor gone) is garbage: no image can be made of it (a commit checks the whole chain), and its
+ * writer registers it again if it goes on.
  */
-async function keptLayers(
+async function inUseChains(
   store: Store,
   considered: ReadonlyMap<Digest, LayerRecord>,
   live: ReadonlySet<Digest>,
@@ -140,12 +125,13 @@ async function keptLayers(
 ): Promise<Map<Digest, LayerRecord>> {
   const kept = new Map<Digest, LayerRecord>();
   for (const layer of considered.values()) {
-    if (kept.has(layer.chainId)) continue;
-    const isLive = live.has(layer.chainId);
-    if (!isLive && !(await inUse(layer))) continue;
-    const chain = await registeredChain(store, layer.chainId, considered);
-    if (!isLive && !chain.complete) continue;
-    for (const ancestor of chain.layers) kept.set(ancestor.chainId, ancestor);
+    if (live.has(layer.chainId) || kept.has(layer.chainId) || !(await inUse(layer))) continue;
+    const chain = await store.layers.chain(layer.chainId).catch((err: unknown) => {
+      if (isShaleError(err, 'ERR_NOT_FOUND')) return [];
+      throw err;
+    });
+    for (const ancestor of chain)
+      if (!live.has(ancestor.chainId)) kept.set(ancestor.chainId, ancestor);
   }
   return kept;
 }
@@ -169,12 +155,12 @@ async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
   } else {
     for await (const layer of store.layers.list()) considered.set(layer.chainId, layer);
   }
-  const kept = await keptLayers(store, considered, live.layers, (layer) =>
+  const inUseLayers = await inUseChains(store, considered, live.layers, (layer) =>
     inUse(store.layers.recordPath(layer.chainId)),
   );
   // Children before parents: a kill between two removals leaves no layer without its parent.
   const doomed = [...considered.values()]
-    .filter((layer) => !kept.has(layer.chainId))
+    .filter((layer) => !live.layers.has(layer.chainId) && !inUseLayers.has(layer.chainId))
     .sort((a, b) => b.depth - a.depth);
   for (const layer of doomed) {
     freed.layers.push(layer.chainId);
@@ -184,9 +170,8 @@ async function sweep(store: Store, options: SweepOptions): Promise<Freed> {
       await store.layers.delete(layer.chainId);
     }
   }
-  for (const layer of kept.values())
-    if (!live.layers.has(layer.chainId))
-      for (const blob of await store.layers.blobsOf(layer.diffId)) live.blobs.add(blob);
+  for (const layer of inUseLayers.values())
+    for (const blob of await store.layers.blobsOf(layer.diffId)) live.blobs.add(blob);
   for await (const blob of options.candidates?.blobs ?? store.content.list()) {
     if (live.blobs.has(blob)) continue;
     if (await inUse(store.content.blobPath(blob))) continue;

@@ -9,10 +9,10 @@
  */
 import type { Digest } from '../core/digest.ts';
 import {
+  manifestBlobs,
   parseImageIndex,
   parseImageManifest,
   type ImageManifest,
-  type ManifestDescriptor,
 } from '../core/manifest.ts';
 import { isImageManifest, isIndex } from '../core/media-types.ts';
 import type { Descriptor } from './images/manifest.ts';
@@ -37,7 +37,7 @@ async function walkIndex(store: Store, digest: Digest, found: Set<Digest>, depth
       await walkIndex(store, entry.digest, found, depth + 1);
     if (!isImageManifest(entry.mediaType)) continue;
     const manifest = await readStored(store, entry.digest, parseImageManifest);
-    for (const blob of manifest ? [manifest.config, ...manifest.layers] : [])
+    for (const blob of manifest ? manifestBlobs(manifest) : [])
       if (await store.content.has(blob.digest)) found.add(blob.digest);
   }
 }
@@ -80,8 +80,7 @@ export async function heldIndex(
     if (!isImageManifest(mediaType) || !(await store.content.has(digest))) continue;
     const manifestBytes = await store.content.read(digest);
     const manifest = parseImageManifest(manifestBytes);
-    const blobs = [manifest.config, ...(manifest.layers as ManifestDescriptor[])];
-    if (await allStored(store, blobs))
+    if (await allStored(store, manifestBlobs(manifest)))
       manifests.push({ descriptor: { mediaType, digest, size }, bytes: manifestBytes, manifest });
   }
   return { bytes, manifests, lacking: entries.length - manifests.length };

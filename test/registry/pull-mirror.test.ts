@@ -174,19 +174,21 @@ test('a mirror serving a corrupted blob is refused; the origin serves it and the
   const faulty = await startFaultProxy(mirror.host);
   try {
     const bad = layerDigests()[1]!;
-    faulty.addRule({
-      method: 'GET',
-      path: new RegExp(`/blobs/${bad}$`),
-      times: 1,
-      fault: { kind: 'corrupt' },
-    });
+    /** The mirror corrupts the next GET of `blob`. */
+    const corruptNextGet = (blob: string) =>
+      faulty.addRule({
+        method: 'GET',
+        path: new RegExp(`/blobs/${blob}$`),
+        times: 1,
+        fault: { kind: 'corrupt' },
+      });
+    /** Bytes of the damaged blob the mirror served so far. */
+    const servedOfBad = () => faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0;
+    corruptNextGet(bad);
     const run = await pull(`${origin.host}/${REPO}:v1`, { conf: conf(faulty.host) });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout.trim(), direct.id);
-    assert.ok(
-      (faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0) > 0,
-      'the corrupted blob was served',
-    );
+    assert.ok(servedOfBad() > 0, 'the corrupted blob was served');
     assert.match(
       run.stderr,
       new RegExp(
@@ -203,23 +205,15 @@ test('a mirror serving a corrupted blob is refused; the origin serves it and the
 
     // A copy through the same mirror, damaging the same blob once more: the blob is read again
     // from the origin, and the layout holds the source's bytes under the source's digest.
-    faulty.addRule({
-      method: 'GET',
-      path: new RegExp(`/blobs/${bad}$`),
-      times: 1,
-      fault: { kind: 'corrupt' },
-    });
-    const servedBefore = faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0;
+    corruptNextGet(bad);
+    const servedBefore = servedOfBad();
     const confFile = path.join(work, 'conf-copy-corrupt');
     fs.writeFileSync(confFile, conf(faulty.host));
     const layout = path.join(work, 'copied-past-corruption');
     const copied = await copyToLayout(confFile, layout);
     assert.equal(copied.status, 0, copied.stderr);
     assert.equal(copied.stdout, `oci:${layout}:v1@${direct.digest}\n`);
-    assert.ok(
-      (faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0) > servedBefore,
-      'the copy was served the corrupted blob',
-    );
+    assert.ok(servedOfBad() > servedBefore, 'the copy was served the corrupted blob');
     assert.match(
       copied.stderr,
       new RegExp(
@@ -238,13 +232,8 @@ test('a mirror serving a corrupted blob is refused; the origin serves it and the
     // refuses the blob at its last PUT, and the chunks are read again from the origin.
     const target = await startRegistry();
     try {
-      faulty.addRule({
-        method: 'GET',
-        path: new RegExp(`/blobs/${bad}$`),
-        times: 1,
-        fault: { kind: 'corrupt' },
-      });
-      const before = faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0;
+      corruptNextGet(bad);
+      const before = servedOfBad();
       const chunked = await runShaleAsync(
         [
           '--root',
@@ -262,7 +251,7 @@ test('a mirror serving a corrupted blob is refused; the origin serves it and the
       );
       assert.equal(chunked.status, 0, chunked.stderr);
       assert.equal(chunked.stdout, `${target.host}/${REPO}:v1@${direct.digest}\n`);
-      assert.ok((faulty.bytesServed.get(`/v2/${REPO}/blobs/${bad}`) ?? 0) > before);
+      assert.ok(servedOfBad() > before);
       assert.match(
         chunked.stderr,
         new RegExp(

@@ -9,11 +9,7 @@
  */
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import {
-  parseImageManifest,
-  type ImageManifest,
-  type ManifestDescriptor,
-} from '../../core/manifest.ts';
+import { manifestBlobs, parseImageManifest } from '../../core/manifest.ts';
 import { Annotations, isIndex, MediaTypes } from '../../core/media-types.ts';
 import type { NamedReference } from '../../core/reference.ts';
 import { heldIndex, type Descriptor, type Store } from '../../store/index.ts';
@@ -55,16 +51,12 @@ async function taggedManifest(
     if (held.lacking === 0) {
       const under = held.manifests.flatMap(({ descriptor, manifest }) => [
         descriptor,
-        ...blobsOf(manifest),
+        ...manifestBlobs(manifest),
       ]);
       return { manifest: named, under };
     }
   }
   return { manifest: await store.references.imageManifestOf(target) };
-}
-
-function blobsOf(manifest: ImageManifest): Descriptor[] {
-  return [manifest.config, ...(manifest.layers as ManifestDescriptor[])];
 }
 
 async function planImage(store: Store, item: SaveItem): Promise<ImagePlan> {
@@ -79,7 +71,7 @@ async function planImage(store: Store, item: SaveItem): Promise<ImagePlan> {
   const manifests = entries.map((e) => e.manifest).filter((m) => !isIndex(m.mediaType));
   for (const manifest of new Map(manifests.map((m) => [m.digest, m])).values()) {
     const parsed = parseImageManifest(await store.content.read(manifest.digest));
-    blobs.push(manifest, ...blobsOf(parsed));
+    blobs.push(manifest, ...manifestBlobs(parsed));
   }
   for (const blob of blobs) await checkStored(store, item.id, blob);
   return { entries, blobs };

@@ -16,6 +16,7 @@ import { isShaleError, ShaleError } from '../../core/errors.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import {
   hostPlatform,
+  manifestBlobs,
   parseImageIndex,
   parseImageManifest,
   platformMatches,
@@ -144,8 +145,7 @@ async function storeOtherManifests(
     if (!isImageManifest(other.mediaType)) continue;
     try {
       const manifest = parseImageManifest(await readBlob(store, blobs, other));
-      for (const blob of [manifest.config, ...manifest.layers] as ManifestDescriptor[])
-        await blobs.copy(blob);
+      for (const blob of manifestBlobs(manifest)) await blobs.copy(blob);
     } catch (err) {
       if (!isShaleError(err, 'ERR_NOT_FOUND')) throw err;
     }

@@ -10,7 +10,7 @@
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { parseImageIndex, parseImageManifest } from '../../core/manifest.ts';
+import { manifestBlobs, parseImageIndex, parseImageManifest } from '../../core/manifest.ts';
 import { isImageManifest } from '../../core/media-types.ts';
 import type { ImageWrite } from '../../store/index.ts';
 import { runPool } from '../pool.ts';
@@ -48,7 +48,7 @@ export async function fetchOtherPlatforms(
     const bytes = await storeManifest(write, endpoints, entry, where);
     const manifest = parseImageManifest(bytes);
     checkLayerCount(manifest.layers.length, `${where}: manifest ${entry.digest}`);
-    for (const { digest, size } of [manifest.config, ...manifest.layers])
+    for (const { digest, size } of manifestBlobs(manifest))
       if (!blobs.has(digest)) blobs.set(digest, { digest, size });
   }
   const wanted = [...blobs.values()];
