@@ -4,8 +4,9 @@
 // registry that forgot the session (its `_uploads` removed, or a chunk cut mid-body, after which
 // Distribution cancels the session) gets a fresh upload that succeeds; and a hostile registry
 // (a wrong Range, no Location, failures without end) ends the push with a bounded `shale:` error.
-// A copy out of the store (`copy store:REF docker://…`), from another registry or from a layout
-// resumes the same way (its sessions kept in the store).
+// A copy out of the store (`copy store:REF docker://…`), from another registry, a layout or a plain
+// image archive resumes the same way (its sessions kept in the store); a compressed archive, whose
+// ranges cost a pass over what precedes them, sends its blobs in one request each.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -32,6 +33,8 @@ let proxy: FaultProxy;
 let work: string;
 let root: string;
 let blob: { digest: string; size: number };
+/** The same layer uncompressed, as a docker-archive presents it: its DiffID and tar size. */
+let layerTar: { digest: string; size: number };
 /** The fixture's OCI layout, the image under the name `big`. */
 let layoutDir: string;
 
@@ -46,6 +49,7 @@ before(async () => {
   });
   const layer = fixture.layers[0]!;
   blob = { digest: layer.blobDigest!, size: layer.blobBytes! };
+  layerTar = { digest: layer.diffId, size: layer.tarBytes };
   layoutDir = path.join(fixture.dir, 'oci');
   root = path.join(work, 'store');
   const load = await runShaleAsync([
@@ -178,21 +182,24 @@ test('a push killed mid-upload continues from the bytes the registry confirmed',
   assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
 });
 
-/** Kill a send of the image to `repository` between chunks, send again: the rest goes, resumed. */
-async function resumesAfterKill(repository: string, send: Send): Promise<void> {
+/**
+ * Kill a send of the image to `repository` between chunks, send again: the rest goes, resumed.
+ * `layer` is the big layer as the source presents it (a docker-archive: uncompressed).
+ */
+async function resumesAfterKill(repository: string, send: Send, layer = blob): Promise<void> {
   await killBetweenChunks(repository, send);
   const first = uploaded(repository);
-  assert.ok(first >= 3 * CHUNK && first < blob.size, `first run sent ${first} bytes`);
+  assert.ok(first >= 3 * CHUNK && first < layer.size, `first run sent ${first} bytes`);
 
   const again = await runShaleAsync(sendArgs(`${proxy.host}/${repository}:v1`, send));
   assert.equal(again.status, 0, again.stderr);
   const second = uploaded(repository) - first;
   assert.ok(
-    second > 0 && second <= blob.size - 3 * CHUNK + CONFIG_MAX,
-    `second run sent ${second} of ${blob.size} bytes`,
+    second > 0 && second <= layer.size - 3 * CHUNK + CONFIG_MAX,
+    `second run sent ${second} of ${layer.size} bytes`,
   );
   assert.deepEqual(sessionRecords(), []);
-  assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
+  assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(layer.digest));
 }
 
 test('a copy out of the store killed mid-upload continues as a push does (push is the same transfer)', async () => {
@@ -218,6 +225,39 @@ test('a copy from another registry, or from a layout, killed mid-upload continue
     /^shale: warning: uploads are not resumable in this run: the store that keeps their sessions cannot be opened \(/m,
   );
   assert.ok((await layersOf(`${registry.host}/peers/no-store:v1`)).includes(blob.digest));
+});
+
+test('a copy from a plain oci-archive or docker-archive killed mid-upload continues; a compressed one sends whole blobs', async () => {
+  const ociArchive = path.join(work, 'big.oci.tar');
+  await promisify(execFile)('tar', ['-cf', ociArchive, '-C', layoutDir, '.']);
+  await resumesAfterKill('peers/from-oci-archive', { copyFrom: `oci-archive:${ociArchive}:big` });
+
+  // `shale save` writes each layer as its uncompressed tar: the copy presents it so (its DiffID).
+  const dockerArchive = path.join(work, 'big.docker.tar');
+  const saved = await runShaleAsync(['--root', root, 'save', '-o', dockerArchive, SOURCE]);
+  assert.equal(saved.status, 0, saved.stderr);
+  await resumesAfterKill(
+    'peers/from-docker-archive',
+    { copyFrom: `docker-archive:${dockerArchive}` },
+    layerTar,
+  );
+
+  // Compressed, the archive's blobs go up in one request each, with no session to resume.
+  await promisify(execFile)('gzip', ['-1', ociArchive]);
+  const repository = 'peers/from-gzip-archive';
+  const copied = await runShaleAsync(
+    sendArgs(`${proxy.host}/${repository}:v1`, { copyFrom: `oci-archive:${ociArchive}.gz:big` }),
+  );
+  assert.equal(copied.status, 0, copied.stderr);
+  const sessions = [...proxy.requestCount].filter(([p]) =>
+    p.startsWith(`/v2/${repository}/blobs/uploads/`),
+  );
+  assert.deepEqual(
+    sessions.map(([, n]) => n),
+    [2, 1, 1],
+  );
+  assert.deepEqual(sessionRecords(), []);
+  assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
 });
 
 test('a registry that forgot the session gets a fresh upload', async () => {

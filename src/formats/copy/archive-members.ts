@@ -4,11 +4,12 @@
  * start and how many there are, and the archive's symlinks and hard links, so that the names
  * manifest.json or index.json give resolve inside the archive (archive-paths.ts). A member is then
  * read by seeking to its bytes; in a compressed archive, by decompressing again from the start
- * and skipping to them (so each member read costs a pass over what comes before it).
+ * and skipping to them (so each member read costs a pass over what comes before it: ranges of a
+ * member are only read in a plain archive).
  */
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { openReadStream } from '../../archive/open-read-stream.ts';
+import { openFileRange, openReadStream } from '../../archive/open-read-stream.ts';
 import { autoDecompress, type Compression } from '../../archive/compression/index.ts';
 import { readTar, TypeFlag, utf8ToByteString, type ByteString } from '../../archive/tar/index.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
@@ -66,6 +67,11 @@ export class ArchiveMembers {
     return new ArchiveMembers(file, compression, files, symlinks);
   }
 
+  /** Whether a member's bytes can be read from anywhere in it without reading what comes before. */
+  get seekable(): boolean {
+    return this.compression === 'none';
+  }
+
   /** True when `name` (UTF-8, as JSON gives it) reaches a regular file. */
   has(name: string): boolean {
     return this.files.has(this.#resolve(name));
@@ -111,6 +117,17 @@ export class ArchiveMembers {
     }
     const { stream } = await autoDecompress(await openArchive(this.file));
     return Readable.from(sliceOf(stream, offset, size));
+  }
+
+  /** Bytes `start`…`end - 1` of the member, in a seekable archive. */
+  openRange(member: ArchiveMember, start: number, end: number): Readable {
+    if (!this.seekable || end > member.size) {
+      throw new ShaleError(
+        'ERR_INVALID_ARGUMENT',
+        `${this.file}: bytes ${start}-${end - 1} of a member are not read in place`,
+      );
+    }
+    return openFileRange(this.file, member.offset + start, member.offset + end);
   }
 
   #resolve(name: string): ByteString {

@@ -58,23 +58,26 @@ export function dockerArchiveName(file: string, ref: string | undefined): string
   return ref === undefined ? `docker-archive:${file}` : `docker-archive:${file}:${ref}`;
 }
 
-/** The uncompressed size of a layer member: its own, or counted by decompressing it. */
-async function uncompressedSize(stream: Readable, stored: number): Promise<number> {
+/** Whether a layer member is compressed, and its uncompressed size (counted by decompressing it). */
+async function layerMember(
+  stream: Readable,
+  stored: number,
+): Promise<{ compressed: boolean; size: number }> {
   const { compression, stream: plain } = await autoDecompress(stream);
   if (compression === 'none') {
     plain.destroy();
-    return stored;
+    return { compressed: false, size: stored };
   }
   let size = 0;
   for await (const chunk of plain as AsyncIterable<Buffer>) size += chunk.length;
-  return size;
+  return { compressed: true, size };
 }
 
 export class DockerArchiveSource implements ImageSource {
   readonly name: string;
   #members: ArchiveMembers | undefined;
-  /** Each blob of the presented manifest: the member holding it (layers possibly compressed). */
-  readonly #blobs = new Map<Digest, { member: ArchiveMember; layer: boolean }>();
+  /** Each blob of the presented manifest: the member holding it, and whether it is compressed. */
+  readonly #blobs = new Map<Digest, { member: ArchiveMember; compressed: boolean }>();
 
   constructor(
     private readonly file: string,
@@ -104,14 +107,14 @@ export class DockerArchiveSource implements ImageSource {
     }
     this.#blobs.set(sha256Of(config), {
       member: members.find(item.Config, 'Config'),
-      layer: false,
+      compressed: false,
     });
     const layers: ArchiveLayer[] = [];
     for (const [i, name] of item.Layers.entries()) {
       const member = members.find(name, `${MANIFEST_JSON} (Layers[${i}])`);
-      const size = await uncompressedSize(await members.open(member), member.size);
+      const { compressed, size } = await layerMember(await members.open(member), member.size);
       layers.push({ diffId: diffIds[i]!, size });
-      this.#blobs.set(diffIds[i]!, { member, layer: true });
+      this.#blobs.set(diffIds[i]!, { member, compressed });
     }
     return { mediaType: MediaTypes.dockerManifest, bytes: dockerArchiveManifest(config, layers) };
   }
@@ -123,12 +126,28 @@ export class DockerArchiveSource implements ImageSource {
   }
 
   async openBlob(descriptor: Descriptor): Promise<Readable> {
+    const { members, blob } = this.#blob(descriptor);
+    const stream = await members.open(blob.member);
+    return blob.compressed ? (await autoDecompress(stream)).stream : stream;
+  }
+
+  /** A blob stored as it is sent, in a plain (uncompressed) archive, is read in ranges where it lies. */
+  readsRangesOf(descriptor: Descriptor): boolean {
+    const { members, blob } = this.#blob(descriptor);
+    return members.seekable && !blob.compressed;
+  }
+
+  openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {
+    const { members, blob } = this.#blob(descriptor);
+    return members.openRange(blob.member, start, end);
+  }
+
+  #blob(descriptor: Descriptor) {
     const blob = this.#blobs.get(descriptor.digest);
     if (blob === undefined || this.#members === undefined) {
       throw new ShaleError('ERR_NOT_FOUND', `${this.name} has no blob ${descriptor.digest}`);
     }
-    const stream = await this.#members.open(blob.member);
-    return blob.layer ? (await autoDecompress(stream)).stream : stream;
+    return { members: this.#members, blob };
   }
 
   /** The item REF names: a tag of its RepoTags, `@N`, or the only one. */

@@ -7,12 +7,12 @@
  * read from and written to `index.json` entries as oras keeps them (referrers-layout.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { openReadStream } from '../../archive/open-read-stream.ts';
+import { openFileRange, openReadStream } from '../../archive/open-read-stream.ts';
 import { parseDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { parseImageIndex, type ManifestDescriptor } from '../../core/manifest.ts';
@@ -137,8 +137,7 @@ export class LayoutSource implements ImageSource {
 
   /** Bytes `start`…`end - 1` of the blob's file (a resumable chunked upload reads these). */
   openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {
-    const file = blobPath(this.dir, descriptor.digest);
-    return createReadStream(file, { highWaterMark: 1 << 20, start, end: end - 1 });
+    return openFileRange(blobPath(this.dir, descriptor.digest), start, end);
   }
 
   listReferrers(subject: Digest): Promise<ReferrerDescriptor[]> {

@@ -38,6 +38,8 @@ function blobName(descriptor: Descriptor): string {
 export class OciArchiveSource implements ImageSource {
   readonly name: string;
   #members: Promise<ArchiveMembers> | undefined;
+  /** The members, once indexed (resolve indexes them). */
+  #indexed: ArchiveMembers | undefined;
 
   constructor(
     private readonly file: string,
@@ -78,8 +80,24 @@ export class OciArchiveSource implements ImageSource {
     return members.open(members.find(blobName(descriptor), `blob ${descriptor.digest}`));
   }
 
+  /** In a plain (uncompressed) archive, a blob is read in ranges where it lies. */
+  readsRangesOf(): boolean {
+    return this.#indexed?.seekable === true;
+  }
+
+  openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {
+    const members = this.#indexed!;
+    return members.openRange(
+      members.find(blobName(descriptor), `blob ${descriptor.digest}`),
+      start,
+      end,
+    );
+  }
+
   #index(signal?: AbortSignal): Promise<ArchiveMembers> {
-    return (this.#members ??= ArchiveMembers.index(this.file, signal));
+    return (this.#members ??= ArchiveMembers.index(this.file, signal).then(
+      (members) => (this.#indexed = members),
+    ));
   }
 }
 

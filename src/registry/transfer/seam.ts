@@ -36,6 +36,11 @@ export interface ImageSource {
    */
   openBlobRange?(descriptor: Descriptor, start: number, end: number): Readable;
   /**
+   * False for a blob whose ranges the source could only read by reading everything before them
+   * (a member of a compressed archive): that blob goes up in one request (absent: true).
+   */
+  readsRangesOf?(descriptor: Descriptor): boolean;
+  /**
    * After a sink failed to write the blob: throws the source's own error when its copy is damaged
    * (the store's, which then quarantines it), so that the damage is what gets reported.
    */

@@ -9,9 +9,8 @@
  * uploads; mounts are offered from the repositories each layer blob was
  * pulled from, and layers are named by their DiffIDs, as Docker's push names them.
  */
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { openReadStream } from '../../archive/open-read-stream.ts';
+import { openFileRange, openReadStream } from '../../archive/open-read-stream.ts';
 import type { Digest } from '../../core/digest.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import { parseDockerRef, type NamedReference } from '../../core/reference.ts';
@@ -53,8 +52,7 @@ export class StoreSource implements ImageSource {
   }
 
   openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {
-    const file = this.store.content.blobPath(descriptor.digest);
-    return createReadStream(file, { highWaterMark: 1 << 20, start, end: end - 1 });
+    return openFileRange(this.store.content.blobPath(descriptor.digest), start, end);
   }
 
   async checkBlob(descriptor: Descriptor): Promise<void> {

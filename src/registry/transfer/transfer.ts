@@ -155,7 +155,8 @@ async function copyBlob(
     const stream = verifiedStream(from, blob, source.name, onProgress, hashHere);
     return stream.once('error', (err) => (sourceFailure ??= err));
   };
-  const openRange = source.openBlobRange?.bind(source, blob);
+  const openRange =
+    source.readsRangesOf?.(blob) === false ? undefined : source.openBlobRange?.bind(source, blob);
   const bytes = { open, onProgress, ...(openRange && { openRange }) };
   // Each failed attempt that is tried again passes over one of the source's endpoints: bounded.
   for (;;) {
