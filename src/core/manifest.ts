@@ -7,6 +7,7 @@ import { sizeSchema } from './size-schema.ts';
 import { digestSchema } from './digest-schema.ts';
 import type { Digest } from './digest.ts';
 import { ShaleError } from './errors.ts';
+import { MediaTypes } from './media-types.ts';
 
 const platformSchema = z.looseObject({
   architecture: z.string(),
@@ -63,6 +64,23 @@ export function parseImageManifest(bytes: Uint8Array): ImageManifest {
 /** The blobs an image manifest names: its config, then its layers. */
 export function manifestBlobs(manifest: ImageManifest): ManifestDescriptor[] {
   return [manifest.config, ...manifest.layers] as ManifestDescriptor[];
+}
+
+/**
+ * The OCI manifest shale writes for an image that has none of its own (made here, or converted
+ * from schema1): compact JSON, in the field order of Go's encoding, so its digest is stable.
+ */
+export function ociManifestBytes(
+  config: { digest: Digest; size: number },
+  layers: readonly { mediaType: string; digest: Digest; size: number }[],
+): Buffer {
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: { mediaType: MediaTypes.ociConfig, digest: config.digest, size: config.size },
+    layers: layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })),
+  };
+  return Buffer.from(JSON.stringify(manifest));
 }
 
 export function parseImageIndex(bytes: Uint8Array, what = 'image index'): ImageIndex {

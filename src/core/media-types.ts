@@ -66,6 +66,14 @@ export function isLayer(mediaType: string): boolean {
   return LAYER_TYPES.has(mediaType);
 }
 
+/** The OCI media type of a layer blob compressed so (undefined: OCI names no such layer). */
+export function ociLayerMediaType(compression: string): string | undefined {
+  if (compression === 'gzip') return MediaTypes.ociLayerGzip;
+  if (compression === 'zstd') return MediaTypes.ociLayerZstd;
+  if (compression === 'none') return MediaTypes.ociLayer;
+  return undefined;
+}
+
 /** The compression a layer media type declares (what a sniff of the bytes should agree with). */
 export function layerCompression(mediaType: string): 'gzip' | 'zstd' | 'none' | undefined {
   if (!isLayer(mediaType)) return undefined;

@@ -196,6 +196,7 @@ async function prepareLayout(dir: string): Promise<void> {
 export class LayoutSink implements ImageSink {
   readonly name: string;
   readonly rewritesBlobs = true;
+  readonly holdsNestedIndexes = true;
   /** The layout made ready on the first write (a copy that fails before writing makes no DIR). */
   #prepared: Promise<void> | undefined;
 

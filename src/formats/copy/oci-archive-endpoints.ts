@@ -103,6 +103,7 @@ export class OciArchiveSource implements ImageSource {
 
 export class OciArchiveSink implements ImageSink {
   readonly name: string;
+  readonly holdsNestedIndexes = true;
   readonly #written = new Set<string>();
   /** The `blobs/<algorithm>` directories in the archive so far. */
   readonly #directories = new Set<string>();

@@ -140,17 +140,31 @@ function resolveSchema1(
   digest: Digest,
   named: Digest,
 ): ResolvedSchema1 {
-  const parsed = parseSchema1Manifest(bytes);
-  verifySchema1Digest(parsed, digest);
-  if (parsed.signatures.length > 0) verifySchema1Signatures(parsed);
-  checkSchema1Manifest(parsed.manifest, {
-    name: repo.path,
-    ...(!reference.includes(':') && { tag: reference }),
-  });
   return {
     kind: 'schema1',
     digest,
     named,
-    parsed: { ...parsed, manifest: fixManifestLayers(parsed.manifest) },
+    parsed: checkedSchema1(bytes, repo.path, reference, digest),
   };
+}
+
+/**
+ * A schema1 manifest `path:reference` served, checked as a pull checks it — its payload's digest
+ * (when one is expected), its signatures, its name and tag — with its layers fixed as Docker fixes
+ * them (spec §3.1).
+ */
+export function checkedSchema1(
+  bytes: Buffer,
+  path: string,
+  reference: string,
+  digest: Digest | undefined,
+): ParsedSchema1 {
+  const parsed = parseSchema1Manifest(bytes);
+  if (digest !== undefined) verifySchema1Digest(parsed, digest);
+  if (parsed.signatures.length > 0) verifySchema1Signatures(parsed);
+  checkSchema1Manifest(parsed.manifest, {
+    name: path,
+    ...(!reference.includes(':') && { tag: reference }),
+  });
+  return { ...parsed, manifest: fixManifestLayers(parsed.manifest) };
 }

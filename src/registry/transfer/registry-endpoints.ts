@@ -22,7 +22,9 @@ import { PullEndpoints } from '../pull/endpoints.ts';
 import type { UploadSessions } from '../../store/index.ts';
 import { uploadInChunks } from '../push/chunked-upload.ts';
 import type { BlobBytes, Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
+import { presentSchema1 } from './schema1-presented.ts';
 import { verifyBytes } from './verify.ts';
+import { isSchema1 } from '../../core/media-types.ts';
 
 /** The largest manifest or index a copy reads (the registry client's cap for documents). */
 export const MAX_MANIFEST_BYTES = DEFAULT_JSON_LIMIT;
@@ -62,6 +64,9 @@ export class RegistrySource implements ImageSource {
   /** The endpoint that last served each blob, and the mirrors that served it damaged. */
   readonly #servedBy = new Map<Digest, RemoteRepository>();
   readonly #damaged = new Map<Digest, Set<RemoteRepository>>();
+  /** Blobs no registry holds that this source made (a schema1 image's config), by digest. */
+  readonly #generated = new Map<Digest, Buffer>();
+  readonly #onWarning: (message: string) => void;
 
   constructor(
     client: RegistryClient,
@@ -69,6 +74,7 @@ export class RegistrySource implements ImageSource {
     onWarning: (message: string) => void = () => undefined,
   ) {
     this.#endpoints = new PullEndpoints(client, repository, onWarning);
+    this.#onWarning = onWarning;
     this.name = repository.toString();
   }
 
@@ -79,9 +85,34 @@ export class RegistrySource implements ImageSource {
       (endpoint) => endpoint.getManifest(name, signal),
       signal,
     );
-    const { digest } = this.repository;
+    const digest =
+      this.repository.digest === undefined ? undefined : asDigest(this.repository.digest);
     const { bytes, mediaType } = value;
-    return { bytes, mediaType, ...(digest !== undefined && { digest: asDigest(digest) }) };
+    if (isSchema1(mediaType)) return this.#presentSchema1(bytes, name, digest, signal);
+    return { bytes, mediaType, ...(digest !== undefined && { digest }) };
+  }
+
+  /** A schema1 image, sent as the OCI manifest its pull and push would send (with a warning). */
+  async #presentSchema1(
+    bytes: Buffer,
+    reference: string,
+    digest: Digest | undefined,
+    signal?: AbortSignal,
+  ): Promise<ResolvedManifest> {
+    const { path } = this.repository;
+    const name = { display: this.name, path, reference, ...(digest && { digest }) };
+    const layers = {
+      sizeOf: async (blob: Digest) =>
+        (await this.#endpoints.first(`blob ${blob}`, (e) => e.blobSize(blob, signal), signal))
+          .value,
+      open: (descriptor: Descriptor) => this.openBlob(descriptor, signal),
+    };
+    const { resolved, config } = await presentSchema1(bytes, name, layers, signal);
+    this.#generated.set(config.digest, config.bytes);
+    this.#onWarning(
+      `${this.name} is a schema1 image: it is sent as the OCI manifest a pull and push of it make (its config from the v1 history), so its digest changes`,
+    );
+    return resolved;
   }
 
   async readManifest(descriptor: Descriptor, signal?: AbortSignal): Promise<Buffer> {
@@ -103,8 +134,13 @@ export class RegistrySource implements ImageSource {
     return value;
   }
 
-  mountSources(): Promise<NamedReference[]> {
-    return Promise.resolve([this.repository]);
+  mountSources(descriptor: Descriptor): Promise<NamedReference[]> {
+    return Promise.resolve(this.#generated.has(descriptor.digest) ? [] : [this.repository]);
+  }
+
+  /** A blob made here (a schema1 image's config) is sent whole. */
+  readsRangesOf(descriptor: Descriptor): boolean {
+    return !this.#generated.has(descriptor.digest);
   }
 
   /**
@@ -113,6 +149,8 @@ export class RegistrySource implements ImageSource {
    */
   async openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const { digest, size } = descriptor;
+    const generated = this.#generated.get(digest);
+    if (generated) return Readable.from([generated]);
     this.#servedBy.delete(digest);
     const { value, endpoint } = await this.#endpoints.first(
       `blob ${digest}`,
@@ -223,6 +261,7 @@ export class RegistrySink implements ImageSink {
   readonly name: string;
   readonly refusesWrongBlobs = true;
   readonly rewritesBlobs = true;
+  readonly holdsNestedIndexes = true;
   readonly #repo: RemoteRepository;
 
   constructor(

@@ -77,6 +77,11 @@ export interface ImageSink {
   /** It holds one image manifest, not an index (a docker-archive): an index source is refused. */
   readonly holdsOneImage?: boolean;
   /**
+   * It holds indexes that list indexes (a registry, a layout, an oci-archive; not the store,
+   * whose indexes list image manifests only): a source's nested indexes are refused otherwise.
+   */
+  readonly holdsNestedIndexes?: boolean;
+  /**
    * It refuses a blob whose bytes do not hash to its digest (a registry: the distribution spec
    * requires the check before the blob exists there), so a source that can explain damage
    * afterwards (`checkBlob`) is not hashed on the way too.

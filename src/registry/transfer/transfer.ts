@@ -69,6 +69,12 @@ export async function transferImage(
       `${source.name} is an index of several platforms and ${sink.name} holds one image: choose it with --platform OS/ARCH[/VARIANT]`,
     );
   }
+  if (plan.nestedIndex !== undefined && !sink.holdsNestedIndexes) {
+    throw new ShaleError(
+      'ERR_UNSUPPORTED',
+      `${source.name} lists index ${plan.nestedIndex} within its index, and ${sink.name} keeps indexes of image manifests only: choose one platform with --platform OS/ARCH[/VARIANT]`,
+    );
+  }
   const putReferrer = options.withReferrers === false ? undefined : sink.putReferrer?.bind(sink);
   const subjects = [plan.top, ...plan.children].map((m) => m.descriptor.digest);
   const carried = putReferrer

@@ -6,7 +6,8 @@
  */
 import type { Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
-import { MediaTypes } from '../../core/media-types.ts';
+import { ociManifestBytes } from '../../core/manifest.ts';
+import { layerCompression, MediaTypes, ociLayerMediaType } from '../../core/media-types.ts';
 import type { ContentStore } from '../content/index.ts';
 import type { LayerStore } from '../layers/index.ts';
 
@@ -16,11 +17,6 @@ export interface Descriptor {
   size: number;
 }
 
-const LAYER_MEDIA_TYPES: Record<string, string> = {
-  gzip: MediaTypes.ociLayerGzip,
-  zstd: MediaTypes.ociLayerZstd,
-  none: MediaTypes.ociLayer,
-};
 const PREFERENCE = ['gzip', 'zstd', 'none'];
 
 async function layerDescriptor(
@@ -32,12 +28,11 @@ async function layerDescriptor(
   for (const blob of await layers.blobsOf(diffId)) {
     const info = await layers.blobInfo(blob);
     const size = await content.size(blob);
-    const mediaType = info && LAYER_MEDIA_TYPES[info.compression];
+    const mediaType = info && ociLayerMediaType(info.compression);
     if (mediaType && size !== undefined) candidates.push({ mediaType, digest: blob, size });
   }
-  candidates.sort(
-    (a, b) => PREFERENCE.indexOf(compressionOf(a)) - PREFERENCE.indexOf(compressionOf(b)),
-  );
+  const rank = (d: Descriptor) => PREFERENCE.indexOf(layerCompression(d.mediaType)!);
+  candidates.sort((a, b) => rank(a) - rank(b));
   const best = candidates[0];
   if (!best)
     throw new ShaleError(
@@ -45,10 +40,6 @@ async function layerDescriptor(
       `layer ${diffId} has no stored blob in a format OCI can name`,
     );
   return best;
-}
-
-function compressionOf(d: Descriptor): string {
-  return Object.keys(LAYER_MEDIA_TYPES).find((k) => LAYER_MEDIA_TYPES[k] === d.mediaType) ?? 'none';
 }
 
 /** Write an OCI manifest for an image and return its descriptor. */
@@ -60,13 +51,7 @@ export async function synthesizeManifest(
   const layerDescriptors: Descriptor[] = [];
   for (const diffId of config.diffIds)
     layerDescriptors.push(await layerDescriptor(content, layers, diffId));
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociManifest,
-    config: { mediaType: MediaTypes.ociConfig, digest: config.id, size: config.size },
-    layers: layerDescriptors,
-  };
-  const bytes = Buffer.from(JSON.stringify(manifest));
+  const bytes = ociManifestBytes({ digest: config.id, size: config.size }, layerDescriptors);
   const { digest, size } = await content.put(bytes);
   return { mediaType: MediaTypes.ociManifest, digest, size };
 }
