@@ -367,4 +367,27 @@ test('bad input: a truncated archive, a missing REF, a corrupt blob fail clearly
     );
   }
   assert.deepEqual(listing(), before, 'no output and no temporary file');
+
+  // A plain archive whose layer is shorter than its descriptor, to a registry in small chunks:
+  // sent whole (ranges are read only of a blob there at its size), it fails its size check
+  // before a byte is sent, leaving no session.
+  const short = path.join(work, 'short-layout');
+  fs.cpSync(layout, short, { recursive: true });
+  const shortLayer = path.join(short, 'blobs', 'sha256', manifest.layers[0]!.digest.slice(7));
+  fs.truncateSync(shortLayer, fs.statSync(shortLayer).size - 1000);
+  const shortTar = path.join(work, 'short.tar');
+  await run('tar', ['-cf', shortTar, '-C', short, '.']);
+  const root = freshDir('short-store');
+  const store = await openStore(root);
+  await rejectsWith(
+    copyImage(`oci-archive:${shortTar}:small`, `docker://${registry.host}/short/small:v1`, {
+      client,
+      uploadSessions: store.uploads,
+      chunkSize: 1024,
+    }),
+    'ERR_SIZE_MISMATCH',
+    /its descriptor says/,
+  );
+  const sessions = path.join(root, 'shale', 'uploads');
+  assert.ok(!fs.existsSync(sessions) || fs.readdirSync(sessions).length === 0, 'no session begun');
 });

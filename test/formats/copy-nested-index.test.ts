@@ -2,7 +2,8 @@
 // copied whole to a registry and to a layout, every digest kept, each index put after what it
 // lists; `--platform` finds the image through the inner index; the store, whose indexes list image
 // manifests only, refuses it with one clear line and stays as it was; and nesting deeper than the
-// bound (8 indexes, the top one included) is refused before anything is written.
+// bound (8 indexes, the top one included), or naming more than 1,000 manifests or 64 MiB of them,
+// is refused before anything is written.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -98,7 +99,11 @@ test('an index listing an index is copied whole, digests kept; --platform finds 
   assert.equal(arm.status, 0, arm.stderr);
   assert.equal(arm.stdout.trim(), `oci:${path.join(work, 'arm')}:arm@${platforms.arm.digest}`);
   assert.deepEqual(
-    JSON.parse((await skopeoRaw(`oci:${path.join(work, 'arm')}:arm`)).toString('utf8')).mediaType,
+    (
+      JSON.parse((await skopeoRaw(`oci:${path.join(work, 'arm')}:arm`)).toString('utf8')) as {
+        mediaType: string;
+      }
+    ).mediaType,
     'application/vnd.oci.image.manifest.v1+json',
   );
 
@@ -148,4 +153,93 @@ test('indexes nested deeper than 8 (the top one included) are refused before any
   }
   await assert.rejects(remoteDigest(`${host}/nest/deep:9`));
   assert.equal(fs.existsSync(layout), false, 'no layout was made');
+});
+
+/** An OCI layout at `dir` whose index.json names `top` as `v1`; `put` stores each blob. */
+function layoutWith(dir: string, build: (put: (value: unknown) => IndexEntry) => IndexEntry): void {
+  fs.mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const put = (value: unknown): IndexEntry => {
+    const bytes = Buffer.from(JSON.stringify(value));
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    fs.writeFileSync(path.join(dir, 'blobs', 'sha256', digest.slice(7)), bytes);
+    const { mediaType } = value as { mediaType: string };
+    return {
+      mediaType,
+      digest,
+      size: bytes.length,
+      platform: { os: 'linux', architecture: 'amd64' },
+    };
+  };
+  const top = build(put);
+  const named = { ...top, annotations: { 'org.opencontainers.image.ref.name': 'v1' } };
+  fs.writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [named] }),
+  );
+}
+
+/** Image manifest number `n` (all share one empty config), padded with `pad` bytes. */
+function manifestValue(put: (value: unknown) => IndexEntry, n: number, pad = 0): unknown {
+  const config = put({
+    architecture: 'amd64',
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: [] },
+  });
+  return {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [],
+    annotations: { n: String(n), pad: 'x'.repeat(pad) },
+  };
+}
+
+test('a manifest listed at two levels is read and put once; more than 1,000 manifests or 64 MiB of them are refused before any write', () => {
+  const twice = path.join(work, 'twice');
+  layoutWith(twice, (put) => {
+    const one = put(manifestValue(put, 1));
+    const two = put(manifestValue(put, 2));
+    const inner = put({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [one, two] });
+    return put({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [one, inner] });
+  });
+  const copied = runShale(['copy', `oci:${twice}:v1`, `oci:${path.join(work, 'twice-out')}:v1`]);
+  assert.equal(copied.status, 0, copied.stderr);
+  assert.match(copied.stderr, /with all 2 of its manifests \(in 1 nested index\)/);
+
+  const many = path.join(work, 'many');
+  layoutWith(many, (put) => {
+    const entries = Array.from({ length: 1001 }, (_, n) => put(manifestValue(put, n)));
+    return put({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries });
+  });
+  const big = path.join(work, 'big');
+  layoutWith(big, (put) => {
+    const entries = Array.from({ length: 17 }, (_, n) => put(manifestValue(put, n, 4_000_000)));
+    return put({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries });
+  });
+  for (const source of [many, big]) {
+    const out = path.join(work, `${path.basename(source)}-out`);
+    assertRefused(
+      runShale(['copy', '-q', `oci:${source}:v1`, `oci:${out}:v1`]),
+      /name more than 1000 manifests or 64 MiB of them/,
+    );
+    assert.equal(fs.existsSync(out), false, 'no layout was made');
+  }
+  // 1,000 manifests are copied.
+  const thousand = path.join(work, 'thousand');
+  layoutWith(thousand, (put) => {
+    const entries = Array.from({ length: 1000 }, (_, n) => put(manifestValue(put, n)));
+    return put({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries });
+  });
+  const all = runShale([
+    'copy',
+    '-q',
+    `oci:${thousand}:v1`,
+    `oci:${path.join(work, 'thousand-out')}:v1`,
+  ]);
+  assert.equal(all.status, 0, all.stderr);
 });

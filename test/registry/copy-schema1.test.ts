@@ -2,20 +2,19 @@
 // skopeo as signed v2s1): sent as the OCI manifest `shale pull` then `shale push` of it send (the
 // same digest), its config the one a pull makes (the same image ID), its layers the same blobs;
 // the digest change is said in a warning. A layer served with other bytes while its DiffID is
-// learned fails the copy before anything is written.
+// learned fails the copy before anything is written, or, from a mirror, is read from the origin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ensureFixture } from '../../support/fixtures/image.ts';
 import { DEFAULTS, PRESETS } from '../../support/fixtures/presets.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { publish, remoteDigest } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShaleAsync } from '../helpers/shale.ts';
+import { skopeoRaw } from '../helpers/skopeo-inspect.ts';
 
 let registry: TestRegistry;
 let proxy: FaultProxy;
@@ -42,19 +41,18 @@ after(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-/** The manifest `skopeo inspect --raw` reads at `ref`, parsed. */
-async function rawManifest(ref: string): Promise<{
+interface RawManifest {
   mediaType: string;
   config: { digest: string };
   layers: { digest: string }[];
-}> {
-  const { stdout } = await promisify(execFile)('skopeo', [
-    'inspect',
-    '--raw',
-    '--tls-verify=false',
-    ref,
-  ]);
-  return JSON.parse(stdout);
+  /** Schema1 only. */
+  fsLayers: { blobSum: string }[];
+  history: { v1Compatibility: string }[];
+}
+
+/** The manifest `skopeo inspect --raw` reads at `ref`, parsed. */
+async function rawManifest(ref: string): Promise<RawManifest> {
+  return JSON.parse((await skopeoRaw(ref)).toString('utf8')) as RawManifest;
 }
 
 test('a schema1 image is copied as the OCI manifest its pull and push make: same digest, image ID and layer blobs', async () => {
@@ -93,15 +91,13 @@ test('a schema1 image is copied as the OCI manifest its pull and push make: same
   assert.equal(manifest.config.digest, imageId);
 
   // The layers are the schema1 blobs, base first, throwaway ones left out.
-  const s1 = await rawManifest(`docker://${source}`);
-  const { fsLayers, history } = s1 as unknown as {
-    fsLayers: { blobSum: string }[];
-    history: { v1Compatibility: string }[];
-  };
+  const { fsLayers, history } = await rawManifest(`docker://${source}`);
+  const throwaway = (i: number) =>
+    (JSON.parse(history[i]!.v1Compatibility) as { throwaway?: boolean }).throwaway === true;
   const kept = fsLayers
-    .map((l, i) => ({ blob: l.blobSum, v1: JSON.parse(history[i]!.v1Compatibility) }))
+    .map((l, i) => ({ blob: l.blobSum, throwaway: throwaway(i) }))
     .reverse()
-    .filter((l) => !l.v1.throwaway)
+    .filter((l) => !l.throwaway)
     .map((l) => l.blob);
   assert.deepEqual(
     manifest.layers.map((l) => l.digest),
@@ -134,10 +130,7 @@ test('a schema1 image is copied as the OCI manifest its pull and push make: same
 });
 
 test('a schema1 layer served with other bytes while its DiffID is learned fails the copy, nothing written', async () => {
-  const s1 = (await rawManifest(`docker://${source}`)) as unknown as {
-    fsLayers: { blobSum: string }[];
-  };
-  const layer = s1.fsLayers[0]!.blobSum;
+  const layer = (await rawManifest(`docker://${source}`)).fsLayers[0]!.blobSum;
   proxy.addRule({
     method: 'GET',
     path: new RegExp(`/blobs/${layer}$`),
@@ -154,4 +147,36 @@ test('a schema1 layer served with other bytes while its DiffID is learned fails 
   assert.match(copied.stderr, new RegExp(`^shale: .*${layer}.*hashes to`, 'm'));
   assert.doesNotMatch(copied.stderr, /\n\s+at /);
   await assert.rejects(remoteDigest(destination));
+
+  // The same damage from a mirror: passed over with a warning, the layer read from the origin.
+  proxy.addRule({
+    method: 'GET',
+    path: new RegExp(`/blobs/${layer}$`),
+    times: 1,
+    fault: { kind: 'corrupt' },
+  });
+  const conf = path.join(work, 'registries.conf');
+  fs.writeFileSync(
+    conf,
+    `[[registry]]\nprefix = "${registry.host}"\n[[registry.mirror]]\nlocation = "${proxy.host}"\n`,
+  );
+  const throughMirror = await runShaleAsync([
+    '--registries-conf',
+    conf,
+    'copy',
+    `docker://${source}`,
+    `docker://${destination}`,
+  ]);
+  assert.equal(throughMirror.status, 0, throughMirror.stderr);
+  assert.match(
+    throughMirror.stderr,
+    new RegExp(
+      `^shale: warning: mirror ${proxy.host} failed to serve blob ${layer} \\(.*hashes to`,
+      'm',
+    ),
+  );
+  assert.equal(
+    await remoteDigest(destination),
+    await remoteDigest(`${registry.host}/copied/small:v1`),
+  );
 });

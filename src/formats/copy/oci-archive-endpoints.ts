@@ -80,9 +80,14 @@ export class OciArchiveSource implements ImageSource {
     return members.open(members.find(blobName(descriptor), `blob ${descriptor.digest}`));
   }
 
-  /** In a plain (uncompressed) archive, a blob is read in ranges where it lies. */
-  readsRangesOf(): boolean {
-    return this.#indexed?.seekable === true;
+  /**
+   * In a plain (uncompressed) archive, a blob is read in ranges where it lies, when it is there
+   * at its descriptor's size (one that is not goes whole, to fail its check before it is sent).
+   */
+  readsRangesOf(descriptor: Descriptor): boolean {
+    const members = this.#indexed;
+    if (members?.seekable !== true || !members.has(blobName(descriptor))) return false;
+    return members.find(blobName(descriptor), 'the copy').size === descriptor.size;
   }
 
   openBlobRange(descriptor: Descriptor, start: number, end: number): Readable {

@@ -46,6 +46,8 @@ export interface CopyPlan {
  */
 export const MAX_INDEX_DEPTH = 8;
 export const MAX_PLANNED_MANIFESTS = 1000;
+/** Bytes of the manifests below a top index a copy holds while it plans, at most. */
+export const MAX_PLANNED_MANIFEST_BYTES = 64 << 20;
 
 export async function planCopy(
   source: ImageSource,
@@ -94,6 +96,7 @@ class IndexReader {
   readonly children: FetchedManifest[] = [];
   readonly #seen = new Set<Digest>();
   #reads = 0;
+  #bytes = 0;
 
   constructor(
     private readonly source: ImageSource,
@@ -155,10 +158,11 @@ class IndexReader {
       );
     }
     if (!isIndex(mediaType)) checkImageManifest(mediaType, `${where}, entry ${digest}`);
-    if (++this.#reads > MAX_PLANNED_MANIFESTS) {
+    this.#bytes += size;
+    if (++this.#reads > MAX_PLANNED_MANIFESTS || this.#bytes > MAX_PLANNED_MANIFEST_BYTES) {
       throw new ShaleError(
         'ERR_LIMIT',
-        `${where} and the indexes it lists name more than ${MAX_PLANNED_MANIFESTS} manifests`,
+        `${where} and the indexes it lists name more than ${MAX_PLANNED_MANIFESTS} manifests or ${MAX_PLANNED_MANIFEST_BYTES >> 20} MiB of them`,
       );
     }
     const bytes = await source.readManifest(entry, this.signal);

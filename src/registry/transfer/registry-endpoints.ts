@@ -102,10 +102,14 @@ export class RegistrySource implements ImageSource {
     const { path } = this.repository;
     const name = { display: this.name, path, reference, ...(digest && { digest }) };
     const layers = {
-      sizeOf: async (blob: Digest) =>
-        (await this.#endpoints.first(`blob ${blob}`, (e) => e.blobSize(blob, signal), signal))
-          .value,
+      sizeOf: async (blob: Digest) => {
+        const size = (e: RemoteRepository) => e.blobSize(blob, signal);
+        const skip = this.#damaged.get(blob);
+        return (await this.#endpoints.first(`blob ${blob}`, size, signal, skip)).value;
+      },
       open: (descriptor: Descriptor) => this.openBlob(descriptor, signal),
+      servedDamaged: (descriptor: Descriptor, failure: unknown) =>
+        this.servedDamaged(descriptor, failure),
     };
     const { resolved, config } = await presentSchema1(bytes, name, layers, signal);
     this.#generated.set(config.digest, config.bytes);

@@ -1,13 +1,14 @@
 /**
  * A schema1 image as a copy sends it: the OCI manifest that `pull` then `push` of it would send
  * (the config made from its v1 history as Docker makes it, spec §4.4, so the image ID is the one a
- * pull gives; its non-throwaway layers, base first, as the same blobs). Schema1 states neither
+ * pull gives; its non-throwaway layers, base first, as the same blobs — but for an uncompressed
+ * one, which push would gzip into a new blob: a copy keeps blobs as they are). Schema1 states neither
  * DiffIDs nor sizes, so each distinct layer is read once here — its size asked first, its bytes
  * verified against its digest while their decompressed form is hashed — and read again when it is
  * sent, verified again: both reads are of the same bytes, so the config names what is sent.
  */
 import type { Readable } from 'node:stream';
-import { computeDiffId } from '../../archive/diffid.ts';
+import { computeDiffId, type DiffIdResult } from '../../archive/diffid.ts';
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
 import { ociManifestBytes } from '../../core/manifest.ts';
@@ -16,12 +17,14 @@ import { schema1ImageConfig, schema1LayersToFetch } from '../../legacy/index.ts'
 import { checkLayerCount } from '../pull/limits.ts';
 import { checkedSchema1 } from '../pull/resolve.ts';
 import type { Descriptor, ResolvedManifest } from './seam.ts';
-import { sha256Of, verifiedStream } from './verify.ts';
+import { isDamage, sha256Of, verifiedStream } from './verify.ts';
 
 /** How the schema1 source reads a layer: its size, then its bytes (unverified). */
 export interface Schema1Layers {
   sizeOf(digest: Digest, signal?: AbortSignal): Promise<number>;
   open(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable>;
+  /** The bytes last read failed their check: true when the next read is from elsewhere. */
+  servedDamaged(descriptor: Descriptor, failure: unknown): boolean;
 }
 
 export interface PresentedSchema1 {
@@ -61,17 +64,33 @@ export async function presentSchema1(
   };
 }
 
-/** A layer's descriptor and DiffID, from one verified read of it. */
+/**
+ * A layer's descriptor and DiffID, from one verified read of it; read again from the next
+ * endpoint when one served it damaged (bounded by the endpoints: each is passed over once).
+ */
 async function readLayer(
   digest: Digest,
   from: string,
   layers: Schema1Layers,
   signal?: AbortSignal,
 ): Promise<{ descriptor: Descriptor; diffId: Digest }> {
-  const size = await layers.sizeOf(digest, signal);
-  const blob = { mediaType: MediaTypes.ociLayerGzip, digest, size };
-  const stream = verifiedStream(() => layers.open(blob, signal), blob, from);
-  const { diffId, compression } = await computeDiffId(stream);
+  for (;;) {
+    const size = await layers.sizeOf(digest, signal);
+    const blob = { mediaType: MediaTypes.ociLayerGzip, digest, size };
+    try {
+      const stream = verifiedStream(() => layers.open(blob, signal), blob, from);
+      return described(blob, from, await computeDiffId(stream));
+    } catch (err) {
+      if (!(isDamage(err) && layers.servedDamaged(blob, err))) throw err;
+    }
+  }
+}
+
+function described(
+  { digest, size }: Descriptor,
+  from: string,
+  { diffId, compression }: DiffIdResult,
+): { descriptor: Descriptor; diffId: Digest } {
   const mediaType = ociLayerMediaType(compression);
   if (mediaType === undefined) {
     throw new ShaleError(

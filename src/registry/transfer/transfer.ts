@@ -13,14 +13,14 @@
  * manifests put after it, each listed at the destination as a referrer of its subject.
  */
 import type { Digest } from '../../core/digest.ts';
-import { isShaleError, ShaleError } from '../../core/errors.ts';
+import { ShaleError } from '../../core/errors.ts';
 import type { Platform } from '../../core/manifest.ts';
 import type { ProgressListener, TransferEvent } from '../progress.ts';
 import { runPool } from '../pool.ts';
 import { planCopy } from './plan.ts';
 import { planReferrers } from './referrers-plan.ts';
 import type { Descriptor, ImageSink, ImageSource } from './seam.ts';
-import { verifiedStream } from './verify.ts';
+import { isDamage, verifiedStream } from './verify.ts';
 
 export interface TransferOptions {
   /** Copy only this platform's manifest of an index (it becomes the top); default: the whole index. */
@@ -117,11 +117,6 @@ export async function transferImage(
         ? plan.summary
         : `${plan.summary} and ${referrers} referring artifact${referrers === 1 ? '' : 's'}`,
   };
-}
-
-/** A blob's bytes that were not what its descriptor says, as the verified stream finds them. */
-function isDamage(err: unknown): boolean {
-  return isShaleError(err, 'ERR_DIGEST_MISMATCH') || isShaleError(err, 'ERR_SIZE_MISMATCH');
 }
 
 /** Reports one blob's progress (its digest, and DiffID when known, added). */

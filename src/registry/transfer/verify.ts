@@ -6,11 +6,16 @@
 import { createHash, type Hash } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
-import { ShaleError } from '../../core/errors.ts';
+import { isShaleError, ShaleError } from '../../core/errors.ts';
 import type { Descriptor } from './seam.ts';
 
 function hasherFor(digest: Digest): Hash {
   return createHash(parseDigest(digest).algorithm);
+}
+
+/** A blob's bytes that were not what its descriptor says, as the verified stream finds them. */
+export function isDamage(err: unknown): boolean {
+  return isShaleError(err, 'ERR_DIGEST_MISMATCH') || isShaleError(err, 'ERR_SIZE_MISMATCH');
 }
 
 /** The sha256 digest of `bytes`. */
