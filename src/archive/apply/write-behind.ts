@@ -2,6 +2,8 @@
  * Write-behind for the applier: small regular files whose names are known to be free are
  * collected into batches (file-batch.ts) and created by writer threads while the applier goes on
  * reading and resolving the next entries, so unpacking many small files uses more than one core.
+ * When the threads have as many batches as they may hold, the applier writes the next batch
+ * itself rather than wait (results are still taken in the order the batches were made).
  *
  * The applier settles (waits, synchronously, until every file handed over exists) before anything
  * that could see or disturb a file not yet written: a removal, a lookup of a pending name, a
@@ -86,6 +88,11 @@ class WriterSession {
     this.port.postMessage(batch, [batch.bytes, batch.fields.buffer as ArrayBuffer]);
   }
 
+  /** Whether the oldest batch sent and not yet received is written. */
+  ready(): boolean {
+    return Atomics.load(this.written, 0) > this.received;
+  }
+
   /** The result of the oldest batch sent and not yet received, waiting for it. */
   receive(): BatchResult {
     let heard = Date.now();
@@ -116,8 +123,13 @@ export interface WriteBehindOptions {
 export class WriteBehind {
   private readonly batch: FileBatchBuilder;
   private readonly sessions: WriterSession[] = [];
-  private readonly inFlight: { session: WriterSession; names: ByteString[]; entries: string[] }[] =
-    [];
+  /** Batches handed over, oldest first: on a thread, or written here already (`result`). */
+  private readonly inFlight: {
+    session?: WriterSession;
+    result?: BatchResult;
+    names: ByteString[];
+    entries: string[];
+  }[] = [];
   /** The tar names of the files in the batch being filled, for errors. */
   private entries: string[] = [];
   /** Names handed over and not yet known to be written. */
@@ -166,7 +178,8 @@ export class WriteBehind {
 
   private toThread(): void {
     if (this.options.threads === 0) return this.writeHere();
-    while (this.inFlight.length >= this.options.threads * BATCHES_AHEAD) this.receiveOldest();
+    while (this.inFlight[0]?.result ?? this.inFlight[0]?.session?.ready()) this.receiveOldest();
+    if (this.inFlight.length >= this.options.threads * BATCHES_AHEAD) return this.writeInTurn();
     const index = this.nextSession++ % this.options.threads;
     if (this.sessions[index] === undefined) {
       const thread = writerThread(index);
@@ -180,16 +193,23 @@ export class WriteBehind {
   }
 
   private receiveOldest(): void {
-    const { session, names, entries } = this.inFlight[0]!;
-    const result = session.receive();
+    const { session, result, names, entries } = this.inFlight[0]!;
+    const received = result ?? session!.receive();
     this.inFlight.shift();
-    this.collect(names, entries, result);
+    this.collect(names, entries, received);
   }
 
   /** The batch being filled, written on this thread. */
   private writeHere(): void {
     const batch = this.batch.take();
     this.collect(batch.names, this.takeEntries(), writeFileBatch(batch, this.options.sameOwner));
+  }
+
+  /** The batch being filled, written on this thread, its result taken after the older ones'. */
+  private writeInTurn(): void {
+    const batch = this.batch.take();
+    const result = writeFileBatch(batch, this.options.sameOwner);
+    this.inFlight.push({ result, names: batch.names, entries: this.takeEntries() });
   }
 
   private takeEntries(): string[] {
