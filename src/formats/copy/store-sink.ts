@@ -1,5 +1,6 @@
 /**
- * The store as the destination of a copy (`store:REF`). Blobs are ingested verified, manifests
+ * The store as the destination of a copy (`store:REF`). Blobs are downloaded as pull downloads
+ * them (resumable partials, continued by a later copy when the source reads ranges), manifests
  * stored byte for byte, and the top manifest made an image as a pull makes one: of an index, the
  * image for this machine's platform, the index and its other manifests kept whole as content
  * (store/index-content.ts), so that a push sends the index itself. The manifest and config are
@@ -22,6 +23,7 @@ import {
 import {
   checkConfig,
   checkManifest,
+  isDamage,
   MAX_CONFIG_BYTES,
   pickPlatform,
   transferImage,
@@ -54,13 +56,30 @@ export class StoreSink implements ImageSink {
     return this.write.store.content.has(descriptor.digest);
   }
 
+  /**
+   * A blob written as pull downloads one: into a partial that outlives a failed or killed copy,
+   * continued where it stopped when the source reads ranges (else started over), verified whole,
+   * then moved into the store. Bytes that fail their check are not kept for another attempt.
+   */
   async writeBlob(descriptor: Descriptor, bytes: BlobBytes, signal?: AbortSignal) {
     const { digest, size } = descriptor;
-    const stored = await this.write.store.content.ingest(
-      bytes.open(),
-      { digest, size },
-      { signal },
-    );
+    const partial = await this.write.store.content.openPartial({ digest, size }, { signal });
+    let stored;
+    try {
+      const { offset } = partial;
+      if (offset > 0 && bytes.openRange === undefined) await partial.restart();
+      await partial.append(
+        offset > 0 && bytes.openRange
+          ? counted(bytes.openRange(offset, size), offset, bytes.onProgress)
+          : bytes.open(),
+      );
+      stored = await partial.commit();
+    } catch (err) {
+      if (isDamage(err)) await partial.discard();
+      throw err;
+    } finally {
+      await partial.close();
+    }
     await this.write.noteBlob(digest, stored.existed);
   }
 
@@ -116,6 +135,20 @@ export class StoreSink implements ImageSink {
     const entry = parsed.manifests.find((m) => m.digest === digest)!;
     const { mediaType, size } = entry;
     return { descriptor: index, manifest: { mediaType, digest, size } };
+  }
+}
+
+/** `stream`'s bytes, reported to `onProgress` as the blob's bytes from `offset` on. */
+async function* counted(
+  stream: AsyncIterable<Uint8Array>,
+  offset: number,
+  onProgress: (current: number) => void,
+): AsyncGenerator<Uint8Array> {
+  let current = offset;
+  for await (const chunk of stream) {
+    current += chunk.length;
+    onProgress(current);
+    yield chunk;
   }
 }
 

@@ -15,4 +15,4 @@ export type {
 export { transferImage, type TransferOptions, type TransferResult } from './transfer.ts';
 export { RegistrySink, RegistrySource, MAX_MANIFEST_BYTES } from './registry-endpoints.ts';
 export { StoreSource } from './store-source.ts';
-export { sha256Of, verifyBytes } from './verify.ts';
+export { isDamage, sha256Of, verifyBytes } from './verify.ts';
