@@ -1,7 +1,7 @@
 // `shale copy docker://… store:REF` downloads as pull does: a copy killed (SIGKILL) while a large
 // blob comes through a throttling loopback proxy leaves its bytes in the store's partial, and the
 // next copy asks the registry only for the rest (counted at the proxy), verifies the whole blob
-// and makes the image, which fsck then finds whole.
+// and makes the image, which fsck then finds whole; two copies at once fetch a blob once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -96,4 +96,22 @@ test('a copy into the store killed mid-download continues from the bytes it kept
   assert.equal(id.stdout.trim(), config);
   const fsck = await runShaleAsync(['--root', root, 'fsck']);
   assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+});
+
+test('two copies into one store at once fetch the blob once', async () => {
+  const root = path.join(work, 'store-two');
+  const before = served();
+  const copy = (name: string) =>
+    runShaleAsync([
+      '--root',
+      root,
+      'copy',
+      '-q',
+      `docker://${proxy.host}/big/src:v1`,
+      `store:${name}`,
+    ]);
+  const runs = await Promise.all([copy('local/one:v1'), copy('local/two:v1')]);
+  for (const run of runs) assert.equal(run.status, 0, run.stderr);
+  const fetched = served() - before;
+  assert.ok(fetched <= blob.size, `the blob was fetched ${fetched / blob.size} times`);
 });

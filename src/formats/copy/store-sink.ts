@@ -63,10 +63,13 @@ export class StoreSink implements ImageSink {
    */
   async writeBlob(descriptor: Descriptor, bytes: BlobBytes, signal?: AbortSignal) {
     const { digest, size } = descriptor;
-    const partial = await this.write.store.content.openPartial({ digest, size }, { signal });
+    const { content } = this.write.store;
+    const partial = await content.openPartial({ digest, size }, { signal });
     let stored;
     try {
       const { offset } = partial;
+      // Another process may have stored the blob while this one waited for its partial.
+      if (offset === 0 && (await this.hasBlob(descriptor))) return await partial.discard();
       if (offset > 0 && bytes.openRange === undefined) await partial.restart();
       await partial.append(
         offset > 0 && bytes.openRange
