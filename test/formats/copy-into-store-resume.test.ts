@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureFixture } from '../../support/fixtures/image.ts';
-import { DEFAULTS } from '../../support/fixtures/presets.ts';
+import { buildBigFixture } from '../helpers/big-fixture.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { publish } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -26,13 +25,7 @@ let config: string;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'shale-copy-resume-'));
-  // One layer of incompressible content: the blob is as big as its file (64 MiB).
-  const fixture = await ensureFixture({
-    dir: path.join(work, 'image'),
-    name: 'big',
-    params: { ...DEFAULTS, layers: 1, files: 1, bytes: 64 * MiB, randomFraction: 1 },
-    log: () => undefined,
-  });
+  const fixture = await buildBigFixture(path.join(work, 'image'));
   const layer = fixture.layers[0]!;
   blob = { digest: layer.blobDigest!, size: layer.blobBytes! };
   config = fixture.oci!.config;

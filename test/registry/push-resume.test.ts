@@ -16,8 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { ensureFixture } from '../../support/fixtures/image.ts';
-import { DEFAULTS } from '../../support/fixtures/presets.ts';
+import { buildBigFixture } from '../helpers/big-fixture.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startHostileRegistry, type HostileRegistry } from '../helpers/hostile-registry.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
@@ -40,13 +39,7 @@ let layoutDir: string;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(tmpdir(), 'shale-push-resume-'));
-  // One layer of incompressible content: the blob is as big as its file (64 MiB).
-  const fixture = await ensureFixture({
-    dir: path.join(work, 'image'),
-    name: 'big',
-    params: { ...DEFAULTS, layers: 1, files: 1, bytes: 64 << 20, randomFraction: 1 },
-    log: () => undefined,
-  });
+  const fixture = await buildBigFixture(path.join(work, 'image'));
   const layer = fixture.layers[0]!;
   blob = { digest: layer.blobDigest!, size: layer.blobBytes! };
   layerTar = { digest: layer.diffId, size: layer.tarBytes };
@@ -107,6 +100,18 @@ function sendArgs(dest: string, send: Send = 'push'): string[] {
       ? [SOURCE, dest]
       : [send === 'copy' ? `store:${SOURCE}` : send.copyFrom, `docker://${dest}`];
   return ['--root', root, verb, '-q', '--chunk-size', '8MiB', ...ends];
+}
+
+/** The blobs sent to `repository` went up in one request each (no chunks). */
+function assertEachBlobInOneRequest(repository: string): void {
+  const sessions = [...proxy.requestCount].filter(([p]) =>
+    p.startsWith(`/v2/${repository}/blobs/uploads/`),
+  );
+  // The POST path, then one session per blob (layer and config), each sent one request.
+  assert.deepEqual(
+    sessions.map(([, n]) => n),
+    [2, 1, 1],
+  );
 }
 
 /** Start a push (or copy) in a child, wait until `ready()` says so, then SIGKILL it. */
@@ -249,13 +254,7 @@ test('a copy from a plain oci-archive or docker-archive killed mid-upload contin
     sendArgs(`${proxy.host}/${repository}:v1`, { copyFrom: `oci-archive:${ociArchive}.gz:big` }),
   );
   assert.equal(copied.status, 0, copied.stderr);
-  const sessions = [...proxy.requestCount].filter(([p]) =>
-    p.startsWith(`/v2/${repository}/blobs/uploads/`),
-  );
-  assert.deepEqual(
-    sessions.map(([, n]) => n),
-    [2, 1, 1],
-  );
+  assertEachBlobInOneRequest(repository);
   assert.deepEqual(sessionRecords(), []);
   assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
 });
@@ -295,14 +294,7 @@ test('monolithic below the chunk size: one PUT per session, no record', async ()
   const repository = 'peers/whole';
   const pushed = await push(`${proxy.host}/${repository}:v1`, ['--chunk-size', '128MiB']);
   assert.equal(pushed.status, 0, pushed.stderr);
-  const sessions = [...proxy.requestCount].filter(([p]) =>
-    p.startsWith(`/v2/${repository}/blobs/uploads/`),
-  );
-  // The POST path, then one session per blob (layer and config), each sent one request.
-  assert.deepEqual(
-    sessions.map(([, n]) => n),
-    [2, 1, 1],
-  );
+  assertEachBlobInOneRequest(repository);
   assert.ok(uploaded(repository) >= blob.size && uploaded(repository) < blob.size + CONFIG_MAX);
   assert.deepEqual(sessionRecords(), []);
   assert.ok((await layersOf(`${registry.host}/${repository}:v1`)).includes(blob.digest));
