@@ -1,17 +1,17 @@
-// The crash campaign (issue 16): a seeded schedule of SIGKILLs across pull, load (docker-archive
-// and OCI), import, commit, tag, rmi, prune and save — at a random time, or placed just before the
-// N-th rename/unlink/rm/rmdir the command makes in its work directory (counted by the preload
-// test/helpers/campaign-kill-hook.mjs). Each kill runs in a fresh copy of one seeded store; after
-// it: `fsck` clean (or `fsck --repair`, then clean, without losing any image listed before the
-// kill), `images` works, the interrupted command succeeds when run again, and once every image is
-// removed `prune --all` leaves nothing behind. Every fault is collected with its kill's recipe and
-// reported at the end with the seed and the replay line.
+// The crash campaign (issue 16): a seeded schedule of SIGKILLs across pull, copy into the store,
+// load (docker-archive and OCI), import, commit, tag, rmi, prune and save — at a random time, or
+// placed just before the N-th rename/unlink/rm/rmdir the command makes in its work directory
+// (counted by the preload test/helpers/campaign-kill-hook.mjs). Each kill runs in a fresh copy of
+// one seeded store; after it: `fsck` clean (or `fsck --repair`, then clean, without losing any
+// image listed before the kill), `images` works, the interrupted command succeeds when run again,
+// and once every image is removed `prune --all` leaves nothing behind. Every fault is collected
+// with its kill's recipe and reported at the end with the seed and the replay line.
 //
 //   SHALE_CAMPAIGN_SEED=N     the schedule (printed on failure; random otherwise)
 //   SHALE_CAMPAIGN_ROUNDS=K   K × 12 kills (default 1)
 //   SHALE_CAMPAIGN_ONLY=I     run only kill #I of the schedule
-//   SHALE_CAMPAIGN_SWEEP=CMD  instead: a kill before every rename/unlink of CMD (pull, load-docker,
-//                             load-oci, import, commit, tag, rmi, prune, save)
+//   SHALE_CAMPAIGN_SWEEP=CMD  instead: a kill before every rename/unlink of CMD (pull, copy-store,
+//                             load-docker, load-oci, import, commit, tag, rmi, prune, save)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -75,6 +75,11 @@ function shaleOk(args: string[]): Promise<CliResult> {
 
 const scenarios: Scenario[] = [
   { name: 'pull', args: (r) => ['--root', r.root, 'pull', images.a], expect: '' },
+  {
+    name: 'copy-store',
+    args: (r) => ['--root', r.root, 'copy', `docker://${images.a}`, 'store:campaign/copied:1'],
+    expect: 'campaign/copied:1',
+  },
   {
     name: 'load-docker',
     args: (r) => ['--root', r.root, 'load', '-i', inputs.dockerArchive],
