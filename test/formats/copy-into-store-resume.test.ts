@@ -1,7 +1,9 @@
 // `shale copy docker://… store:REF` downloads as pull does: a copy killed (SIGKILL) while a large
 // blob comes through a throttling loopback proxy leaves its bytes in the store's partial, and the
 // next copy asks the registry only for the rest (counted at the proxy), verifies the whole blob
-// and makes the image, which fsck then finds whole; two copies at once fetch a blob once.
+// and makes the image, which fsck then finds whole; a partial already whole is committed without
+// a request, one a registry will not continue (Range ignored) is fetched whole once; two copies
+// at once fetch a blob once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,6 +23,8 @@ let registry: TestRegistry;
 let proxy: FaultProxy;
 let work: string;
 let blob: { digest: string; size: number };
+/** The blob's file in the fixture's layout. */
+let blobFile: string;
 let config: string;
 
 before(async () => {
@@ -28,6 +32,7 @@ before(async () => {
   const fixture = await buildBigFixture(path.join(work, 'image'));
   const layer = fixture.layers[0]!;
   blob = { digest: layer.blobDigest!, size: layer.blobBytes! };
+  blobFile = path.join(fixture.dir, layer.blob!);
   config = fixture.oci!.config;
   registry = await startRegistry();
   await publish(path.join(fixture.dir, 'oci'), 'big', `${registry.host}/big/src:v1`, 'oci');
@@ -91,9 +96,60 @@ test('a copy into the store killed mid-download continues from the bytes it kept
   assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
 });
 
+/** A store holding the first `bytes` of the blob as a partial, as a killed copy or pull leaves it. */
+async function storeWithPartial(name: string, bytes: number): Promise<string> {
+  const root = path.join(work, name);
+  assert.equal((await runShaleAsync(['--root', root, 'images'])).status, 0);
+  const ingest = path.join(root, 'shale', 'ingest');
+  fs.mkdirSync(ingest, { recursive: true });
+  const partial = path.join(ingest, `partial-sha256-${blob.digest.slice(7)}`);
+  fs.writeFileSync(partial, fs.readFileSync(blobFile).subarray(0, bytes));
+  return root;
+}
+
+test('a partial already whole is committed without a request; one the registry will not continue is fetched whole', async () => {
+  const copy = (root: string) =>
+    runShaleAsync([
+      '--root',
+      root,
+      'copy',
+      '-q',
+      `docker://${proxy.host}/big/src:v1`,
+      'store:local/big:v1',
+    ]);
+  const whole = await storeWithPartial('store-whole', blob.size);
+  let before = served();
+  const first = await copy(whole);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(served() - before, 0, 'no byte of the blob was fetched');
+
+  const half = await storeWithPartial('store-half', blob.size >> 1);
+  proxy.addRule({
+    method: 'GET',
+    path: new RegExp(`/blobs/${blob.digest}$`),
+    times: 1,
+    fault: { kind: 'ignore-range' },
+  });
+  before = served();
+  const second = await copy(half);
+  assert.equal(second.status, 0, second.stderr);
+  // The answer to the range (the whole blob) is let go at once; then the whole blob, once.
+  const fetched = served() - before;
+  assert.ok(fetched >= blob.size && fetched < 1.5 * blob.size, `fetched ${fetched} bytes`);
+  const fsck = await runShaleAsync(['--root', half, 'fsck']);
+  assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+});
+
 test('two copies into one store at once fetch the blob once', async () => {
   const root = path.join(work, 'store-two');
   const before = served();
+  // Slowed, so that the two copies overlap however busy the machine is.
+  proxy.addRule({
+    method: 'GET',
+    path: new RegExp(`/blobs/${blob.digest}$`),
+    times: 1,
+    fault: { kind: 'throttle', bytesPerSecond: 64 * MiB },
+  });
   const copy = (name: string) =>
     runShaleAsync([
       '--root',

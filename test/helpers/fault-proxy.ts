@@ -1,7 +1,7 @@
 // A loopback reverse proxy for fault injection in front of a registry: rules make the first K
 // matching requests fail (connection reset after N body bytes, or a given status such as 500, or
 // 429 with Retry-After), crawl (answer or request body throttled), hang (held, never forwarded)
-// or corrupt (the first body byte changed),
+// or corrupt (the first body byte changed), or ignore a Range header,
 // and the proxy counts the body bytes it served and received per path so a test can prove how
 // much a resumed download fetched or a resumed upload sent. The Host header is passed through, so Location
 // headers the registry builds point back at the proxy.
@@ -18,7 +18,9 @@ export type Fault =
   // Never forward the request nor answer it (until the client goes away).
   | { kind: 'hold' }
   // Forward the answer with its first body byte changed (content that fails its digest).
-  | { kind: 'corrupt' };
+  | { kind: 'corrupt' }
+  // Forward the request without its Range header (a server that ignores Range: the whole blob).
+  | { kind: 'ignore-range' };
 
 export interface FaultRule {
   method?: string;
@@ -42,6 +44,12 @@ export interface FaultProxy {
   /** Requests held so far by `hold` rules. */
   readonly held: number;
   stop(): Promise<void>;
+}
+
+function withoutRange(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
+  const { range, ...rest } = headers;
+  void range;
+  return rest;
 }
 
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
@@ -86,7 +94,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         port: Number(upstreamPort),
         method: req.method,
         path: url,
-        headers: req.headers,
+        headers: fault?.kind === 'ignore-range' ? withoutRange(req.headers) : req.headers,
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);

@@ -179,7 +179,10 @@ export class WriteBehind {
   private toThread(): void {
     if (this.options.threads === 0) return this.writeHere();
     while (this.inFlight[0]?.result ?? this.inFlight[0]?.session?.ready()) this.receiveOldest();
-    if (this.inFlight.length >= this.options.threads * BATCHES_AHEAD) return this.writeInTurn();
+    const room = this.options.threads * BATCHES_AHEAD;
+    // Batches written here that pile up behind a stalled thread's: wait for it (or its silence).
+    while (this.inFlight.length >= 2 * room) this.receiveOldest();
+    if (this.inFlight.length >= room) return this.writeInTurn();
     const index = this.nextSession++ % this.options.threads;
     if (this.sessions[index] === undefined) {
       const thread = writerThread(index);

@@ -10,7 +10,7 @@
  * it goes through one ImageWrite: a failed copy leaves the store as it was.
  */
 import type { Digest } from '../../core/digest.ts';
-import { ShaleError } from '../../core/errors.ts';
+import { isShaleError, ShaleError } from '../../core/errors.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
 import { hostPlatform, parseImageIndex, parseImageManifest } from '../../core/manifest.ts';
 import { isIndex } from '../../core/media-types.ts';
@@ -34,7 +34,13 @@ import {
   type TransferOptions,
   type TransferResult,
 } from '../../registry/index.ts';
-import { writeImages, type ImageWrite, type NamedManifest, type Store } from '../../store/index.ts';
+import {
+  writeImages,
+  type ImageWrite,
+  type NamedManifest,
+  type PartialBlob,
+  type Store,
+} from '../../store/index.ts';
 import { registerLayers } from '../load/register-layers.ts';
 
 export class StoreSink implements ImageSink {
@@ -58,24 +64,25 @@ export class StoreSink implements ImageSink {
 
   /**
    * A blob written as pull downloads one: into a partial that outlives a failed or killed copy,
-   * continued where it stopped when the source reads ranges (else started over), verified whole,
-   * then moved into the store. Bytes that fail their check are not kept for another attempt.
+   * continued where it stopped when the source reads ranges (else, or when the source will not
+   * serve the range, started over), verified whole, then moved into the store. Bytes that fail
+   * their check are not kept for another attempt.
    */
-  async writeBlob(descriptor: Descriptor, bytes: BlobBytes, signal?: AbortSignal) {
+  async writeBlob(
+    descriptor: Descriptor,
+    bytes: BlobBytes,
+    signal?: AbortSignal,
+  ): Promise<void | 'existed'> {
     const { digest, size } = descriptor;
-    const { content } = this.write.store;
-    const partial = await content.openPartial({ digest, size }, { signal });
+    const partial = await this.write.store.content.openPartial({ digest, size }, { signal });
     let stored;
     try {
-      const { offset } = partial;
       // Another process may have stored the blob while this one waited for its partial.
-      if (offset === 0 && (await this.hasBlob(descriptor))) return await partial.discard();
-      if (offset > 0 && bytes.openRange === undefined) await partial.restart();
-      await partial.append(
-        offset > 0 && bytes.openRange
-          ? counted(bytes.openRange(offset, size), offset, bytes.onProgress)
-          : bytes.open(),
-      );
+      if (partial.offset === 0 && (await this.hasBlob(descriptor))) {
+        await partial.discard();
+        return 'existed';
+      }
+      if (!partial.complete) await this.#fill(partial, descriptor, bytes);
       stored = await partial.commit();
     } catch (err) {
       if (isDamage(err)) await partial.discard();
@@ -84,6 +91,22 @@ export class StoreSink implements ImageSink {
       await partial.close();
     }
     await this.write.noteBlob(digest, stored.existed);
+  }
+
+  /** The rest of the blob into `partial`: from its offset by a range, else from the start. */
+  async #fill(partial: PartialBlob, descriptor: Descriptor, bytes: BlobBytes): Promise<void> {
+    const { offset } = partial;
+    if (offset > 0 && bytes.openRange) {
+      const rest = counted(bytes.openRange(offset, descriptor.size), offset, bytes.onProgress);
+      try {
+        return await partial.append(rest);
+      } catch (err) {
+        // A range the source will not serve (a registry ignoring Range): the whole blob, once.
+        if (!isShaleError(err, 'ERR_UNSUPPORTED') || partial.offset !== offset) throw err;
+      }
+    }
+    if (partial.offset > 0) await partial.restart();
+    await partial.append(bytes.open());
   }
 
   async putManifest(descriptor: Descriptor, bytes: Buffer, top: boolean, signal?: AbortSignal) {

@@ -102,8 +102,15 @@ export interface ImageSink {
     candidates: readonly NamedReference[],
     signal?: AbortSignal,
   ): Promise<NamedReference | undefined>;
-  /** Write a blob from `bytes`; visible once whole and verified. */
-  writeBlob(descriptor: Descriptor, bytes: BlobBytes, signal?: AbortSignal): Promise<void>;
+  /**
+   * Write a blob from `bytes`; visible once whole and verified. `'existed'`: another writer
+   * stored it meanwhile, and nothing was read.
+   */
+  writeBlob(
+    descriptor: Descriptor,
+    bytes: BlobBytes,
+    signal?: AbortSignal,
+  ): Promise<void | 'existed'>;
   /**
    * Put a manifest whose bytes were verified: by its digest, or (`top`, the last put of a copy)
    * under the name the destination gives the image.

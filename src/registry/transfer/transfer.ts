@@ -162,7 +162,10 @@ async function copyBlob(
   // Each failed attempt that is tried again passes over one of the source's endpoints: bounded.
   for (;;) {
     try {
-      await sink.writeBlob(blob, bytes, signal);
+      if ((await sink.writeBlob(blob, bytes, signal)) === 'existed') {
+        progress({ status: 'exists' });
+        return 'existed';
+      }
       break;
     } catch (err) {
       // The source's own account of a damaged blob (the store's, with quarantine) comes first.

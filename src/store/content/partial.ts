@@ -240,10 +240,15 @@ export class PartialBlob {
         );
   }
 
-  /** Verify, then move the blob into the store. */
+  /**
+   * Verify, then move the blob into the store, dated now (bytes an earlier process gathered are
+   * then as new as the write that commits them, which a prune running meanwhile spares).
+   */
   async commit(): Promise<IngestResult> {
     await this.verify();
     await this.handle.chmod(BLOB_MODE);
+    const now = new Date();
+    await this.handle.utimes(now, now);
     const final = this.target.blobPath(this.digest);
     await mkdir(path.dirname(final), { recursive: true });
     const existed = await stat(final).then(
