@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBigFixture } from '../helpers/big-fixture.ts';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { startFaultProxy, type Fault, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { publish } from '../helpers/publish.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { runShaleAsync, SHALE_BIN } from '../helpers/shale.ts';
@@ -48,22 +48,30 @@ after(async () => {
 /** Body bytes of the big blob the proxy served so far. */
 const served = () => proxy.bytesServed.get(`/v2/big/src/blobs/${blob.digest}`) ?? 0;
 
+/** The arguments that copy the big image through the proxy into the store at `root`. */
+const copyArgs = (root: string, name = 'local/big:v1') => [
+  '--root',
+  root,
+  'copy',
+  '-q',
+  `docker://${proxy.host}/big/src:v1`,
+  `store:${name}`,
+];
+
+async function assertFsckClean(root: string): Promise<void> {
+  const fsck = await runShaleAsync(['--root', root, 'fsck']);
+  assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+}
+
+/** The proxy's next GET of the big blob meets `fault`. */
+function faultNextGet(fault: Fault): void {
+  proxy.addRule({ method: 'GET', path: new RegExp(`/blobs/${blob.digest}$`), times: 1, fault });
+}
+
 test('a copy into the store killed mid-download continues from the bytes it kept', async () => {
   const root = path.join(work, 'store');
-  const args = [
-    '--root',
-    root,
-    'copy',
-    '-q',
-    `docker://${proxy.host}/big/src:v1`,
-    'store:local/big:v1',
-  ];
-  proxy.addRule({
-    method: 'GET',
-    path: new RegExp(`/blobs/${blob.digest}$`),
-    times: 1,
-    fault: { kind: 'throttle', bytesPerSecond: 16 * MiB },
-  });
+  const args = copyArgs(root);
+  faultNextGet({ kind: 'throttle', bytesPerSecond: 16 * MiB });
   const child = spawn(process.execPath, [SHALE_BIN, ...args], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   for (let i = 0; served() < 24 * MiB; i++) {
@@ -92,8 +100,7 @@ test('a copy into the store killed mid-download continues from the bytes it kept
     'local/big:v1',
   ]);
   assert.equal(id.stdout.trim(), config);
-  const fsck = await runShaleAsync(['--root', root, 'fsck']);
-  assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+  await assertFsckClean(root);
 });
 
 /** A store holding the first `bytes` of the blob as a partial, as a killed copy or pull leaves it. */
@@ -108,15 +115,7 @@ async function storeWithPartial(name: string, bytes: number): Promise<string> {
 }
 
 test('a partial already whole is committed without a request; one the registry will not continue is fetched whole', async () => {
-  const copy = (root: string) =>
-    runShaleAsync([
-      '--root',
-      root,
-      'copy',
-      '-q',
-      `docker://${proxy.host}/big/src:v1`,
-      'store:local/big:v1',
-    ]);
+  const copy = (root: string) => runShaleAsync(copyArgs(root));
   const whole = await storeWithPartial('store-whole', blob.size);
   let before = served();
   const first = await copy(whole);
@@ -124,41 +123,22 @@ test('a partial already whole is committed without a request; one the registry w
   assert.equal(served() - before, 0, 'no byte of the blob was fetched');
 
   const half = await storeWithPartial('store-half', blob.size >> 1);
-  proxy.addRule({
-    method: 'GET',
-    path: new RegExp(`/blobs/${blob.digest}$`),
-    times: 1,
-    fault: { kind: 'ignore-range' },
-  });
+  faultNextGet({ kind: 'ignore-range' });
   before = served();
   const second = await copy(half);
   assert.equal(second.status, 0, second.stderr);
   // The answer to the range (the whole blob) is let go at once; then the whole blob, once.
   const fetched = served() - before;
   assert.ok(fetched >= blob.size && fetched < 1.5 * blob.size, `fetched ${fetched} bytes`);
-  const fsck = await runShaleAsync(['--root', half, 'fsck']);
-  assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+  await assertFsckClean(half);
 });
 
 test('two copies into one store at once fetch the blob once', async () => {
   const root = path.join(work, 'store-two');
   const before = served();
   // Slowed, so that the two copies overlap however busy the machine is.
-  proxy.addRule({
-    method: 'GET',
-    path: new RegExp(`/blobs/${blob.digest}$`),
-    times: 1,
-    fault: { kind: 'throttle', bytesPerSecond: 64 * MiB },
-  });
-  const copy = (name: string) =>
-    runShaleAsync([
-      '--root',
-      root,
-      'copy',
-      '-q',
-      `docker://${proxy.host}/big/src:v1`,
-      `store:${name}`,
-    ]);
+  faultNextGet({ kind: 'throttle', bytesPerSecond: 64 * MiB });
+  const copy = (name: string) => runShaleAsync(copyArgs(root, name));
   const runs = await Promise.all([copy('local/one:v1'), copy('local/two:v1')]);
   for (const run of runs) assert.equal(run.status, 0, run.stderr);
   const fetched = served() - before;

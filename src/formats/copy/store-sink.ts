@@ -9,6 +9,7 @@
  * and load), and the image committed with REF and `name@digest` naming what was copied. All of
  * it goes through one ImageWrite: a failed copy leaves the store as it was.
  */
+import { countBytes } from '../../archive/count-bytes.ts';
 import type { Digest } from '../../core/digest.ts';
 import { isShaleError, ShaleError } from '../../core/errors.ts';
 import { parseImageConfig } from '../../core/image-config.ts';
@@ -97,7 +98,9 @@ export class StoreSink implements ImageSink {
   async #fill(partial: PartialBlob, descriptor: Descriptor, bytes: BlobBytes): Promise<void> {
     const { offset } = partial;
     if (offset > 0 && bytes.openRange) {
-      const rest = counted(bytes.openRange(offset, descriptor.size), offset, bytes.onProgress);
+      let current = offset;
+      const range = bytes.openRange(offset, descriptor.size);
+      const rest = countBytes(range, (n) => bytes.onProgress((current += n)));
       try {
         return await partial.append(rest);
       } catch (err) {
@@ -161,20 +164,6 @@ export class StoreSink implements ImageSink {
     const entry = parsed.manifests.find((m) => m.digest === digest)!;
     const { mediaType, size } = entry;
     return { descriptor: index, manifest: { mediaType, digest, size } };
-  }
-}
-
-/** `stream`'s bytes, reported to `onProgress` as the blob's bytes from `offset` on. */
-async function* counted(
-  stream: AsyncIterable<Uint8Array>,
-  offset: number,
-  onProgress: (current: number) => void,
-): AsyncGenerator<Uint8Array> {
-  let current = offset;
-  for await (const chunk of stream) {
-    current += chunk.length;
-    onProgress(current);
-    yield chunk;
   }
 }
 

@@ -8,6 +8,7 @@
  * the store here; the caller commits. After another endpoint failed for the blob, the partial
  * starts over (`startOver`): nothing a failed endpoint sent is kept.
  */
+import { countBytes } from '../../archive/count-bytes.ts';
 import { DiffIdSink, type DiffIdResult } from '../../archive/diffid.ts';
 import { ShaleError, isShaleError } from '../../core/errors.ts';
 import type { Digest } from '../../core/digest.ts';
@@ -165,14 +166,4 @@ function endedEarly({ from, digest, size }: BlobRequest, at: number): ShaleError
     'ERR_NETWORK',
     `${from} ended its answer for blob ${digest} at byte ${at} of ${size}`,
   );
-}
-
-async function* countBytes(
-  source: AsyncIterable<Uint8Array>,
-  onChunk: (bytes: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    yield chunk;
-    onChunk(chunk.length);
-  }
 }

@@ -1,10 +1,10 @@
 /**
  * The endpoints one pull (or a copy from a registry, or a refetch) reads from: the repository's
- * mirrors in order (transport/mirrors.ts), then its origin. Every read (a tag, a manifest, a config, a layer) goes to the first endpoint
- * that serves it, verified there: a mirror that cannot be reached, answers with an error, or
- * serves content that does not match the digest asked for is skipped with a warning and the
- * next endpoint asked; the origin's failure is the pull's. A mirror that cannot be reached at
- * all is not asked again during the command.
+ * mirrors in order (transport/mirrors.ts), then its origin. Every read (a tag, a manifest, a
+ * config, a layer) goes to the first endpoint that serves it, verified there: a mirror that
+ * cannot be reached, answers with an error, or serves content that does not match the digest
+ * asked for is skipped with a warning and the next endpoint asked; the origin's failure is the
+ * pull's. A mirror that cannot be reached at all is not asked again during the command.
  */
 import { isShaleError } from '../../core/errors.ts';
 import type { NamedReference } from '../../core/reference.ts';

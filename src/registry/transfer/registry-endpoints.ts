@@ -1,16 +1,20 @@
 /**
  * A registry repository as either end of a transfer, through `RemoteRepository`: as a source, the
- * manifest its tag or digest names, manifests by digest and blob streams (each GET one retry
- * budget's work), each read from the repository's mirrors first as a pull reads (pull/endpoints.ts:
- * one that fails, or serves a manifest or blob that does not verify, is skipped with a warning); as a sink, blob checks, cross-repository mounts within one registry, uploads
- * (the registry checks the digest before the blob exists there) in one request or, for a large
- * blob whose source reads ranges, in resumable chunks (push/chunked-upload.ts), and manifest puts
- * whose reported digest must be the one sent. Referrers are listed and recorded as `referrers`
- * and `attachArtifact` do (the API, else the tag schema; a source without the API is asked once).
+ * manifest its tag or digest names (a schema1 one presented as its OCI conversion,
+ * schema1-presented.ts), manifests by digest, blob streams and ranges (each GET one retry
+ * budget's work), each read from the repository's mirrors first as a pull reads
+ * (pull/endpoints.ts: one that fails, or serves a manifest or blob that does not verify, is
+ * skipped with a warning); as a sink, blob checks, cross-repository mounts within one registry,
+ * uploads (the registry checks the digest before the blob exists there) in one request or, for
+ * a large blob whose source reads ranges, in resumable chunks (push/chunked-upload.ts), and
+ * manifest puts whose reported digest must be the one sent. Referrers are listed and recorded as
+ * `referrers` and `attachArtifact` do (the API, else the tag schema; a source without the API is
+ * asked once).
  */
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import { asDigest, type Digest } from '../../core/digest.ts';
 import { ShaleError } from '../../core/errors.ts';
+import { isSchema1 } from '../../core/media-types.ts';
 import type { NamedReference } from '../../core/reference.ts';
 import type { RegistryClient } from '../client.ts';
 import { checkArtifact, putArtifact } from '../push/attach.ts';
@@ -24,7 +28,6 @@ import { uploadInChunks } from '../push/chunked-upload.ts';
 import type { BlobBytes, Descriptor, ImageSink, ImageSource, ResolvedManifest } from './seam.ts';
 import { presentSchema1 } from './schema1-presented.ts';
 import { verifyBytes } from './verify.ts';
-import { isSchema1 } from '../../core/media-types.ts';
 
 /** The largest manifest or index a copy reads (the registry client's cap for documents). */
 export const MAX_MANIFEST_BYTES = DEFAULT_JSON_LIMIT;

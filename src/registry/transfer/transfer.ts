@@ -4,9 +4,10 @@
  * when the destination has it, mounted from a repository the source knows to hold it on the
  * destination's registry, or streamed from the source into the sink, verified on the way
  * (verify.ts); bytes that fail are read again from the source's next endpoint (a registry's
- * mirror passed over) when the sink keeps nothing of a failed write. A registry checks every blob's digest itself: fed from a source that can say
- * afterwards whether its copy is damaged (the store), or by ranges for resumable chunks, only the
- * size is checked here; a failed write asks the source whether its copy is damaged. Then the child
+ * mirror passed over) when the sink keeps nothing of a failed write. A registry checks every
+ * blob's digest itself: fed from a source that can say afterwards whether its copy is damaged
+ * (the store), or by ranges for resumable chunks, only the size is checked here; a failed write
+ * asks the source whether its copy is damaged. Then the child
  * manifests by digest and the top manifest (or index) last, byte for byte, so every digest stays
  * the source's. With referrers (the default), the artifacts attached to the copied manifests
  * (referrers-plan.ts) are read with the plan, their blobs sent with the image's, and their
